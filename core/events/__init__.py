@@ -1,0 +1,1 @@
+"""Event logs: decoded records with provenance (:mod:`core.events.model`)."""

@@ -1,0 +1,1 @@
+"""Text logs (CMTrace format: IntuneManagementExtension, AppWorkload, AgentExecutor)."""

@@ -1,0 +1,1 @@
+"""Registry views: one small interface (:mod:`core.registry.model`), several backends."""

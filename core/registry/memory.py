@@ -1,0 +1,132 @@
+"""An in-memory registry: what the text backends build, and what analysis tests use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from core.problems import Problem
+from core.registry.model import RegistryView, RegKey, RegValue, ValueData, normalize_path
+
+
+class MemoryKey(RegKey):
+    """A key held in memory. Children are kept in insertion order, looked up case-insensitively."""
+
+    __slots__ = ("_children", "_last_write", "_origin", "_path", "_value_index", "_values")
+
+    def __init__(self, path: str, origin: str = "", last_write: datetime | None = None) -> None:
+        self._path = path
+        self._origin = origin
+        self._last_write = last_write
+        self._children: dict[str, MemoryKey] = {}
+        self._values: list[RegValue] = []
+        self._value_index: dict[str, int] = {}
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def last_write(self) -> datetime | None:
+        return self._last_write
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    def subkeys(self) -> list[RegKey]:
+        return list(self._children.values())
+
+    def values(self) -> list[RegValue]:
+        return list(self._values)
+
+    def subkey(self, name: str) -> MemoryKey | None:
+        return self._children.get(name.casefold())
+
+    def value(self, name: str) -> RegValue | None:
+        index = self._value_index.get(name.casefold())
+        return None if index is None else self._values[index]
+
+    # -- building -------------------------------------------------------------------------
+
+    def child(self, name: str, origin: str = "") -> MemoryKey:
+        """Return the direct subkey ``name``, creating it if needed."""
+        folded = name.casefold()
+        existing = self._children.get(folded)
+        if existing is None:
+            existing = MemoryKey(f"{self._path}\\{name}", origin)
+            self._children[folded] = existing
+        elif origin and not existing._origin:
+            existing._origin = origin
+        return existing
+
+    def set_origin(self, origin: str, last_write: datetime | None = None) -> None:
+        self._origin = origin
+        if last_write is not None:
+            self._last_write = last_write
+
+    def add_value(self, value: RegValue) -> None:
+        """Add a value; a later value of the same name replaces the earlier (as regedit does)."""
+        folded = value.name.casefold()
+        index = self._value_index.get(folded)
+        if index is None:
+            self._value_index[folded] = len(self._values)
+            self._values.append(value)
+        else:
+            self._values[index] = value
+
+
+class MemoryView(RegistryView):
+    """A whole registry in memory."""
+
+    def __init__(self, kind: str = "memory", problems: Iterable[Problem] = ()) -> None:
+        self.kind = kind
+        self._roots: dict[str, MemoryKey] = {}
+        self._problems = list(problems)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self._problems
+
+    def add_problem(self, problem: Problem) -> None:
+        self._problems.append(problem)
+
+    def roots(self) -> list[RegKey]:
+        return list(self._roots.values())
+
+    def key(self, path: str) -> MemoryKey | None:
+        parts = normalize_path(path).split("\\")
+        node = self._roots.get(parts[0].casefold())
+        for part in parts[1:]:
+            if node is None:
+                return None
+            node = node.subkey(part)
+        return node
+
+    def ensure_key(self, path: str, origin: str = "") -> MemoryKey:
+        """Return the key at ``path``, creating it and any missing parents."""
+        parts = normalize_path(path).split("\\")
+        root = self._roots.get(parts[0].casefold())
+        if root is None:
+            root = MemoryKey(parts[0])
+            self._roots[parts[0].casefold()] = root
+        node = root
+        for part in parts[1:]:
+            node = node.child(part)
+        if origin:
+            node.set_origin(origin)
+        return node
+
+    @classmethod
+    def from_dict(
+        cls,
+        keys: Mapping[str, Mapping[str, tuple[str, ValueData]]],
+        origin: str = "memory",
+    ) -> MemoryView:
+        """Build a view from ``{key path: {value name: (type, data)}}`` (tests, fakes)."""
+        view = cls()
+        for path, values in keys.items():
+            key = view.ensure_key(path, origin)
+            for name, (type_, data) in values.items():
+                key.add_value(RegValue(name, type_, data, origin))
+        return view

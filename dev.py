@@ -1,0 +1,87 @@
+"""Set up and run ESPView from a fresh checkout: the two commands the README names.
+
+    python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
+    python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, then the whole test suite
+
+Each command creates ``.venv`` beside this file on first use and installs the project
+with its development extras into it; it reinstalls only when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".espview-installed"
+
+
+def _venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def _ensure_venv() -> Path:
+    python = _venv_python()
+    if not python.exists():
+        print(f"dev.py: creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text(encoding="utf-8") != wanted:
+        print("dev.py: installing ESPView and its test tools into .venv", flush=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-e", f"{ROOT}[dev,freeze]"],
+            check=True,
+        )
+        STAMP.write_text(wanted, encoding="utf-8")
+    return python
+
+
+def _run(cmd: list[str]) -> int:
+    print("dev.py: $ " + " ".join(cmd[2:] if cmd[1] == "-m" else cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode
+
+
+def test(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    failed = []
+    for name, cmd in (
+        ("ruff", [python, "-m", "ruff", "check", "."]),
+        ("mypy", [python, "-m", "mypy"]),
+    ):
+        if _run(cmd) != 0:
+            failed.append(name)
+    code = _run([python, "-m", "pytest", *args])
+    if code == 5:
+        print("dev.py: pytest collected no tests: that is a failure here", flush=True)
+    if code != 0:
+        failed.append("pytest")
+    if failed:
+        print(f"dev.py: FAILED: {', '.join(failed)}", flush=True)
+        return 1
+    print("dev.py: all checks passed", flush=True)
+    return 0
+
+
+def run(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    return subprocess.run([python, "-m", "core.cli", *args], check=False).returncode
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    return test(rest) if command == "test" else run(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
