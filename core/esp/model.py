@@ -1,0 +1,212 @@
+"""The analysis result: frozen dataclasses mirroring the ``espview.report/1`` JSON contract.
+
+Field names and vocabularies are exactly those of the contract in ``DESIGN.md`` so the JSON
+writer is a plain walk. Every piece keeps its provenance in ``origin`` / ``evidence`` strings
+(``file:line``, ``file#record``, key path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from core.problems import Problem
+from core.registry.model import ValueData
+
+SCHEMA = "espview.report/1"
+
+Status = Literal[
+    "not_started",
+    "identifying",
+    "in_progress",
+    "succeeded",
+    "failed",
+    "skipped",
+    "not_required",
+    "unknown",
+]
+STATUSES: tuple[Status, ...] = (
+    "not_started",
+    "identifying",
+    "in_progress",
+    "succeeded",
+    "failed",
+    "skipped",
+    "not_required",
+    "unknown",
+)
+DeploymentMode = Literal[
+    "user_driven",
+    "hybrid_user_driven",
+    "self_deploying",
+    "pre_provisioning",
+    "not_autopilot",
+    "unknown",
+]
+ItemKind = Literal[
+    "win32", "msi", "office", "modern", "policy", "scep", "pfx", "network", "provider",
+    "task_sequence",
+]
+Severity = Literal["error", "warning", "info"]
+TimelineKind = Literal["event", "registry", "log"]
+PhaseId = Literal["DevicePreparation", "DeviceSetup", "AccountSetup"]
+PHASE_IDS: tuple[PhaseId, ...] = ("DevicePreparation", "DeviceSetup", "AccountSetup")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    kind: str
+    path: str
+    files: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    name: str | None = None
+    serial: str | None = None
+    os_build: str | None = None
+    tenant_domain: str | None = None
+    profile_name: str | None = None
+    autopilot: bool | None = None
+    deployment_mode: DeploymentMode = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    timeout_minutes: int | None = None
+    skip_device_status_page: bool | None = None
+    skip_user_status_page: bool | None = None
+    allow_reset: bool | None = None
+    allow_try_again: bool | None = None
+    allow_continue_anyway: bool | None = None
+    allow_collect_logs: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    time: datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    kind: ItemKind
+    id: str
+    name: str | None
+    scope: Literal["device", "user"]
+    status: str
+    hresult: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryValueRef:
+    name: str
+    type: str
+    data: ValueData
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRef:
+    """A registry key shown as evidence for a step."""
+
+    path: str
+    last_write: datetime | None
+    values: tuple[RegistryValueRef, ...]
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """An event shown as evidence for a step (``origin`` = ``file#record``)."""
+
+    time: datetime
+    channel: str
+    event_id: int
+    level: str
+    record_id: int
+    summary: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    id: str
+    title: str
+    text: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str  # the ESP's own subcategory id, e.g. "DevicePreparation.TpmAttestationSubcategory"
+    title: str
+    status: Status
+    status_text: str | None = None
+    hresult: str | None = None  # "0x%08X"
+    started: datetime | None = None
+    ended: datetime | None = None
+    items: tuple[Item, ...] = ()
+    registry: tuple[RegistryRef, ...] = ()
+    events: tuple[EventRef, ...] = ()
+    hint: Hint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    id: PhaseId
+    title: str
+    status: Status
+    status_text: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    severity: Severity
+    step: str | None
+    title: str
+    text: str
+    evidence: tuple[str, ...] = ()
+    source: str | None = None  # URL behind the hint; not part of the JSON finding object
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    time: datetime
+    kind: TimelineKind
+    step: str | None
+    summary: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class EspReport:
+    source: SourceSummary
+    device: Device
+    settings: Settings
+    phases: tuple[Phase, Phase, Phase]
+    findings: tuple[Finding, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for phase in self.phases for step in phase.steps)
+
+    def step(self, step_id: str) -> Step | None:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        return None
+
+    @property
+    def first_failed_step(self) -> Step | None:
+        for step in self.steps:
+            if step.status == "failed":
+                return step
+        return None
