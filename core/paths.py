@@ -51,7 +51,7 @@ def cache_dir() -> Path:
             import platformdirs  # noqa: PLC0415 - optional at import time for tooling
 
             candidates.append(Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)))
-        except Exception:  # noqa: BLE001 - any failure here just means "use temp"
+        except Exception:  # any failure here just means "use temp"
             log.debug("platformdirs could not name a cache dir", exc_info=True)
     candidates.append(Path(tempfile.gettempdir()) / f"{APP_NAME}-cache-{_user_tag()}")
     for candidate in candidates:
