@@ -7,13 +7,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import EspViewError
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 from core.problems import Problem
+from core.progress import CancelToken, ProgressFn, no_progress
 from core.registry.memory import MemoryView
 from core.registry.model import RegistryView, RegKey
+from core.sources.container import Member, open_source, sniff_kind
 
 if TYPE_CHECKING:
     from core.sidefiles import SideFiles
@@ -68,3 +72,131 @@ class Evidence:
     logs: list[LogLine] = field(default_factory=list)  # sorted by time where known
     side_files: SideFiles | Any = None
     problems: list[Problem] = field(default_factory=list)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+#: Files the loader routes to the side-file reader (by lower-case base name or prefix).
+_SIDE_FILE_NAMES = (
+    "autopilotddsztdfile.json",
+    "mdmdiaglogmetadata.json",
+    "tpmhliinfo_output.txt",
+    "diagnosticsframeworkdata.json",
+    "uefi_data_output.txt",
+)
+_HIVE_NAMES = {"software", "system", "ntuser.dat", "usrclass.dat", "sam", "security", "default"}
+
+
+@dataclass(slots=True)
+class _Routed:
+    registry: list[Member] = field(default_factory=list)
+    evtx: list[Member] = field(default_factory=list)
+    logs: list[Member] = field(default_factory=list)
+    side: list[Member] = field(default_factory=list)
+
+
+def _route(members: list[Member]) -> _Routed:
+    """Sort members by reader, by name first and by content where names say nothing."""
+    routed = _Routed()
+    for member in members:
+        base = member.basename.lower()
+        if base.endswith(".evtx"):
+            routed.evtx.append(member)
+        elif base.endswith(".reg"):
+            routed.registry.append(member)
+        elif base in _HIVE_NAMES or base.endswith((".hive", ".dat")):
+            if sniff_kind(member.path) == "hive":
+                routed.registry.append(member)
+        elif base in _SIDE_FILE_NAMES or (base.startswith("devicehash_") and base.endswith(".csv")):
+            routed.side.append(member)
+        elif base.endswith((".log", ".cmtrace", ".lo_")) and sniff_kind(member.path) == "log":
+            routed.logs.append(member)
+    return routed
+
+
+def load_evidence(
+    path: Path,
+    *,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> Evidence:
+    """Open ``path`` (any supported input) and read everything ESPView understands in it.
+
+    Raises :class:`core.errors.UnsupportedInput` / :class:`core.errors.CorruptInput` only
+    when nothing at all can be read; every smaller damage is a :class:`Problem`.
+    """
+    opened = open_source(Path(path), progress=progress, cancel=cancel)
+    problems = list(opened.problems)
+    routed = _route(opened.members)
+    steps = 3 + bool(routed.side)
+    if cancel is not None:
+        cancel.check()
+
+    progress("Reading the registry", 0, steps)
+    registry = _read_registry(routed.registry, problems, cancel)
+
+    progress("Reading event logs", 1, steps)
+    events: list[EventRecord] = []
+    if routed.evtx:
+        from core.events.evtx import read_evtx_files  # noqa: PLC0415 - load readers on use
+
+        events, evtx_problems = read_evtx_files(
+            [m.path for m in routed.evtx],
+            names=[m.name for m in routed.evtx],
+            progress=progress,
+            cancel=cancel,
+        )
+        problems.extend(evtx_problems)
+        events.sort(key=lambda record: (record.time, record.file, record.record_id))
+
+    progress("Reading Intune logs", 2, steps)
+    logs: list[LogLine] = []
+    if routed.logs:
+        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
+
+        logs, log_problems = read_cmtrace_files(
+            [m.path for m in routed.logs], names=[m.name for m in routed.logs]
+        )
+        problems.extend(log_problems)
+
+    side_files: Any = None
+    if routed.side:
+        progress("Reading side files", 3, steps)
+        from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
+
+        side_files, side_problems = read_side_files(
+            [m.path for m in routed.side], names=[m.name for m in routed.side]
+        )
+        problems.extend(side_problems)
+    progress("Done", steps, steps)
+    return Evidence(
+        source=SourceInfo(opened.kind, str(path), tuple(m.name for m in opened.members)),
+        registry=registry,
+        events=events,
+        logs=logs,
+        side_files=side_files,
+        problems=problems,
+    )
+
+
+def _read_registry(
+    members: list[Member], problems: list[Problem], cancel: CancelToken | None
+) -> RegistryView:
+    from core.registry.open import open_registry  # noqa: PLC0415 - load readers on use
+
+    views: list[RegistryView] = []
+    # The mdmdiagnosticstool dump is the richest source: read it first so it wins lookups.
+    members = sorted(members, key=lambda m: "registrydump" not in m.basename.lower())
+    for member in members:
+        if cancel is not None:
+            cancel.check()
+        try:
+            view = open_registry(member.path, display_name=member.name)
+        except EspViewError as exc:
+            problems.append(Problem(member.name, "", str(exc)))
+            continue
+        problems.extend(view.problems)
+        views.append(view)
+    if not views:
+        return MemoryView()
+    return views[0] if len(views) == 1 else CompositeView(views)

@@ -1,0 +1,213 @@
+"""The ``espview`` command.
+
+``espview [PATH] [--sample] [--live] [--screenshot PNG]`` opens the desktop app; the
+subcommands ``report``, ``extract``, ``events`` and ``registry`` work headless.
+
+Exit codes (DESIGN.md): 0 ok; 1 read, but with problems; 2 unusable input (one line on
+stderr, no traceback); 3 internal error (one line on stderr, details in a crash log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from core import __version__
+from core.errors import Cancelled, EspViewError
+from core.paths import cache_dir, resource_path
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_UNUSABLE = 2
+EXIT_INTERNAL = 3
+
+SUBCOMMANDS = ("report", "extract", "events", "registry")
+
+
+def sample_path() -> Path:
+    """The bundled synthetic capture (``resources/samples/sample.cab``)."""
+    return resource_path("samples", "sample.cab")
+
+
+def _input_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "sample", False):
+        return sample_path()
+    if args.path is None:
+        raise EspViewError("no input: give a PATH or --sample")
+    return Path(args.path)
+
+
+# -- subcommands ---------------------------------------------------------------------------
+
+
+def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
+    from core.sources.cab import CabFile, extract_cab  # noqa: PLC0415 - heavy, load on use
+
+    cab, dest = Path(args.cab), Path(args.dest)
+    written = extract_cab(cab, dest)
+    with CabFile(cab) as parsed:
+        declared = len(parsed.members)
+    print(f"{len(written)} of {declared} members extracted to {dest}", file=out)
+    return EXIT_OK
+
+
+def cmd_events(args: argparse.Namespace, out: TextIO) -> int:
+    from core.events.render import event_to_json, format_event_line  # noqa: PLC0415
+    from core.evidence import load_evidence  # noqa: PLC0415
+
+    evidence = load_evidence(_input_path(args))
+    if args.json:
+        import json  # noqa: PLC0415
+
+        dumps: Callable[[object], str] = json.dumps
+        write = out.write
+        for record in evidence.events:
+            write(dumps(event_to_json(record), ensure_ascii=False, separators=(",", ":")))
+            write("\n")
+    else:
+        for record in evidence.events:
+            print(format_event_line(record), file=out)
+    _print_problems(evidence.problems)
+    return EXIT_PROBLEMS if evidence.problems else EXIT_OK
+
+
+def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
+    from core.evidence import load_evidence  # noqa: PLC0415
+    from core.registry.render import format_tree  # noqa: PLC0415
+
+    evidence = load_evidence(_input_path(args))
+    printed = format_tree(evidence.registry, args.key, out, max_depth=args.depth)
+    if args.key and printed == 0:
+        print(f"espview: key not found: {args.key}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    _print_problems(evidence.problems)
+    return EXIT_PROBLEMS if evidence.problems else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from core.esp.analyze import analyze  # noqa: PLC0415
+    from core.evidence import load_evidence  # noqa: PLC0415
+    from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
+
+    report = analyze(load_evidence(_input_path(args)))
+    if args.json:
+        write_json(report, out)
+    elif args.html:
+        write_html(report, Path(args.html))
+        print(f"HTML report written to {args.html}", file=sys.stderr)
+    else:
+        color = out.isatty() if hasattr(out, "isatty") else False
+        out.write(render_text(report, color=color))
+    return exit_code_for(report)
+
+
+def _print_problems(problems: Sequence[object]) -> None:
+    if problems:
+        print(f"espview: {len(problems)} problem(s) while reading:", file=sys.stderr)
+        for problem in problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        if len(problems) > 20:
+            print(f"  … and {len(problems) - 20} more", file=sys.stderr)
+
+
+# -- argument parsing ------------------------------------------------------------------------
+
+
+def _sub_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="espview", description="ESPView, headless.")
+    parser.add_argument("--version", action="version", version=f"ESPView {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="analyse a capture and print or write the report")
+    report.add_argument("path", nargs="?", help="cab, zip, folder, .reg, hive, .evtx")
+    report.add_argument("--sample", action="store_true", help="use the bundled sample")
+    fmt = report.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the espview.report/1 JSON")
+    fmt.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
+    fmt.add_argument("--text", action="store_true", help="print a text report (default)")
+    report.set_defaults(func=cmd_report)
+
+    extract = sub.add_parser("extract", help="extract every file of a cab, byte-exact")
+    extract.add_argument("cab")
+    extract.add_argument("dest")
+    extract.set_defaults(func=cmd_extract)
+
+    events = sub.add_parser("events", help="print every decoded event")
+    events.add_argument("path", nargs="?")
+    events.add_argument("--sample", action="store_true")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.set_defaults(func=cmd_events)
+
+    registry = sub.add_parser("registry", help="print a key tree with its values")
+    registry.add_argument("path", nargs="?")
+    registry.add_argument("key", nargs="?", help="e.g. HKLM\\SOFTWARE\\Microsoft\\Enrollments")
+    registry.add_argument("--sample", action="store_true")
+    registry.add_argument("--depth", type=int, default=None, help="levels below KEY to print")
+    registry.set_defaults(func=cmd_registry)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="espview",
+        description="ESPView: the Autopilot Enrollment Status Page, rebuilt from evidence.",
+        epilog=f"Headless commands: espview {{{','.join(SUBCOMMANDS)}}} --help",
+    )
+    parser.add_argument("--version", action="version", version=f"ESPView {__version__}")
+    parser.add_argument("path", nargs="?", help="cab, zip, folder, .reg, hive, .evtx to open")
+    parser.add_argument("--sample", action="store_true", help="open the bundled sample")
+    parser.add_argument("--live", action="store_true", help="attach to this Windows device")
+    parser.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit")
+    return parser
+
+
+def _write_crash_log() -> Path | None:
+    try:
+        crash = cache_dir() / "crash.log"
+        crash.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError:
+        return None
+    return crash
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    multiprocessing.freeze_support()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    out = out or sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            args = _sub_parser().parse_args(args_list)
+            code: int = args.func(args, out)
+            return code
+        args = _gui_parser().parse_args(args_list)
+        from gui.app import run  # noqa: PLC0415 - Qt is loaded only for the GUI
+
+        return run(args.path, sample=args.sample, live=args.live, screenshot=args.screenshot)
+    except Cancelled:
+        print("espview: cancelled", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except EspViewError as exc:
+        print(f"espview: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except BrokenPipeError:  # `espview events x --json | head`
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place where any bug becomes exit 3
+        crash = _write_crash_log()
+        where = f" (details in {crash})" if crash else ""
+        print(f"espview: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
