@@ -1,0 +1,345 @@
+"""CMTrace-format logs: IntuneManagementExtension, AppWorkload, AgentExecutor and friends.
+
+One record looks like this (the message may span many lines; it runs until ``]LOG]!>``)::
+
+    <![LOG[message]LOG]!><time="14:13:36.8420339" date="8-20-2026" component="AgentExecutor"
+    context="" type="1" thread="1" file="">
+
+**Times.** ConfigMgr-style writers put the UTC bias in minutes after the time, with the sign of
+Windows' ``TIME_ZONE_INFORMATION.Bias``: ``UTC = local + bias`` (``+480`` is Pacific standard
+time, ``-120`` is central European summer time). The Intune writers (IME, AgentExecutor,
+AppWorkload) write *no* bias: the time is the writer's wall clock and nothing in the file says
+which zone that was. The caller passes the zones it knows as ``zones``:
+
+* none: the clock reading is taken as UTC (a documented guess; the order is kept);
+* one: the reading is local time in that zone;
+* several: a device that changed zone while the logs were written — typically the Pacific
+  default of OOBE, then the real zone. Processes started before the change keep the old zone,
+  so two "writer eras" interleave in one file. Each line gets the zone that keeps the whole
+  sequence closest to monotonic (a small dynamic programme: forward gaps cost their length,
+  backward jumps twice theirs, a zone switch a minute).
+
+**Damage is data.** Text outside any record becomes a time-less line plus a Problem. A file
+cut while being written keeps its last, partial record as a time-less line plus a Problem.
+A record whose ``<![LOG[`` start is missing but whose header is whole is kept as an ordinary
+line without a Problem: that is the stale tail of an older record, left behind when a writer
+started the file again from the top — real IME logs contain them and CMTrace shows them alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path, PurePath
+
+from core.logs.model import LogLine
+from core.logs.text import decode_text
+from core.problems import Problem
+
+log = logging.getLogger(__name__)
+
+MAX_LOG_BYTES = 512 * 1024 * 1024
+"""Bigger files are not read (a Problem says so); real IME logs rotate at a few MB."""
+
+_START = "<![LOG["
+_END = "]LOG]!>"
+_HEADER = re.compile(r"\]LOG\]!>[ \t]*<(?P<attrs>[^<>]*)>")
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+_TIME = re.compile(r"\s*(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d{1,9}))?\s*(?:([+-])(\d{1,4}))?\s*$")
+_DATE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*$")
+_BLANK = " \t\r\n\ufeff\x00"
+_ROTATED = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}-\d{6})(?P<ext>\.[^.]+)$")
+_CURRENT_STAMP = "~"  # sorts after every digit stamp: the current file comes last
+
+# Costs of the era resolver, in seconds (see the module docstring).
+_BACKWARD_WEIGHT = 2.0
+_SWITCH_COST = 60.0
+
+
+@dataclass(slots=True)
+class _Raw:
+    """A record before its time is resolved to UTC."""
+
+    local: datetime | None  # naive wall-clock reading
+    bias: int | None  # minutes, UTC = local + bias; None when the file gave none
+    message: str
+    component: str
+    thread: str
+    type: int
+    file: str
+    line: int
+
+
+def is_cmtrace(head: bytes) -> bool:
+    """True when the first bytes of a file look like a CMTrace log (any encoding)."""
+    return _START in decode_text(head)[0]
+
+
+def rotation_key(name: str) -> tuple[str, str]:
+    """``(base, stamp)`` of a log name: ``IntuneManagementExtension-20240402-161304.log`` →
+    ``("intunemanagementextension.log", "20240402-161304")``; the current file's stamp sorts
+    after every rotated one."""
+    m = _ROTATED.match(name)
+    if m is None:
+        return name.lower(), _CURRENT_STAMP
+    return (m["base"] + m["ext"]).lower(), m["stamp"]
+
+
+def read_cmtrace(
+    source: Path | bytes,
+    display_name: str | None = None,
+    *,
+    zones: Sequence[tzinfo] = (),
+) -> tuple[list[LogLine], list[Problem]]:
+    """Read one CMTrace log (a path or its bytes); never raises for bad content.
+
+    ``display_name`` names the file in every line's origin and every Problem (defaults to
+    the file name). ``zones`` says how to read times without a bias (module docstring).
+    """
+    name = display_name or (source.name if isinstance(source, Path) else "<log>")
+    raws, problems = _read_raw(source, name)
+    return _finish(raws, zones), problems
+
+
+def read_cmtrace_files(
+    paths: Sequence[Path],
+    names: Sequence[str] | None = None,
+    *,
+    zones: Sequence[tzinfo] = (),
+) -> tuple[list[LogLine], list[Problem]]:
+    """Read several logs; rotated files join their current file, oldest first.
+
+    Files are grouped by base name (``X-20240402-161304.log`` belongs to ``X.log``); groups
+    keep the order in which their first file was given. Within a group the times are
+    resolved as one sequence, so writer eras carry over a rotation.
+    """
+    if names is not None and len(names) != len(paths):
+        raise ValueError("names must match paths one to one")
+    shown = list(names) if names is not None else [p.name for p in paths]
+    groups: dict[str, list[tuple[str, Path, str]]] = {}
+    for path, name in zip(paths, shown, strict=True):
+        base, stamp = rotation_key(PurePath(name.replace("\\", "/")).name.split("!")[-1])
+        groups.setdefault(base, []).append((stamp, path, name))
+    lines: list[LogLine] = []
+    problems: list[Problem] = []
+    for members in groups.values():
+        raws: list[_Raw] = []
+        for _stamp, path, name in sorted(members, key=lambda m: m[0]):
+            got, bad = _read_raw(path, name)
+            raws.extend(got)
+            problems.extend(bad)
+        lines.extend(_finish(raws, zones))
+    return lines, problems
+
+
+def _read_raw(source: Path | bytes, name: str) -> tuple[list[_Raw], list[Problem]]:
+    if isinstance(source, Path):
+        try:
+            size = source.stat().st_size
+            if size > MAX_LOG_BYTES:
+                return [], [
+                    Problem(name, "", f"log of {size:,} bytes is larger than the "
+                            f"{MAX_LOG_BYTES // (1024 * 1024)} MB cap; not read")
+                ]
+            data = source.read_bytes()
+        except OSError as exc:
+            return [], [Problem(name, "", f"cannot read the file: {exc.strerror or exc}")]
+    else:
+        data = source
+    text, warning = decode_text(data)
+    raws, problems = _parse(text, name)
+    if warning:
+        problems.insert(0, Problem(name, "", warning))
+    return raws, problems
+
+
+class _Lines:
+    """Line numbers for increasing offsets without counting from the start each time."""
+
+    __slots__ = ("_line", "_pos", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text, self._pos, self._line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        self._line += self._text.count("\n", self._pos, offset)
+        self._pos = offset
+        return self._line
+
+
+def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
+    raws: list[_Raw] = []
+    problems: list[Problem] = []
+    lines = _Lines(text)
+    dates: dict[str, tuple[int, int, int] | None] = {}
+    pos = 0
+    for m in _HEADER.finditer(text):
+        end = m.start()
+        body = _skip_blank(text, pos, end)
+        marker = text.rfind(_START, body, end)
+        if marker == -1:
+            start = body  # stale tail of an older record: kept, see module docstring
+            msg_start = body
+        else:
+            if marker > body:
+                _stray(text, body, marker, name, lines, raws, problems)
+            start = marker
+            msg_start = marker + len(_START)
+        line = lines.at(start)
+        attrs = dict(_ATTR.findall(m["attrs"]))
+        local, bias, why = _when(attrs.get("time"), attrs.get("date"), dates)
+        if why:
+            problems.append(Problem(name, f"line {line}", why))
+        message = text[msg_start:end]
+        if "\r" in message:
+            message = message.replace("\r\n", "\n")
+        raws.append(
+            _Raw(local, bias, message, attrs.get("component", ""), attrs.get("thread", ""),
+                 _int(attrs.get("type")), name, line)
+        )
+        pos = m.end()
+    body = _skip_blank(text, pos, len(text))
+    if body < len(text):
+        marker = text.find(_START, body)
+        if marker == -1:
+            _stray(text, body, len(text), name, lines, raws, problems)
+        else:
+            if marker > body:
+                _stray(text, body, marker, name, lines, raws, problems)
+            line = lines.at(marker)
+            cut = text[marker + len(_START) :]
+            message = cut.split(_END, 1)[0].rstrip(_BLANK).replace("\r\n", "\n")
+            raws.append(_Raw(None, None, message, "", "", 0, name, line))
+            problems.append(Problem(name, f"line {line}", "the file ends inside a record (it was "
+                                    "cut while being written); its text is kept without a time"))
+    log.debug("%s: %d records, %d problems", name, len(raws), len(problems))
+    return raws, problems
+
+
+def _skip_blank(text: str, pos: int, end: int) -> int:
+    while pos < end and text[pos] in _BLANK:
+        pos += 1
+    return pos
+
+
+def _stray(text: str, start: int, end: int, name: str, lines: _Lines,
+           raws: list[_Raw], problems: list[Problem]) -> None:
+    """Text between records that is not a record: keep it, time-less, and say so."""
+    chunk = text[start:end].rstrip(_BLANK).replace("\r\n", "\n")
+    line = lines.at(start)
+    raws.append(_Raw(None, None, chunk, "", "", 0, name, line))
+    if _START in chunk:
+        why = "a record without a readable header; its text is kept without a time"
+    else:
+        why = "text outside any CMTrace record; kept without a time"
+    problems.append(Problem(name, f"line {line}", why))
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value) if value else 0
+    except ValueError:
+        return 0
+
+
+def _when(
+    time_s: str | None, date_s: str | None, dates: dict[str, tuple[int, int, int] | None]
+) -> tuple[datetime | None, int | None, str | None]:
+    """``(local, bias, why)`` from the two attributes; ``why`` explains an unusable time."""
+    if time_s is None or date_s is None:
+        return None, None, "record has no time or date; kept without a time"
+    if date_s not in dates:
+        dm = _DATE.match(date_s)
+        dates[date_s] = (int(dm[3]), int(dm[1]), int(dm[2])) if dm else None
+    ymd = dates[date_s]
+    tm = _TIME.match(time_s)
+    if ymd is None or tm is None:
+        return None, None, f"unreadable time {time_s!r} / date {date_s!r}; kept without a time"
+    frac = tm[4] or ""
+    micro = int((frac + "000000")[:6]) if frac else 0
+    try:
+        local = datetime(ymd[0], ymd[1], ymd[2], int(tm[1]), int(tm[2]), int(tm[3]), micro)
+    except ValueError:
+        return None, None, f"impossible time {time_s!r} / date {date_s!r}; kept without a time"
+    bias = None
+    if tm[5]:
+        bias = int(tm[6]) * (-1 if tm[5] == "-" else 1)
+    return local, bias, None
+
+
+def _finish(raws: list[_Raw], zones: Sequence[tzinfo]) -> list[LogLine]:
+    times = resolve_times([(r.local, r.bias) for r in raws], zones)
+    return [
+        LogLine(t, r.message, r.component, r.thread, r.type, r.file, r.line)
+        for r, t in zip(raws, times, strict=True)
+    ]
+
+
+def resolve_times(
+    readings: Sequence[tuple[datetime | None, int | None]], zones: Sequence[tzinfo] = ()
+) -> list[datetime | None]:
+    """UTC times for ``(naive local reading, bias minutes or None)`` pairs, in file order.
+
+    Exposed for callers that learn the zones later. See the module docstring for the rules.
+    """
+    out: list[datetime | None] = [None] * len(readings)
+    if len(zones) <= 1:
+        zone = zones[0] if zones else UTC
+        for i, (local, bias) in enumerate(readings):
+            if local is None:
+                continue
+            if bias is not None:
+                out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
+            else:
+                out[i] = local.replace(tzinfo=zone).astimezone(UTC)
+        return out
+    _resolve_eras(readings, zones, out)
+    return out
+
+
+def _resolve_eras(
+    readings: Sequence[tuple[datetime | None, int | None]],
+    zones: Sequence[tzinfo],
+    out: list[datetime | None],
+) -> None:
+    """Pick a zone per bias-less reading so the UTC sequence is as monotonic as possible."""
+    index: list[int] = []
+    cands: list[list[tuple[datetime, int]]] = []  # (utc, zone number or -1 for a fixed bias)
+    for i, (local, bias) in enumerate(readings):
+        if local is None:
+            continue
+        index.append(i)
+        if bias is not None:
+            cands.append([((local + timedelta(minutes=bias)).replace(tzinfo=UTC), -1)])
+        else:
+            cands.append([(local.replace(tzinfo=z).astimezone(UTC), n) for n, z in enumerate(zones)])
+    if not cands:
+        return
+    cost = [0.0] * len(cands[0])
+    back: list[list[int]] = []
+    for j in range(1, len(cands)):
+        prev, here = cands[j - 1], cands[j]
+        new_cost: list[float] = []
+        choice: list[int] = []
+        for t_b, z_b in here:
+            best, arg = math.inf, 0
+            for a, (t_a, z_a) in enumerate(prev):
+                gap = (t_b - t_a).total_seconds()
+                c = cost[a] + (gap if gap >= 0 else -gap * _BACKWARD_WEIGHT)
+                if z_a >= 0 and z_b >= 0 and z_a != z_b:
+                    c += _SWITCH_COST
+                if c < best:
+                    best, arg = c, a
+            new_cost.append(best)
+            choice.append(arg)
+        cost = new_cost
+        back.append(choice)
+    pick = min(range(len(cost)), key=cost.__getitem__)
+    for j in range(len(cands) - 1, -1, -1):
+        out[index[j]] = cands[j][pick][0]
+        if j:
+            pick = back[j - 1][pick]
