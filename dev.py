@@ -72,6 +72,7 @@ def test(args: list[str]) -> int:
 
 def run(args: list[str]) -> int:
     python = str(_ensure_venv())
+    args = args or ["--sample"]
     return subprocess.run([python, "-m", "core.cli", *args], check=False).returncode
 
 
