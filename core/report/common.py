@@ -1,0 +1,182 @@
+"""What every report format shares: time and HRESULT formats, status words, the verdict.
+
+The JSON, HTML and text writers all say the same thing in different shapes; keeping the
+wording here means a technician who reads the text report and then opens the HTML one sees
+the same verdict, the same status words and the same times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from core.esp.model import EspReport, Phase, Status, Step
+
+#: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
+STATUS_LABELS: dict[Status, str] = {
+    "not_started": "Not started",
+    "identifying": "Identifying",
+    "in_progress": "In progress",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "not_required": "Not required",
+    "unknown": "Unknown",
+}
+
+#: Statuses that mean "nothing left to do here".
+DONE: frozenset[str] = frozenset({"succeeded", "skipped", "not_required"})
+#: Statuses that mean "was still running when the evidence was captured".
+RUNNING: frozenset[str] = frozenset({"in_progress", "identifying"})
+
+_HRESULT_TEXT = re.compile(r"^(?:0x)?[0-9a-f]{1,8}$", re.IGNORECASE)
+_DECIMAL = re.compile(r"^-?[0-9]+$")
+
+
+def iso_time(value: datetime) -> str:
+    """The report's one ``TIME`` format: ``2024-04-02T16:13:04.123Z`` (always milliseconds).
+
+    Fixed width so the strings sort like the times they name. A naive datetime is taken to
+    be UTC already (every reader in ``core`` produces UTC: FILETIMEs and event times are UTC).
+    """
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}."
+        f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def display_time(value: datetime | None) -> str:
+    """A time for people: ``2024-04-02 16:13:04Z`` (UTC, seconds), ``—`` for no time."""
+    if value is None:
+        return "—"
+    return iso_time(value)[:19].replace("T", " ") + "Z"
+
+
+def format_hresult(value: str | int | None) -> str | None:
+    """``0x%08X`` for an HRESULT given as an int or as text; None stays None.
+
+    Text is read as hex when it starts with ``0x`` or is exactly eight hex digits (the way
+    logs print codes), otherwise as (signed) decimal, the way IME stores them in the
+    registry. Text that is not a number at all is returned unchanged: the schema then rejects
+    it, which is what should happen to an analysis that put prose where a code belongs.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return f"0x{value & 0xFFFFFFFF:08X}"
+    text = value.strip()
+    if _HRESULT_TEXT.match(text) and (text.lower().startswith("0x") or len(text) == 8):
+        return f"0x{int(text, 16):08X}"
+    if _DECIMAL.match(text) and -(2**31) <= int(text) < 2**32:
+        return f"0x{int(text) & 0xFFFFFFFF:08X}"
+    return value
+
+
+VerdictKind = Literal["failed", "in_progress", "succeeded", "incomplete", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The one line that says how the ESP ended, and where."""
+
+    kind: VerdictKind
+    phase: Phase | None
+    step: Step | None
+    line: str
+
+
+def _where(phase: Phase, step: Step | None) -> str:
+    return f"{phase.title} › {step.title}" if step is not None else phase.title
+
+
+def _detail(step: Step | None, phase: Phase) -> str:
+    """``(0x80070005)`` or ``(status text)`` after the place, when there is one."""
+    if step is not None and step.hresult:
+        return f" ({format_hresult(step.hresult)})"
+    text = step.status_text if step is not None else phase.status_text
+    return f" ({text})" if text else ""
+
+
+def _first(report: EspReport, statuses: frozenset[str]) -> tuple[Phase, Step | None] | None:
+    """First step (or, failing that, phase) in ESP order whose status is in ``statuses``."""
+    for phase in report.phases:
+        for step in phase.steps:
+            if step.status in statuses:
+                return phase, step
+    for phase in report.phases:
+        if phase.status in statuses:
+            return phase, None
+    return None
+
+
+def verdict(report: EspReport) -> Verdict:
+    """How the ESP ended, in one line a technician reads first.
+
+    Failure wins over everything; then a step still running at capture time; then success
+    only if every step *says* so — missing evidence is ``unknown``, never success.
+    """
+    failed = _first(report, frozenset({"failed"}))
+    if failed is not None:
+        phase, step = failed
+        line = f"FAILED at {_where(phase, step)}{_detail(step, phase)}"
+        return Verdict("failed", phase, step, line)
+    running = _first(report, RUNNING)
+    if running is not None:
+        phase, step = running
+        label = STATUS_LABELS[step.status if step is not None else phase.status]
+        text = (step.status_text if step is not None else phase.status_text) or label
+        line = f"IN PROGRESS when captured at {_where(phase, step)} ({text})"
+        return Verdict("in_progress", phase, step, line)
+    statuses = [s.status for s in report.steps] or [p.status for p in report.phases]
+    if all(s in DONE for s in statuses):
+        return Verdict("succeeded", None, None, "SUCCEEDED — every step completed")
+    if all(s == "unknown" for s in statuses):
+        return Verdict(
+            "unknown", None, None, "UNKNOWN — the evidence does not show the ESP's state"
+        )
+    unknown = sum(1 for s in statuses if s == "unknown")
+    not_started = _first(report, frozenset({"not_started"}))
+    parts = ["NO FAILURE FOUND"]
+    if not_started is not None:
+        parts.append(f"not started: {_where(*not_started)}")
+    if unknown:
+        parts.append(f"{unknown} of {len(statuses)} steps unknown")
+    return Verdict("incomplete", None, None, " — ".join(parts))
+
+
+def exit_code_for(report: EspReport) -> int:
+    """The CLI exit code for a report that was produced: 0 clean, 1 read with problems.
+
+    (2, unusable input, and 3, internal error, happen before there is a report.)
+    """
+    return 1 if report.source.problems else 0
+
+
+def findings_in_order(report: EspReport) -> list[int]:
+    """Indexes of the findings, errors first, then warnings, then info (stable within)."""
+    rank = {"error": 0, "warning": 1, "info": 2}
+    return sorted(range(len(report.findings)), key=lambda i: rank[report.findings[i].severity])
+
+
+def phase_of(report: EspReport, step_id: str | None) -> Phase | None:
+    """The phase holding step ``step_id`` (None when there is no such step)."""
+    for phase in report.phases:
+        if any(step.id == step_id for step in phase.steps):
+            return phase
+    return None
+
+
+def step_title(report: EspReport, step_id: str | None) -> str | None:
+    """``Phase › Step`` for a step id, the id itself when unknown, None for None."""
+    if step_id is None:
+        return None
+    phase = phase_of(report, step_id)
+    step = report.step(step_id)
+    if phase is None or step is None:
+        return step_id
+    return _where(phase, step)

@@ -1,0 +1,237 @@
+"""The ``espview.report/1`` JSON report, and its JSON Schema.
+
+:func:`report_to_dict` walks an :class:`~core.esp.model.EspReport` into exactly the contract's
+keys, in the contract's order (``DESIGN.md``). Formats, chosen once and used everywhere:
+
+* ``TIME``: ISO 8601 UTC, always with milliseconds: ``2024-04-02T16:13:04.123Z``;
+* HRESULTs: ``0x%08X`` (upper-case hex digits, ``0x`` prefix);
+* registry value data: ``bytes`` as a lower-case hex string, ints as ints, ``REG_MULTI_SZ``
+  as a list of strings, no data as ``null``.
+
+Validation: the schema lives in ``resources/schema/espview.report-1.schema.json``. When the
+environment variable ``ESPVIEW_VALIDATE_REPORTS`` is ``1`` (``tests/conftest.py`` sets it for
+the whole test suite), every :func:`report_to_dict` call validates its result and raises
+:class:`ValueError` on a violation, so every report serialised anywhere in the tests is
+checked against the schema. ``jsonschema`` is a development dependency only; the program
+never needs it at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.esp.model import (
+    SCHEMA,
+    EspReport,
+    EventRef,
+    Finding,
+    Item,
+    Phase,
+    RegistryRef,
+    Step,
+    TimelineEntry,
+)
+from core.paths import resource_path
+from core.registry.model import ValueData
+from core.report.common import format_hresult, iso_time
+
+log = logging.getLogger(__name__)
+
+VALIDATE_ENV = "ESPVIEW_VALIDATE_REPORTS"
+SCHEMA_FILE = "espview.report-1.schema.json"
+
+JsonDict = dict[str, Any]
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else iso_time(value)
+
+
+def json_value_data(data: ValueData) -> str | int | list[str] | None:
+    """Registry value data made JSON-safe: bytes become a lower-case hex string."""
+    if isinstance(data, bytes):
+        return data.hex()
+    if isinstance(data, list):
+        return [str(part) for part in data]
+    return data
+
+
+def _item(item: Item) -> JsonDict:
+    return {
+        "kind": item.kind,
+        "id": item.id,
+        "name": item.name,
+        "scope": item.scope,
+        "status": item.status,
+        "hresult": format_hresult(item.hresult),
+        "history": [{"time": iso_time(h.time), "status": h.status} for h in item.history],
+    }
+
+
+def _registry(ref: RegistryRef) -> JsonDict:
+    return {
+        "path": ref.path,
+        "last_write": _time(ref.last_write),
+        "values": [
+            {"name": v.name, "type": v.type, "data": json_value_data(v.data)} for v in ref.values
+        ],
+        "origin": ref.origin,
+    }
+
+
+def _event(event: EventRef) -> JsonDict:
+    return {
+        "time": iso_time(event.time),
+        "channel": event.channel,
+        "event_id": event.event_id,
+        "level": event.level,
+        "record_id": event.record_id,
+        "summary": event.summary,
+        "origin": event.origin,
+    }
+
+
+def _step(step: Step) -> JsonDict:
+    hint = step.hint
+    return {
+        "id": step.id,
+        "title": step.title,
+        "status": step.status,
+        "status_text": step.status_text,
+        "hresult": format_hresult(step.hresult),
+        "started": _time(step.started),
+        "ended": _time(step.ended),
+        "items": [_item(i) for i in step.items],
+        "registry": [_registry(r) for r in step.registry],
+        "events": [_event(e) for e in step.events],
+        "hint": None
+        if hint is None
+        else {"id": hint.id, "title": hint.title, "text": hint.text, "source": hint.source},
+    }
+
+
+def _phase(phase: Phase) -> JsonDict:
+    return {
+        "id": phase.id,
+        "title": phase.title,
+        "status": phase.status,
+        "status_text": phase.status_text,
+        "started": _time(phase.started),
+        "ended": _time(phase.ended),
+        "steps": [_step(s) for s in phase.steps],
+    }
+
+
+def _finding(finding: Finding) -> JsonDict:
+    # Finding.source (the hint's URL) is shown in HTML/text but is not part of the contract.
+    return {
+        "id": finding.id,
+        "severity": finding.severity,
+        "step": finding.step,
+        "title": finding.title,
+        "text": finding.text,
+        "evidence": list(finding.evidence),
+    }
+
+
+def _timeline(entry: TimelineEntry) -> JsonDict:
+    return {
+        "time": iso_time(entry.time),
+        "kind": entry.kind,
+        "step": entry.step,
+        "summary": entry.summary,
+        "origin": entry.origin,
+    }
+
+
+def report_to_dict(report: EspReport) -> JsonDict:
+    """The report as the ``espview.report/1`` JSON object (plain dicts, lists and scalars).
+
+    Validates against the schema when ``ESPVIEW_VALIDATE_REPORTS=1`` (see the module doc).
+    """
+    source = report.source
+    device = report.device
+    settings = report.settings
+    result: JsonDict = {
+        "schema": SCHEMA,
+        "source": {
+            "kind": source.kind,
+            "path": source.path,
+            "files": list(source.files),
+            "problems": [
+                {"file": p.file, "where": p.where, "message": p.message} for p in source.problems
+            ],
+        },
+        "device": {
+            "name": device.name,
+            "serial": device.serial,
+            "os_build": device.os_build,
+            "tenant_domain": device.tenant_domain,
+            "profile_name": device.profile_name,
+            "autopilot": device.autopilot,
+            "deployment_mode": device.deployment_mode,
+        },
+        "settings": {
+            "timeout_minutes": settings.timeout_minutes,
+            "skip_device_status_page": settings.skip_device_status_page,
+            "skip_user_status_page": settings.skip_user_status_page,
+            "allow_reset": settings.allow_reset,
+            "allow_try_again": settings.allow_try_again,
+            "allow_continue_anyway": settings.allow_continue_anyway,
+            "allow_collect_logs": settings.allow_collect_logs,
+        },
+        "phases": [_phase(p) for p in report.phases],
+        "findings": [_finding(f) for f in report.findings],
+        "timeline": [_timeline(t) for t in report.timeline],
+    }
+    if os.environ.get(VALIDATE_ENV) == "1":
+        errors = validate_report_dict(result)
+        if errors:
+            shown = "\n  ".join(errors[:20])
+            raise ValueError(f"report violates {SCHEMA_FILE} ({len(errors)} errors):\n  {shown}")
+    return result
+
+
+def write_json(report: EspReport, out: TextIO) -> None:
+    """Write the JSON report to ``out`` (indent 2, non-ASCII kept, contract key order)."""
+    json.dump(report_to_dict(report), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def schema_path() -> Path:
+    """Where the JSON Schema of ``espview.report/1`` lives (frozen or not)."""
+    return resource_path("schema", SCHEMA_FILE)
+
+
+@cache
+def _validator() -> Any:
+    # jsonschema is a dev dependency: imported here so the program never needs it.
+    from jsonschema import (  # type: ignore[import-untyped]  # noqa: PLC0415 - dev-only, no stubs
+        Draft202012Validator,
+    )
+
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validate_report_dict(data: Any) -> list[str]:
+    """Every way ``data`` breaks the schema, as ``path: message`` lines ([] when valid).
+
+    Raises :class:`ModuleNotFoundError` when ``jsonschema`` is not installed: silently
+    skipping validation would let a broken report pass a test.
+    """
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    lines = []
+    for error in errors:
+        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+        message = error.message
+        if len(message) > 300:
+            message = message[:300] + "…"
+        lines.append(f"{where}: {message}")
+    return lines
