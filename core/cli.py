@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -67,10 +67,9 @@ def cmd_events(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         import json  # noqa: PLC0415
 
-        dumps: Callable[[object], str] = json.dumps
         write = out.write
         for record in evidence.events:
-            write(dumps(event_to_json(record), ensure_ascii=False, separators=(",", ":")))
+            write(json.dumps(event_to_json(record), ensure_ascii=False, separators=(",", ":")))
             write("\n")
     else:
         for record in evidence.events:
@@ -178,9 +177,27 @@ def _write_crash_log() -> Path | None:
     return crash
 
 
+def _attach_parent_console() -> None:
+    """Let the frozen Windows GUI exe print to the console it was started from.
+
+    The exe is built without a console (no black window behind the app), so for the
+    headless subcommands it borrows its parent's console, if there is one.
+    """
+    if sys.platform == "win32" and getattr(sys, "frozen", False):
+        import ctypes  # noqa: PLC0415 - Windows only
+
+        attach_parent_process = -1
+        if ctypes.windll.kernel32.AttachConsole(attach_parent_process):
+            # Both streams live as long as the process.
+            sys.stdout = open("CONOUT$", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+            sys.stderr = open("CONOUT$", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     multiprocessing.freeze_support()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        _attach_parent_console()
     out = out or sys.stdout
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -191,7 +208,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args = _gui_parser().parse_args(args_list)
         from gui.app import run  # noqa: PLC0415 - Qt is loaded only for the GUI
 
-        return run(args.path, sample=args.sample, live=args.live, screenshot=args.screenshot)
+        return int(run(args.path, sample=args.sample, live=args.live, screenshot=args.screenshot))
     except Cancelled:
         print("espview: cancelled", file=sys.stderr)
         return EXIT_UNUSABLE
