@@ -72,6 +72,7 @@ class _Raw:
     type: int
     file: str
     line: int
+    headed: bool = False  # recognisably a CMTrace record (header or start marker found)
 
 
 def is_cmtrace(head: bytes) -> bool:
@@ -102,6 +103,8 @@ def read_cmtrace(
     """
     name = display_name or (source.name if isinstance(source, Path) else "<log>")
     raws, problems = _read_raw(source, name)
+    if raws and not any(r.headed for r in raws):
+        return [], [Problem(name, "", "not a CMTrace log (no record found)")]
     return _finish(raws, zones), problems
 
 
@@ -112,6 +115,9 @@ def read_cmtrace_files(
     zones: Sequence[tzinfo] = (),
 ) -> tuple[list[LogLine], list[Problem]]:
     """Read several logs; rotated files join their current file, oldest first.
+
+    A file without a single CMTrace record (``setupact.log`` shares the suffix) is left out
+    without a Problem; :func:`read_cmtrace` on such a file reports one.
 
     Files are grouped by base name (``X-20240402-161304.log`` belongs to ``X.log``); groups
     keep the order in which their first file was given. Within a group the times are
@@ -130,6 +136,11 @@ def read_cmtrace_files(
         raws: list[_Raw] = []
         for _stamp, path, name in sorted(members, key=lambda m: m[0]):
             got, bad = _read_raw(path, name)
+            if got and not any(r.headed for r in got):
+                # A plain-text log that only shares the ".log" suffix (setupact.log): not
+                # damage, just another format — leave it out quietly.
+                log.info("%s: no CMTrace record; not read as a CMTrace log", name)
+                continue
             raws.extend(got)
             problems.extend(bad)
         lines.extend(_finish(raws, zones))
@@ -142,8 +153,12 @@ def _read_raw(source: Path | bytes, name: str) -> tuple[list[_Raw], list[Problem
             size = source.stat().st_size
             if size > MAX_LOG_BYTES:
                 return [], [
-                    Problem(name, "", f"log of {size:,} bytes is larger than the "
-                            f"{MAX_LOG_BYTES // (1024 * 1024)} MB cap; not read")
+                    Problem(
+                        name,
+                        "",
+                        f"log of {size:,} bytes is larger than the "
+                        f"{MAX_LOG_BYTES // (1024 * 1024)} MB cap; not read",
+                    )
                 ]
             data = source.read_bytes()
         except OSError as exc:
@@ -198,8 +213,17 @@ def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
         if "\r" in message:
             message = message.replace("\r\n", "\n")
         raws.append(
-            _Raw(local, bias, message, attrs.get("component", ""), attrs.get("thread", ""),
-                 _int(attrs.get("type")), name, line)
+            _Raw(
+                local,
+                bias,
+                message,
+                attrs.get("component", ""),
+                attrs.get("thread", ""),
+                _int(attrs.get("type")),
+                name,
+                line,
+                headed=True,
+            )
         )
         pos = m.end()
     body = _skip_blank(text, pos, len(text))
@@ -213,9 +237,15 @@ def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
             line = lines.at(marker)
             cut = text[marker + len(_START) :]
             message = cut.split(_END, 1)[0].rstrip(_BLANK).replace("\r\n", "\n")
-            raws.append(_Raw(None, None, message, "", "", 0, name, line))
-            problems.append(Problem(name, f"line {line}", "the file ends inside a record (it was "
-                                    "cut while being written); its text is kept without a time"))
+            raws.append(_Raw(None, None, message, "", "", 0, name, line, headed=True))
+            problems.append(
+                Problem(
+                    name,
+                    f"line {line}",
+                    "the file ends inside a record (it was "
+                    "cut while being written); its text is kept without a time",
+                )
+            )
     log.debug("%s: %d records, %d problems", name, len(raws), len(problems))
     return raws, problems
 
@@ -226,8 +256,15 @@ def _skip_blank(text: str, pos: int, end: int) -> int:
     return pos
 
 
-def _stray(text: str, start: int, end: int, name: str, lines: _Lines,
-           raws: list[_Raw], problems: list[Problem]) -> None:
+def _stray(
+    text: str,
+    start: int,
+    end: int,
+    name: str,
+    lines: _Lines,
+    raws: list[_Raw],
+    problems: list[Problem],
+) -> None:
     """Text between records that is not a record: keep it, time-less, and say so."""
     chunk = text[start:end].rstrip(_BLANK).replace("\r\n", "\n")
     line = lines.at(start)
@@ -316,7 +353,9 @@ def _resolve_eras(
         if bias is not None:
             cands.append([((local + timedelta(minutes=bias)).replace(tzinfo=UTC), -1)])
         else:
-            cands.append([(local.replace(tzinfo=z).astimezone(UTC), n) for n, z in enumerate(zones)])
+            cands.append(
+                [(local.replace(tzinfo=z).astimezone(UTC), n) for n, z in enumerate(zones)]
+            )
     if not cands:
         return
     cost = [0.0] * len(cands[0])
