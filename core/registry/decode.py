@@ -1,0 +1,224 @@
+"""Raw value bytes → typed data, shared by every backend that sees bytes.
+
+The dump dialect and regedit exports write non-string types as ``hex(n):`` byte lists, and a
+hive stores raw cell data; all three turn into the same :data:`ValueData` here, so a
+``REG_EXPAND_SZ`` reads as ``str`` and a ``REG_QWORD`` as ``int`` whatever the source.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+from core.errors import LimitExceeded, UnsupportedInput
+from core.problems import Problem
+from core.registry.memory import MemoryKey, MemoryView
+from core.registry.model import RegValue, ValueData, normalize_path, type_name
+
+REG_NONE = 0
+REG_SZ = 1
+REG_EXPAND_SZ = 2
+REG_BINARY = 3
+REG_DWORD = 4
+REG_DWORD_BIG_ENDIAN = 5
+REG_LINK = 6
+REG_MULTI_SZ = 7
+REG_QWORD = 11
+
+#: ``REG_*`` name → numeric code, for the types the builders and writers know by name.
+TYPE_CODES: dict[str, int] = {type_name(code): code for code in range(12)}
+
+
+def _utf16(raw: bytes, encoding: str) -> str:
+    if encoding == "utf-16-le" and len(raw) % 2:
+        raw = raw[:-1]  # a stray odd byte is padding, not a character
+    return raw.decode(encoding, errors="replace")
+
+
+def decode_string(raw: bytes, encoding: str = "utf-16-le") -> str:
+    """A REG_SZ / REG_EXPAND_SZ payload: text up to the first NUL (Windows ignores the rest)."""
+    text = _utf16(raw, encoding)
+    end = text.find("\x00")
+    return text if end < 0 else text[:end]
+
+
+def decode_multi(raw: bytes, encoding: str = "utf-16-le") -> list[str]:
+    """A REG_MULTI_SZ payload: NUL-separated strings; the terminating empty ones are dropped."""
+    items = _utf16(raw, encoding).split("\x00")
+    while items and items[-1] == "":
+        items.pop()
+    return items
+
+
+def decode_value(code: int, raw: bytes, encoding: str = "utf-16-le") -> tuple[ValueData, str]:
+    """Typed data for ``raw`` stored as type ``code``, and a complaint (``""`` if none).
+
+    ``encoding`` is the string encoding inside the bytes: UTF-16LE everywhere except REGEDIT4
+    exports, which store ``hex(2)``/``hex(7)`` strings in the ANSI code page. Integers that are
+    too short keep their bytes and say so, rather than inventing a number.
+    """
+    if code in (REG_SZ, REG_EXPAND_SZ, REG_LINK):
+        return decode_string(raw, encoding), ""
+    if code == REG_MULTI_SZ:
+        return decode_multi(raw, encoding), ""
+    if code in (REG_DWORD, REG_DWORD_BIG_ENDIAN):
+        if len(raw) < 4:
+            return raw, f"{type_name(code)} needs 4 bytes, got {len(raw)}"
+        if code == REG_DWORD:
+            return int.from_bytes(raw[:4], "little"), ""
+        return int.from_bytes(raw[:4], "big"), ""
+    if code == REG_QWORD:
+        if len(raw) < 8:
+            return raw, f"REG_QWORD needs 8 bytes, got {len(raw)}"
+        return int.from_bytes(raw[:8], "little"), ""
+    return raw, ""
+
+
+# -- text input shared by the two .reg parsers ----------------------------------------------
+
+#: A text export larger than this is not a registry export anyone made by hand or tool; the
+#: cap keeps a hostile file from exhausting memory (the largest real dump is 4.5 MB).
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+
+Source = bytes | str | os.PathLike[str]
+
+
+def read_source(source: Source, default_name: str) -> tuple[bytes, str]:
+    """Bytes of ``source`` (raw bytes, or a path) and the file name used in origins."""
+    if isinstance(source, bytes):
+        if len(source) > MAX_TEXT_BYTES:
+            raise LimitExceeded(f"{default_name}: over the cap of {MAX_TEXT_BYTES} bytes")
+        return source, default_name
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise LimitExceeded(f"{path.name}: {size} bytes is over the cap of {MAX_TEXT_BYTES}")
+        return path.read_bytes(), path.name
+    except OSError as exc:
+        raise UnsupportedInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def decode_text(data: bytes, ansi_fallback: bool = False) -> str:
+    """Text of a .reg file: UTF-16 with a BOM, UTF-8 with or without one.
+
+    Undecodable bytes become U+FFFD rather than an error: real dumps hold mangled binary
+    written as text, and everything around it must still load. With ``ansi_fallback``
+    (REGEDIT4 files are ANSI), text that is not valid UTF-8 is read as Windows-1252 instead.
+    """
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return data[2:].decode("utf-16-le", errors="replace")
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return data[2:].decode("utf-16-be", errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    elif len(data) >= 4 and data[1] == 0 and data[3] == 0 and data[0] != 0:
+        # UTF-16LE without a BOM: every other byte of ASCII text is NUL.
+        return data.decode("utf-16-le", errors="replace")
+    if ansi_fallback:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def split_lines(text: str) -> tuple[list[str], str]:
+    """Lines without their terminators, and the terminator used (to rejoin multi-line data).
+
+    ``str.splitlines`` is not used on purpose: it also splits at \\x1c, \\x85, U+2028 …,
+    which occur inside mangled value data.
+    """
+    if text.count("\r\n") == text.count("\n"):
+        return text.split("\r\n"), "\r\n"
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")], "\n"
+
+
+def hex_type_code(tag: str) -> int | None:
+    """``hex`` → REG_BINARY, ``hex(2)`` → 2, ``hex(b)`` → 11 (case-insensitive); else ``None``."""
+    lowered = tag.lower()
+    if lowered == "hex":
+        return REG_BINARY
+    if lowered.startswith("hex(") and lowered.endswith(")"):
+        try:
+            return int(lowered[4:-1], 16)
+        except ValueError:
+            return None
+    return None
+
+
+def decode_hex(code: int, payload: str, encoding: str = "utf-16-le") -> tuple[ValueData, str]:
+    """Typed data of a ``hex(n):`` byte list (``"25,00,50,00"``), and a complaint or ``""``."""
+    try:
+        raw = bytes.fromhex(payload.replace(",", " "))
+    except ValueError:
+        return None, "hex data is not a list of two-digit hex bytes"
+    return decode_value(code, raw, encoding)
+
+
+# -- key paths -------------------------------------------------------------------------------
+
+
+def split_key_path(path: str) -> list[str]:
+    """Path parts, root folded to its short form (``HKEY_LOCAL_MACHINE`` → ``HKLM``).
+
+    Only backslashes separate: registry key names may hold ``/`` (policy keys such as
+    ``Device/Vendor/MSFT/...`` in the real dumps), so a slash is part of a name here.
+    """
+    parts = [part for part in path.split("\\") if part]
+    if parts:
+        parts[0] = normalize_path(parts[0]) or parts[0]
+    return parts
+
+
+def ensure_key(view: MemoryView, path: str, origin: str = "") -> MemoryKey:
+    """Like :meth:`MemoryView.ensure_key`, but a ``/`` inside a key name stays in the name."""
+    parts = split_key_path(path)
+    node = view.ensure_key(parts[0] if parts else "")
+    for part in parts[1:]:
+        node = node.child(part)
+    if origin:
+        node.set_origin(origin)
+    return node
+
+
+class TextViewBuilder:
+    """What both .reg text parsers share: a view under construction, the current key, and
+    problems stamped ``file`` / ``line N``."""
+
+    __slots__ = ("by_path", "key", "name", "problem_count", "view")
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.name = name
+        self.view = MemoryView(kind=kind)
+        self.key: MemoryKey | None = None
+        self.by_path: dict[str, MemoryKey] = {}
+        self.problem_count = 0
+
+    def problem(self, index: int, message: str) -> None:
+        """Record a problem at 0-based line ``index``."""
+        self.problem_count += 1
+        self.view.add_problem(Problem(self.name, f"line {index + 1}", message))
+
+    def open_key(self, index: int, path: str) -> MemoryKey:
+        """Make ``path`` (read at line ``index``) the current key."""
+        origin = f"{self.name}:{index + 1}"
+        # Headers come parent-first, so the parent is nearly always known: one dict look-up
+        # instead of a walk from the root (that walk was most of the parse time).
+        parent_path, _, leaf = path.rpartition("\\")
+        parent = self.by_path.get(parent_path.casefold()) if leaf else None
+        if parent is None:
+            key = ensure_key(self.view, path, origin)
+        else:
+            key = parent.child(leaf)
+            key.set_origin(origin)
+        self.by_path[path.casefold()] = key
+        self.key = key
+        return key
+
+    def add_value(self, index: int, value: RegValue) -> None:
+        if self.key is None:
+            self.problem(index, "value outside any key")
+        else:
+            self.key.add_value(value)
