@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from core.esp.model import EspReport, Phase, Status, Step
+from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
 STATUS_LABELS: dict[Status, str] = {
@@ -33,6 +34,8 @@ RUNNING: frozenset[str] = frozenset({"in_progress", "identifying"})
 
 _HRESULT_TEXT = re.compile(r"^(?:0x)?[0-9a-f]{1,8}$", re.IGNORECASE)
 _DECIMAL = re.compile(r"^-?[0-9]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BREAKS = re.compile(r"[\t\r\n]+")
 
 
 def iso_time(value: datetime) -> str:
@@ -180,3 +183,112 @@ def step_title(report: EspReport, step_id: str | None) -> str | None:
     if phase is None or step is None:
         return step_id
     return _where(phase, step)
+
+
+_ITEM_FAILED = ("fail", "error", "timeout", "timed out")
+_ITEM_NOT_STARTED = ("not_processed", "notprocessed", "not processed", "not_installed",
+                     "notinstalled", "not installed", "not_started", "not started", "initialized")
+_ITEM_RUNNING = ("progress", "downloading", "installing", "processing", "running", "pending",
+                 "wait", "retry", "identifying")
+_ITEM_DONE = ("installed", "succe", "complete", "applied", "processed", "not_required",
+              "notrequired", "not required", "compliant")
+
+
+def item_status(status: str) -> Status:
+    """Map an item's free-text status (``installed``, ``InProgress``, ``failed`` …) to a
+    :data:`Status` for its icon; anything unrecognised is ``unknown``, never success."""
+    word = status.strip().lower()
+    if any(key in word for key in _ITEM_FAILED):
+        return "failed"
+    if any(key in word for key in _ITEM_NOT_STARTED):
+        return "not_started"
+    if any(key in word for key in _ITEM_RUNNING):
+        return "in_progress"
+    if any(key in word for key in _ITEM_DONE):
+        return "succeeded"
+    return "unknown"
+
+
+def settings_summary(report: EspReport) -> list[tuple[str, str]]:
+    """The ESP settings as (label, value) pairs, ``unknown`` where the evidence is silent."""
+    s = report.settings
+
+    def yes_no(value: bool | None) -> str:
+        return "unknown" if value is None else ("yes" if value else "no")
+
+    timeout = "unknown" if s.timeout_minutes is None else f"{s.timeout_minutes} min"
+    return [
+        ("ESP timeout", timeout),
+        ("Skip device status page", yes_no(s.skip_device_status_page)),
+        ("Skip user status page", yes_no(s.skip_user_status_page)),
+        ("Allow reset", yes_no(s.allow_reset)),
+        ("Allow try again", yes_no(s.allow_try_again)),
+        ("Allow continue anyway", yes_no(s.allow_continue_anyway)),
+        ("Allow collect logs", yes_no(s.allow_collect_logs)),
+    ]
+
+
+MODE_LABELS = {
+    "user_driven": "User-driven",
+    "hybrid_user_driven": "User-driven (hybrid join)",
+    "self_deploying": "Self-deploying",
+    "pre_provisioning": "Pre-provisioning",
+    "not_autopilot": "Not Autopilot",
+    "unknown": "unknown",
+}
+
+
+def device_summary(report: EspReport) -> list[tuple[str, str]]:
+    """The device facts as (label, value) pairs, ``unknown`` where the evidence is silent."""
+    d = report.device
+    autopilot = "unknown" if d.autopilot is None else ("yes" if d.autopilot else "no")
+    return [
+        ("Device name", d.name or "unknown"),
+        ("Serial number", d.serial or "unknown"),
+        ("Deployment mode", MODE_LABELS.get(d.deployment_mode, d.deployment_mode)),
+        ("Autopilot", autopilot),
+        ("Profile", d.profile_name or "unknown"),
+        ("Tenant", d.tenant_domain or "unknown"),
+        ("OS build", d.os_build or "unknown"),
+    ]
+
+
+def steps_needing_detail(report: EspReport) -> list[tuple[Phase, Step]]:
+    """Steps whose evidence the short reports spell out: failed ones, then running ones."""
+    failed = [(p, s) for p in report.phases for s in p.steps if s.status == "failed"]
+    running = [(p, s) for p in report.phases for s in p.steps if s.status in RUNNING]
+    return failed + running
+
+
+def key_events(step: Step, limit: int) -> tuple[list[int], int]:
+    """Indexes of up to ``limit`` events worth reading first (errors and warnings first, then
+    the rest, shown in the step's order), and how many were left out."""
+    rank = {"critical": 0, "error": 0, "warning": 1}
+    order = sorted(range(len(step.events)),
+                   key=lambda i: rank.get(step.events[i].level.strip().lower(), 2))
+    chosen = sorted(order[:limit])  # back in the step's own (time) order
+    return chosen, len(step.events) - len(chosen)
+
+
+def clean(text: object) -> str:
+    """Evidence text made safe to show: one line, control characters as ``\\xNN``.
+
+    A terminal escape in a registry value must not repaint the technician's terminal, and a
+    NUL or form feed has no business in an HTML cell either.
+    """
+    flat = _BREAKS.sub(" ", str(text))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", flat)
+
+
+def value_text(data: ValueData, max_bytes: int = 32) -> str:
+    """Registry value data for people: hex bytes (shortened), lists in brackets, cleaned text."""
+    if isinstance(data, bytes):
+        shown = data[:max_bytes].hex(" ")
+        return shown + (f" … ({len(data)} bytes)" if len(data) > max_bytes else "")
+    if isinstance(data, list):
+        return "[" + ", ".join(clean(part) for part in data) + "]"
+    if data is None:
+        return "(no data)"
+    if isinstance(data, int):
+        return f"{data} (0x{data:X})" if data > 9 else str(data)
+    return clean(data)

@@ -1,0 +1,293 @@
+"""The terminal report: what failed, where, and what to do first — then the rest.
+
+Order matters more than completeness here (the JSON and HTML reports have everything): a
+one-line verdict, the findings with their hints, the composite ESP view as a tree, device
+and settings, the evidence of the failed or stuck steps, and a pointer to ``--json`` /
+``--html`` for the rest.
+
+Evidence is hostile input: control characters in it (a terminal escape in a registry value
+could repaint the screen) are shown as ``\\xNN`` and never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterable
+
+from core.esp.model import EspReport, Finding, Phase, Status, Step
+from core.report.common import (
+    STATUS_LABELS,
+    clean,
+    device_summary,
+    display_time,
+    findings_in_order,
+    format_hresult,
+    item_status,
+    key_events,
+    settings_summary,
+    step_title,
+    steps_needing_detail,
+    value_text,
+    verdict,
+)
+
+MARKS: dict[Status, str] = {
+    "succeeded": "✔",
+    "failed": "✘",
+    "in_progress": "…",
+    "identifying": "…",
+    "unknown": "?",
+    "not_started": "–",
+    "skipped": "–",
+    "not_required": "–",
+}
+ASCII_MARKS: dict[Status, str] = {
+    "succeeded": "+",
+    "failed": "X",
+    "in_progress": ">",
+    "identifying": ">",
+    "unknown": "?",
+    "not_started": "-",
+    "skipped": "-",
+    "not_required": "-",
+}
+SEVERITY_MARKS = {"error": "✘", "warning": "!", "info": "i"}
+ASCII_SEVERITY_MARKS = {"error": "X", "warning": "!", "info": "i"}
+# Typography the report itself adds, and what it becomes on a terminal that cannot show it.
+_ASCII_PUNCTUATION_MAP = {"›": ">", "—": "-", "–": "-", "…": "...", "·": "|", "→": "->", "✔": "+",
+                          "✘": "X"}
+_ASCII_PUNCTUATION = str.maketrans(_ASCII_PUNCTUATION_MAP)
+
+_COLORS: dict[str, str] = {
+    "failed": "\x1b[1;31m",
+    "error": "\x1b[1;31m",
+    "succeeded": "\x1b[32m",
+    "in_progress": "\x1b[33m",
+    "identifying": "\x1b[33m",
+    "warning": "\x1b[33m",
+    "unknown": "\x1b[35m",
+    "heading": "\x1b[1m",
+    "dim": "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+MAX_ITEMS = 25
+MAX_EVENTS = 10
+MAX_VALUES = 8
+MAX_PROBLEMS = 5
+
+
+def _can_encode(encoding: str) -> bool:
+    try:
+        ("".join(MARKS.values()) + "".join(_ASCII_PUNCTUATION_MAP)).encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return False
+    return True
+
+
+class _Writer:
+    """Collects lines; knows the width, the marks and whether to colour."""
+
+    def __init__(self, width: int, color: bool, unicode: bool) -> None:
+        self.width = max(40, width)
+        self.color = color
+        self.marks = MARKS if unicode else ASCII_MARKS
+        self.severity_marks = SEVERITY_MARKS if unicode else ASCII_SEVERITY_MARKS
+        self.lines: list[str] = []
+
+    def paint(self, text: str, style: str) -> str:
+        if not self.color or style not in _COLORS:
+            return text
+        return f"{_COLORS[style]}{text}{_RESET}"
+
+    def mark(self, status: Status) -> str:
+        return self.paint(self.marks[status], status)
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def wrap(self, text: str, indent: int, first: str | None = None) -> None:
+        """Wrapped paragraph of evidence ``text`` (cleaned), indented by ``indent`` spaces."""
+        pad = " " * indent
+        lead = pad if first is None else first
+        wrapped = textwrap.wrap(clean(text), self.width, initial_indent=lead,
+                                subsequent_indent=pad, break_on_hyphens=False) or [lead.rstrip()]
+        self.lines.extend(wrapped)
+
+    def heading(self, text: str) -> None:
+        self.line()
+        self.line(self.paint(text.upper(), "heading"))
+
+    def pairs(self, pairs: Iterable[tuple[str, str]], indent: int = 2) -> None:
+        items = list(pairs)
+        width = max((len(label) for label, _ in items), default=0)
+        for label, value in items:
+            self.wrap(value, indent + width + 2, " " * indent + f"{label:<{width}}  ")
+
+
+def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
+    status = step.status_text or STATUS_LABELS[step.status]
+    hresult = format_hresult(step.hresult)
+    if hresult and hresult not in status:
+        status = f"{status} {hresult}"
+    times = ""
+    if step.started or step.ended:
+        times = f"  {display_time(step.started)[11:]}–{display_time(step.ended)[11:]}"
+    title = clean(step.title)
+    return (f"{' ' * indent}{w.mark(step.status)} {title:<{title_width}}  "
+            f"{w.paint(clean(status), step.status)}{w.paint(times, 'dim')}")
+
+
+def _composite(w: _Writer, report: EspReport) -> None:
+    w.heading("ESP — all phases and steps")
+    titles = [len(s.title) for s in report.steps] + [len(p.title) - 4 for p in report.phases]
+    title_width = min(max(titles, default=20), 48)
+    for phase in report.phases:
+        status = phase.status_text or STATUS_LABELS[phase.status]
+        w.line(f"  {w.mark(phase.status)} {w.paint(clean(phase.title), 'heading')}"
+               f"{' ' * max(2, title_width + 6 - len(phase.title))}"
+               f"{w.paint(clean(status), phase.status)}")
+        if not phase.steps:
+            w.line("      (no steps known)")
+        for step in phase.steps:
+            w.line(_step_line(w, step, 6, title_width))
+
+
+def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
+    where = step_title(report, finding.step)
+    tag = finding.severity + (f" · {where}" if where else "")
+    plain = w.severity_marks[finding.severity]
+    start = len(w.lines)
+    w.wrap(f"{finding.title}  [{tag}]", 7, f"  {number}. {plain} ")
+    # Colour after wrapping: escape codes would upset textwrap's idea of the width.
+    w.lines[start] = w.lines[start].replace(plain, w.paint(plain, finding.severity), 1)
+    w.wrap(finding.text, 7)
+    if finding.evidence:
+        more = len(finding.evidence) - 4
+        w.wrap("Evidence: " + ", ".join(finding.evidence[:4])
+               + (f" (+{more} more)" if more > 0 else ""), 7)
+    if finding.source:
+        w.line("       Read: " + clean(finding.source))
+
+
+def _hint(w: _Writer, phase: Phase, step: Step) -> None:
+    if step.hint is None:
+        return
+    w.wrap(f"Hint for {phase.title} › {step.title}: {step.hint.title}", 7, "     → ")
+    w.wrap(step.hint.text, 7)
+    if step.hint.source:
+        w.line("       Read: " + clean(step.hint.source))  # a URL is not wrapped: keep it whole
+
+
+def _what_to_do(w: _Writer, report: EspReport) -> None:
+    order = findings_in_order(report)
+    hints = [(p, s) for p, s in steps_needing_detail(report)[:2] if s.hint is not None]
+    if not order and not hints:
+        return
+    w.heading("What to do first")
+    for number, index in enumerate(order[:5], start=1):
+        finding = report.findings[index]
+        _finding(w, report, finding, number)
+        # The hint belongs right under the first finding about its step: that is the action.
+        for pair in [h for h in hints if h[1].id == finding.step]:
+            _hint(w, *pair)
+            hints.remove(pair)
+    if len(order) > 5:
+        w.line(f"     … {len(order) - 5} more findings in the JSON/HTML report")
+    for phase, step in hints:
+        _hint(w, phase, step)
+
+
+def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
+    status = step.status_text or STATUS_LABELS[step.status]
+    hresult = format_hresult(step.hresult)
+    w.heading(f"{phase.title} › {step.title}")
+    w.wrap(f"{STATUS_LABELS[step.status]}: {status}" + (f" ({hresult})" if hresult else "")
+           + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
+    if step.items:
+        w.line(f"  Items ({len(step.items)})")
+        width = min(max(len(i.name or i.id) for i in step.items), 44)
+        for item in step.items[:MAX_ITEMS]:
+            name = clean(item.name or item.id)
+            if len(name) > width:
+                name = name[: width - 1] + "…"
+            code = format_hresult(item.hresult) or ""
+            w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
+                   f"{clean(item.status)} {code}".rstrip())
+        if len(step.items) > MAX_ITEMS:
+            w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
+    if step.events:
+        chosen, left = key_events(step, MAX_EVENTS)
+        w.line(f"  Key events ({len(chosen)} of {len(step.events)})")
+        for index in chosen:
+            e = step.events[index]
+            w.wrap(f"{e.level} {e.event_id} {e.summary}  ({e.origin})", 25,
+                   f"    {display_time(e.time)} ")
+        if left:
+            w.line(f"    … {left} more events")
+    if step.registry:
+        w.line(f"  Registry ({len(step.registry)} keys)")
+        for ref in step.registry[:5]:
+            w.wrap(f"{ref.path}  (last write {display_time(ref.last_write)}; {ref.origin})", 6,
+                   "    ")
+            for value in ref.values[:MAX_VALUES]:
+                w.wrap(f"{value.name or '(Default)'} = {value_text(value.data)}  ({value.type})", 8,
+                       "      ")
+            if len(ref.values) > MAX_VALUES:
+                w.line(f"      … {len(ref.values) - MAX_VALUES} more values")
+        if len(step.registry) > 5:
+            w.line(f"    … {len(step.registry) - 5} more keys")
+    if not (step.items or step.events or step.registry):
+        w.line("  No evidence attached to this step.")
+
+
+def _source(w: _Writer, report: EspReport) -> None:
+    source = report.source
+    w.heading("Source")
+    w.wrap(f"{source.kind} {source.path} ({len(source.files)} files read)", 2, "  ")
+    problems = source.problems
+    if problems:
+        w.line(f"  {len(problems)} problem(s) reading the evidence:")
+        for problem in problems[:MAX_PROBLEMS]:
+            w.wrap(str(problem), 6, "    - ")
+        if len(problems) > MAX_PROBLEMS:
+            w.line(f"    … {len(problems) - MAX_PROBLEMS} more")
+    else:
+        w.line("  Everything was read without problems.")
+    w.line(f"  {len(report.timeline)} timeline entries, {len(report.findings)} findings.")
+    w.line("  Everything: espview report PATH --json, or --html OUT for a file to mail.")
+
+
+def render_text(report: EspReport, width: int = 100, color: bool = False,
+                encoding: str | None = None) -> str:
+    """The report for a terminal, verdict first.
+
+    ``encoding`` is the terminal's (default: ``sys.stdout``'s); when it cannot show the
+    status marks (✔ ✘ …) they become ASCII, and any other character it cannot show becomes
+    ``?``, so printing the result never raises.
+    """
+    encoding = encoding or getattr(sys.stdout, "encoding", None) or "utf-8"
+    unicode = _can_encode(encoding)
+    w = _Writer(width, color, unicode)
+    v = verdict(report)
+    w.line(w.paint(clean(v.line), v.kind if v.kind != "incomplete" else "warning"))
+    if v.step is not None:
+        status = v.step.status_text or STATUS_LABELS[v.step.status]
+        w.wrap(f"{status} · started {display_time(v.step.started)} · ended "
+               f"{display_time(v.step.ended)}", 2)
+    w.wrap(f"Device {report.device.name or 'unknown'} · "
+           f"{dict(device_summary(report))['Deployment mode']} · "
+           f"{len(report.source.problems)} problem(s) reading the evidence", 2)
+    _what_to_do(w, report)
+    _composite(w, report)
+    w.heading("Device")
+    w.pairs(device_summary(report))
+    w.heading("ESP settings")
+    w.pairs(settings_summary(report))
+    for phase, step in steps_needing_detail(report)[:4]:
+        _step_detail(w, phase, step)
+    _source(w, report)
+    text = "\n".join(w.lines) + "\n"
+    if not unicode:
+        text = text.translate(_ASCII_PUNCTUATION)
+    return text.encode(encoding, "replace").decode(encoding)
