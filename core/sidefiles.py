@@ -40,11 +40,11 @@ OOBE_BITS: Mapping[int, str] = {
     8: "SkipOemRegistration",
     16: "SkipEula",
     32: "TpmAttestation",
-    64: "EntraDeviceAuth",
-    128: "EntraTpmRequired",
-    256: "SkipWindowsUpgradeUX",
+    64: "AadDeviceAuth",
+    128: "AadTpmRequired",
+    256: "SkipWindowsUpgradeUx",
     512: "EnablePatchDownload",
-    1024: "SkipKeyboardSelection",
+    1024: "SkipKeyboard",
 }
 
 

@@ -13,11 +13,13 @@ which zone that was. The caller passes the zones it knows as ``zones``:
 
 * none: the clock reading is taken as UTC (a documented guess; the order is kept);
 * one: the reading is local time in that zone;
-* several: a device that changed zone while the logs were written — typically the Pacific
-  default of OOBE, then the real zone. Processes started before the change keep the old zone,
-  so two "writer eras" interleave in one file. Each line gets the zone that keeps the whole
-  sequence closest to monotonic (a small dynamic programme: forward gaps cost their length,
-  backward jumps twice theirs, a zone switch a minute).
+* several, oldest first, the last being the device's zone at collection: a device that
+  changed zone while the logs were written — typically the Pacific default of OOBE, then the
+  real zone. Processes started before the change keep the old zone, so two "writer eras"
+  interleave in one file. A line is read in the last zone unless that makes it jump back
+  more than an hour (``ERA_WINDOW``) while an earlier zone puts it within an hour of the line
+  before; then it is an old-era line. Forward gaps never trigger a switch (logs idle for
+  hours are normal), so single-zone logs read the same with or without extra candidates.
 
 **Damage is data.** Text outside any record becomes a time-less line plus a Problem. A file
 cut while being written keeps its last, partial record as a time-less line plus a Problem.
@@ -29,7 +31,6 @@ started the file again from the top — real IME logs contain them and CMTrace s
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,9 +56,8 @@ _BLANK = " \t\r\n\ufeff\x00"
 _ROTATED = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}-\d{6})(?P<ext>\.[^.]+)$")
 _CURRENT_STAMP = "~"  # sorts after every digit stamp: the current file comes last
 
-# Costs of the era resolver, in seconds (see the module docstring).
-_BACKWARD_WEIGHT = 2.0
-_SWITCH_COST = 60.0
+ERA_WINDOW = timedelta(hours=1)
+"""How far back a line may jump before an earlier zone is tried for it (writer eras)."""
 
 
 @dataclass(slots=True)
@@ -343,42 +343,25 @@ def _resolve_eras(
     zones: Sequence[tzinfo],
     out: list[datetime | None],
 ) -> None:
-    """Pick a zone per bias-less reading so the UTC sequence is as monotonic as possible."""
-    index: list[int] = []
-    cands: list[list[tuple[datetime, int]]] = []  # (utc, zone number or -1 for a fixed bias)
+    """Read each bias-less line in the last zone unless it is an old-era writer's line.
+
+    A line whose reading in the last (current) zone jumps back more than
+    :data:`ERA_WINDOW` from the line before, but which in an earlier candidate zone lands
+    within that window of it, was written by a process still on the earlier zone.
+    """
+    current, earlier = zones[-1], list(zones[:-1])
+    prev: datetime | None = None
     for i, (local, bias) in enumerate(readings):
         if local is None:
             continue
-        index.append(i)
         if bias is not None:
-            cands.append([((local + timedelta(minutes=bias)).replace(tzinfo=UTC), -1)])
-        else:
-            cands.append(
-                [(local.replace(tzinfo=z).astimezone(UTC), n) for n, z in enumerate(zones)]
-            )
-    if not cands:
-        return
-    cost = [0.0] * len(cands[0])
-    back: list[list[int]] = []
-    for j in range(1, len(cands)):
-        prev, here = cands[j - 1], cands[j]
-        new_cost: list[float] = []
-        choice: list[int] = []
-        for t_b, z_b in here:
-            best, arg = math.inf, 0
-            for a, (t_a, z_a) in enumerate(prev):
-                gap = (t_b - t_a).total_seconds()
-                c = cost[a] + (gap if gap >= 0 else -gap * _BACKWARD_WEIGHT)
-                if z_a >= 0 and z_b >= 0 and z_a != z_b:
-                    c += _SWITCH_COST
-                if c < best:
-                    best, arg = c, a
-            new_cost.append(best)
-            choice.append(arg)
-        cost = new_cost
-        back.append(choice)
-    pick = min(range(len(cost)), key=cost.__getitem__)
-    for j in range(len(cands) - 1, -1, -1):
-        out[index[j]] = cands[j][pick][0]
-        if j:
-            pick = back[j - 1][pick]
+            prev = out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
+            continue
+        utc = local.replace(tzinfo=current).astimezone(UTC)
+        if prev is not None and prev - utc > ERA_WINDOW:
+            for zone in earlier:
+                other = local.replace(tzinfo=zone).astimezone(UTC)
+                if abs(other - prev) <= ERA_WINDOW:
+                    utc = other
+                    break
+        prev = out[i] = utc

@@ -177,7 +177,7 @@ def test_ztd_accessors(tmp_path: Path) -> None:
     ztd = side.ztd
     assert ztd is not None
     assert ztd.tenant_domain == "contoso.example"
-    assert ztd.oobe_flags == ("SkipCortanaOptIn", "TpmAttestation", "EntraDeviceAuth")
+    assert ztd.oobe_flags == ("SkipCortanaOptIn", "TpmAttestation", "AadDeviceAuth")
     assert ztd.self_deploying is True
     assert ztd.hybrid_join is True
     assert ztd.correlation_id == "corr"

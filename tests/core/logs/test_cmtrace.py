@@ -17,6 +17,7 @@ from core.logs.cmtrace import (
     resolve_times,
     rotation_key,
 )
+from core.logs.zones import autopilot_zones, windows_zone
 from tests.builders.logs import cmtrace_line, write_cmtrace
 
 T0 = datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC)
@@ -88,27 +89,26 @@ def test_two_writer_eras_resolve_to_correct_utc(real_dir: Path) -> None:
     assert switch is not None
     zones = [timezone(timedelta(hours=off)) for off in eras.values()]
 
-    for order in (zones, zones[::-1]):
-        lines, problems = read_cmtrace(body, "AgentExecutor.log", zones=order)
-        assert problems == []
-        assert len(lines) == body.count(b"<![LOG[")
-        local = re.findall(
-            rb'time="(\d\d):(\d\d):(\d\d)\.(\d{6})\d*" date="(\d+)-(\d+)-(\d+)"', body
-        )
-        assert len(local) == len(lines)
-        for line, (hh, mm, ss, us, mo, dd, yy) in zip(lines, local, strict=True):
-            wall = datetime(int(yy), int(mo), int(dd), int(hh), int(mm), int(ss), int(us))
-            expected = (wall - timedelta(hours=eras[int(hh)])).replace(tzinfo=UTC)
-            assert line.time == expected, line.origin
-        # Both eras land after the moment the agent changed the zone, as the header says.
-        assert lines[0].time is not None
-        moment = lines[0].time.replace(
-            hour=int(switch[1]), minute=int(switch[2]), second=int(switch[3]), microsecond=0
-        )
-        assert all(line.time is not None and line.time >= moment for line in lines)
-        # The verbatim transition window followed by the PDT samples is one monotonic run.
-        run = [line.time for line in lines[:14]]
-        assert run == sorted(run)  # type: ignore[type-var]  # all set, asserted above
+    # Oldest zone first, as the header tells it: booted on Pacific, then set W. Europe.
+    order = zones
+    lines, problems = read_cmtrace(body, "AgentExecutor.log", zones=order)
+    assert problems == []
+    assert len(lines) == body.count(b"<![LOG[")
+    local = re.findall(rb'time="(\d\d):(\d\d):(\d\d)\.(\d{6})\d*" date="(\d+)-(\d+)-(\d+)"', body)
+    assert len(local) == len(lines)
+    for line, (hh, mm, ss, us, mo, dd, yy) in zip(lines, local, strict=True):
+        wall = datetime(int(yy), int(mo), int(dd), int(hh), int(mm), int(ss), int(us))
+        expected = (wall - timedelta(hours=eras[int(hh)])).replace(tzinfo=UTC)
+        assert line.time == expected, line.origin
+    # Both eras land after the moment the agent changed the zone, as the header says.
+    assert lines[0].time is not None
+    moment = lines[0].time.replace(
+        hour=int(switch[1]), minute=int(switch[2]), second=int(switch[3]), microsecond=0
+    )
+    assert all(line.time is not None and line.time >= moment for line in lines)
+    # The verbatim transition window followed by the PDT samples is one monotonic run.
+    run = [line.time for line in lines[:14]]
+    assert run == sorted(run)  # type: ignore[type-var]  # all set, asserted above
 
 
 @pytest.mark.real
@@ -172,6 +172,28 @@ def test_single_zone_converts_bias_less_lines() -> None:
     data = cmtrace_line(T0, "x", bias_minutes=None).encode()
     lines, _ = read_cmtrace(data, "x.log", zones=[timezone(timedelta(hours=3))])
     assert lines[0].time == T0 - timedelta(hours=3)
+
+
+@pytest.mark.real
+def test_extra_candidate_zones_leave_single_zone_logs_alone(real_dir: Path) -> None:
+    device = windows_zone("Israel Standard Time")
+    zones = autopilot_zones("Israel Standard Time")
+    if device is None or len(zones) != 2:
+        pytest.skip("no time-zone database on this platform")
+    for rel in REAL_LOGS[3:]:
+        one, _ = read_cmtrace(real_dir / rel, zones=[device])
+        two, _ = read_cmtrace(real_dir / rel, zones=zones)
+        assert [line.time for line in one] == [line.time for line in two]
+
+
+def test_windows_zone_names() -> None:
+    assert windows_zone(None) is None
+    assert windows_zone("Nowhere Standard Time") is None
+    zone = windows_zone("W. Europe Standard Time")
+    if zone is None:
+        pytest.skip("no time-zone database on this platform")
+    summer = datetime(2026, 8, 20, 14, 0, tzinfo=zone)
+    assert summer.utcoffset() == timedelta(hours=2)
 
 
 def test_era_resolver_keeps_real_gaps_with_one_zone() -> None:
