@@ -1,0 +1,159 @@
+"""The terminal report: verdict first, what to do next, honest about what is unknown."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from core.esp.model import EspReport, Status
+from core.report import render_text, verdict
+from core.report.common import item_status
+from tests.core.report.builders import (
+    APPS,
+    HOSTILE,
+    STEP_COUNT,
+    full_report,
+    hostile_report,
+    minimal_report,
+    skeleton,
+)
+
+
+def test_failed_report_puts_verdict_then_what_to_do_first() -> None:
+    text = render_text(full_report(), encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == "FAILED at Device setup › Apps (0x80070643)"
+    head = "\n".join(lines[:20])
+    # What failed, where, and what to do — all on the first screen.
+    assert "WHAT TO DO FIRST" in head
+    assert "Win32 app Contoso VPN client failed (0x80070643)" in head
+    assert "Run the installer by hand" in head
+    assert head.index("Win32 app Contoso VPN client failed") < head.index("Office was still")
+    # Then the composite tree, the device, and the failed step's evidence.
+    assert text.index("ESP — ALL PHASES AND STEPS") < text.index("DEVICE\n")
+    assert "✘ Apps" in text
+    assert "DEVICE SETUP › APPS" in text
+    assert "✘ win32" in text
+    assert "Win32 app Contoso VPN client failed: exit code 1603" in text
+    assert "InstallationState = 4" in text
+    assert "DeviceManagement-Admin.evtx (chunk 3): bad chunk checksum" in text
+    assert "30 timeline entries" in text
+    assert "--json" in text
+    assert "--html" in text
+
+
+def test_empty_report_says_unknown_honestly() -> None:
+    text = render_text(minimal_report(), encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("UNKNOWN")
+    assert "✔" not in text
+    assert "Succeeded" not in text
+    assert text.count("? ") >= 3 + STEP_COUNT
+    assert "Device name      unknown" in text
+    assert "ESP timeout              unknown" in text
+    assert "WHAT TO DO FIRST" not in text
+
+
+def test_ascii_terminal_gets_ascii_marks() -> None:
+    text = render_text(full_report(), encoding="ascii")
+    text.encode("ascii")  # never raises
+    assert text.splitlines()[0] == "FAILED at Device setup > Apps (0x80070643)"
+    assert "X Apps" in text
+    assert "+ Securing your hardware" in text
+
+
+def test_cp437_console_keeps_what_it_can_show() -> None:
+    text = render_text(full_report(), encoding="cp437")
+    text.encode("cp437")
+
+
+def test_hostile_text_cannot_reach_the_terminal() -> None:
+    text = render_text(hostile_report(), encoding="utf-8")
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "\\x1b[31m" in text  # shown, harmless
+    assert HOSTILE[:20] in text
+
+
+def test_color_only_when_asked() -> None:
+    assert "\x1b[" not in render_text(full_report(), encoding="utf-8")
+    coloured = render_text(full_report(), color=True, encoding="utf-8")
+    assert coloured.splitlines()[0].startswith("\x1b[1;31mFAILED at")
+
+
+def test_wrapped_paragraphs_fit_the_width() -> None:
+    text = render_text(full_report(), width=60, encoding="utf-8")
+    start = text.index("WHAT TO DO FIRST")
+    block = text[start:text.index("ESP — ALL PHASES")]
+    too_long = [line for line in block.splitlines() if len(line) > 60 and "Read: " not in line]
+    assert too_long == []
+
+
+def _with_steps(report: EspReport, **status: Status) -> EspReport:
+    phases = tuple(
+        replace(p, steps=tuple(replace(s, status=status.get(s.id.split(".")[1], s.status))
+                               for s in p.steps))
+        for p in report.phases
+    )
+    return replace(report, phases=phases)  # type: ignore[arg-type]  # still three phases
+
+
+def test_verdict_in_progress_names_the_running_step() -> None:
+    prep, setup, account = skeleton("succeeded")
+    apps = replace(account.steps[4], status="identifying", status_text="Identifying")
+    account = replace(account, status="in_progress", steps=(*account.steps[:4], apps))
+    report = replace(minimal_report(), phases=(prep, setup, account))
+    v = verdict(report)
+    assert v.kind == "in_progress"
+    assert v.line == "IN PROGRESS when captured at Account setup › Apps (Identifying)"
+    text = render_text(report, encoding="utf-8")
+    assert text.startswith(v.line)
+    assert "ACCOUNT SETUP › APPS" in text
+    assert "No evidence attached to this step." in text
+
+
+def test_verdict_success_needs_every_step_to_say_so() -> None:
+    done = replace(minimal_report(), phases=skeleton("succeeded"))
+    assert verdict(done).kind == "succeeded"
+    partly = _with_steps(done, CertificatesSubcategory="unknown")
+    v = verdict(partly)
+    assert v.kind == "incomplete"
+    assert "2 of 13 steps unknown" in v.line  # both phases have a Certificates step
+    account_later = replace(done, phases=(*done.phases[:2], skeleton("not_started")[2]))
+    v = verdict(account_later)
+    assert v.kind == "incomplete"
+    assert "not started: Account setup › Joining your organization's network" in v.line
+
+
+def test_verdict_failed_phase_without_a_failed_step() -> None:
+    prep, setup, account = skeleton("unknown")
+    setup = replace(setup, status="failed", status_text="Timed out")
+    v = verdict(replace(minimal_report(), phases=(prep, setup, account)))
+    assert v.line == "FAILED at Device setup (Timed out)"
+    assert v.step is None
+
+
+def test_first_failure_wins() -> None:
+    step = verdict(full_report()).step
+    assert step is not None
+    assert step.id == APPS
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("installed", "succeeded"),
+        ("Installed", "succeeded"),
+        ("failed", "failed"),
+        ("Error", "failed"),
+        ("in_progress", "in_progress"),
+        ("downloading", "in_progress"),
+        ("not_processed", "not_started"),
+        ("NotInstalled", "not_started"),
+        ("", "unknown"),
+        ("whatever", "unknown"),
+    ],
+)
+def test_item_status_words(word: str, status: str) -> None:
+    assert item_status(word) == status
