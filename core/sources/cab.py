@@ -179,9 +179,10 @@ class CabFile:
 
     def _parse(self) -> None:
         label = self.label
-        head = self._read_at(0, _HEADER.size, "CFHEADER") if self.file_size >= 4 else b""
-        if head[:4] != b"MSCF":
+        self._fh.seek(0)
+        if self._fh.read(4) != b"MSCF":
             raise UnsupportedInput(f"{label}: not a cabinet file (no MSCF signature)")
+        head = self._read_at(0, _HEADER.size, "CFHEADER")
         (_, _, cab_size, _, files_at, _, minor, major, n_folders, n_files, flags, _, _) = (
             _HEADER.unpack(head)
         )
