@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import EspViewError
 from core.events.model import EventRecord
@@ -70,7 +71,7 @@ class Evidence:
     registry: RegistryView = field(default_factory=MemoryView)
     events: list[EventRecord] = field(default_factory=list)  # sorted by time
     logs: list[LogLine] = field(default_factory=list)  # sorted by time where known
-    side_files: SideFiles | Any = None
+    side_files: SideFiles | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -128,46 +129,53 @@ def load_evidence(
     opened = open_source(Path(path), progress=progress, cancel=cancel)
     problems = list(opened.problems)
     routed = _route(opened.members)
-    steps = 3 + bool(routed.side)
+    steps = 4
     if cancel is not None:
         cancel.check()
 
-    progress("Reading the registry", 0, steps)
-    registry = _read_registry(routed.registry, problems, cancel)
-
-    progress("Reading event logs", 1, steps)
-    events: list[EventRecord] = []
-    if routed.evtx:
-        from core.events.evtx import read_evtx_files  # noqa: PLC0415 - load readers on use
-
-        events, evtx_problems = read_evtx_files(
-            [m.path for m in routed.evtx],
-            names=[m.name for m in routed.evtx],
-            progress=progress,
-            cancel=cancel,
-        )
-        problems.extend(evtx_problems)
-        events.sort(key=lambda record: (record.time, record.file, record.record_id))
-
-    progress("Reading Intune logs", 2, steps)
-    logs: list[LogLine] = []
-    if routed.logs:
-        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
-
-        logs, log_problems = read_cmtrace_files(
-            [m.path for m in routed.logs], names=[m.name for m in routed.logs]
-        )
-        problems.extend(log_problems)
-
-    side_files: Any = None
+    side_files: SideFiles | None = None
     if routed.side:
-        progress("Reading side files", 3, steps)
+        progress("Reading side files", 0, steps)
         from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
 
         side_files, side_problems = read_side_files(
             [m.path for m in routed.side], names=[m.name for m in routed.side]
         )
         problems.extend(side_problems)
+
+    progress("Reading the registry", 1, steps)
+    registry = _read_registry(routed.registry, problems, cancel)
+
+    progress("Reading event logs", 2, steps)
+    events: list[EventRecord] = []
+    if routed.evtx:
+        from core.events.evtx import read_evtx_files  # noqa: PLC0415 - load readers on use
+
+        events, evtx_problems = read_evtx_files(
+            [(m.path, m.name) for m in routed.evtx],
+            workers=_workers_from_env(),
+            progress=progress,
+            cancel=cancel,
+        )
+        problems.extend(evtx_problems)
+        events.sort(key=lambda record: (record.time, record.file, record.record_id))
+
+    progress("Reading Intune logs", 3, steps)
+    logs: list[LogLine] = []
+    if routed.logs:
+        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
+        from core.logs.zones import autopilot_zones  # noqa: PLC0415 - load readers on use
+
+        # IME writes local clock times without a zone; the device's zone (when a side file
+        # names it) turns them into UTC. Without it they are read as UTC.
+        zone_name = _device_zone(side_files)
+        logs, log_problems = read_cmtrace_files(
+            [m.path for m in routed.logs],
+            names=[m.name for m in routed.logs],
+            zones=autopilot_zones(zone_name) if zone_name else (),
+        )
+        problems.extend(log_problems)
+
     progress("Done", steps, steps)
     return Evidence(
         source=SourceInfo(opened.kind, str(path), tuple(m.name for m in opened.members)),
@@ -177,6 +185,17 @@ def load_evidence(
         side_files=side_files,
         problems=problems,
     )
+
+
+def _workers_from_env() -> int | None:
+    """``ESPVIEW_WORKERS=N`` forces N event-log worker processes (tests, benchmarks)."""
+    value = os.environ.get("ESPVIEW_WORKERS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _device_zone(side_files: SideFiles | None) -> str | None:
+    diagnostics = side_files.diagnostics if side_files is not None else None
+    return diagnostics.time_zone if diagnostics is not None else None
 
 
 def _read_registry(
