@@ -1,0 +1,372 @@
+"""The analysis entry point: :func:`analyze` turns :class:`Evidence` into an :class:`EspReport`.
+
+Order of trust for a step's state:
+
+1. the ESP's own record (``AutopilotSettings\\*Category.Status``) when it shows the phase ran;
+2. a skipped phase (SkipDeviceStatusPage / SkipUserStatusPage, no user phase in
+   self-deploying / pre-provisioning);
+3. what the other evidence implies (tracking keys, snapshots, events);
+4. the record's ``notStarted`` when nothing contradicts it;
+5. ``unknown`` — never success without evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
+from core.esp.evidence_links import event_ref, link_events, step_registry
+from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
+from core.esp.hresult import fmt, from_number
+from core.esp.items import EST, ItemCollector, ItemInfo, app_names
+from core.esp.knowledge import Knowledge, load
+from core.esp.model import (
+    PHASE_IDS,
+    EspReport,
+    Hint,
+    Phase,
+    PhaseId,
+    SourceSummary,
+    Status,
+    Step,
+)
+from core.esp.status import RecordPhase, read_record
+from core.esp.timeline import build_timeline
+from core.events.model import EventRecord
+from core.evidence import Evidence
+from core.problems import Problem
+
+log = logging.getLogger(__name__)
+
+FINAL: tuple[Status, ...] = ("succeeded", "failed", "not_required", "skipped")
+
+
+def _aggregate(statuses: list[Status]) -> Status:
+    if not statuses:
+        return "unknown"
+    if all(s == "skipped" for s in statuses):
+        return "skipped"
+    if "failed" in statuses:
+        return "failed"
+    if "identifying" in statuses:
+        return "identifying" if all(s != "in_progress" for s in statuses) else "in_progress"
+    if "in_progress" in statuses:
+        return "in_progress"
+    if all(s in ("succeeded", "not_required") for s in statuses):
+        return "succeeded"
+    if all(s == "not_started" for s in statuses):
+        return "not_started"
+    if any(s in ("succeeded", "not_required") for s in statuses) and all(
+        s in ("succeeded", "not_required", "not_started") for s in statuses
+    ):
+        return "in_progress"
+    return "unknown"
+
+
+def _items_status(items: list[ItemInfo]) -> tuple[Status, int | None]:
+    tracked = [i for i in items if i.kind != "provider" or i.step.startswith("DevicePreparation")]
+    providers = [
+        i for i in items if i.kind == "provider" and not i.step.startswith("DevicePreparation")
+    ]
+    failed = [i for i in tracked if i.outcome == "failed"]
+    if failed:
+        return "failed", next((i.code for i in failed if i.code is not None), None)
+    if providers and any(p.outcome == "pending" for p in providers) and not tracked:
+        return "identifying", None
+    if tracked and all(i.outcome == "done" for i in tracked):
+        return "succeeded", None
+    if any(i.outcome == "pending" for i in tracked):
+        return "in_progress", None
+    return "unknown", None
+
+
+def _events_status(
+    step_id: str, positions: list[int], events: list[EventRecord], ctx_outcomes: list[str]
+) -> tuple[Status, int | None]:
+    """Last start/success/failure event of a step decides."""
+    status: Status = "unknown"
+    code: int | None = None
+    for position in positions:
+        outcome = ctx_outcomes[position]
+        if outcome == "failure":
+            status = "failed"
+            for value in events[position].data.values():
+                found = from_number(value)
+                if found is not None:
+                    code = found
+                    break
+        elif outcome == "success" and status != "failed":
+            status = "succeeded"
+        elif outcome == "start" and status == "unknown":
+            status = "in_progress"
+    del step_id
+    return status, code
+
+
+def _completed_flag(evidence: Evidence, owner: str) -> bool | None:
+    key = evidence.registry.key(f"{EST}\\{owner}\\Setup")
+    return None if key is None else as_flag(value_of(key, "HasProvisioningCompleted"))
+
+
+def _skip_reason(phase_id: str, facts: DeviceFacts) -> str | None:
+    settings = facts.settings
+    mode = facts.device.deployment_mode
+    if phase_id in ("DevicePreparation", "DeviceSetup") and settings.skip_device_status_page:
+        return "SkipDeviceStatusPage is set (0xFFFFFFFF)"
+    if phase_id == "AccountSetup":
+        if settings.skip_user_status_page:
+            return "SkipUserStatusPage is set (0xFFFFFFFF)"
+        if mode == "self_deploying":
+            return "self-deploying mode has no user phase"
+        if mode == "pre_provisioning":
+            return "pre-provisioning technician flow has no user phase"
+    return None
+
+
+def _decide_steps(
+    knowledge: Knowledge,
+    record: dict[str, RecordPhase],
+    facts: DeviceFacts,
+    items: list[ItemInfo],
+    evidence: Evidence,
+    events_by_step: dict[str, list[int]],
+    outcomes: list[str],
+) -> tuple[dict[str, PhaseState], dict[str, StepState], list[str]]:
+    phases: dict[str, PhaseState] = {}
+    steps: dict[str, StepState] = {}
+    notes: list[str] = []
+    items_by_step: dict[str, list[ItemInfo]] = {}
+    for item in items:
+        items_by_step.setdefault(item.step, []).append(item)
+    completed = {"DeviceSetup": _completed_flag(evidence, "Device")}
+    for sid in facts.user_sids:
+        if _completed_flag(evidence, sid):
+            completed["AccountSetup"] = True
+
+    for phase in knowledge.phases:
+        state = PhaseState(phase.id, phase.title)
+        phases[phase.id] = state
+        rec = record.get(phase.id)
+        derived: dict[str, tuple[Status, int | None]] = {}
+        for step_def in knowledge.steps_of(phase.id):
+            status, code = _items_status(items_by_step.get(step_def.id, []))
+            if status == "unknown":
+                status, code = _events_status(
+                    step_def.id, events_by_step.get(step_def.id, []), evidence.events, outcomes
+                )
+            if status == "unknown" and completed.get(phase.id) and step_def.visible:
+                status = "succeeded"
+            derived[step_def.id] = (status, code)
+        has_derived = any(s != "unknown" for s, _ in derived.values())
+        skip = _skip_reason(phase.id, facts)
+        use_record = rec is not None and (rec.active or not has_derived)
+        if rec is not None and not rec.active and has_derived and skip is None:
+            notes.append(
+                f"The ESP record says {phase.title} has not started, but other evidence "
+                "shows activity; the steps are derived from that evidence."
+            )
+        if rec is not None and not rec.active and skip is not None:
+            use_record = False
+        for step_def in knowledge.steps_of(phase.id):
+            step = StepState(step_def)
+            steps[step_def.id] = step
+            rec_step = rec.steps.get(step_def.id) if rec is not None and use_record else None
+            if rec_step is not None:
+                step.status, step.text, step.state = rec_step.status, rec_step.text, rec_step.state
+                step.hresult, step.source = rec_step.hresult, "record"
+            elif skip is not None and (rec is None or not rec.active):
+                step.status, step.source = "skipped", "skipped"
+            elif use_record and rec is not None and rec.active:
+                step.status, step.source = "unknown", "none"  # the record is silent on this step
+                status, code = derived[step_def.id]
+                if status != "unknown":
+                    step.status, step.hresult, step.source = status, code, "derived"
+            else:
+                status, code = derived[step_def.id]
+                if status == "unknown" and rec is not None and use_record:
+                    status = rec.status if rec.status == "not_started" else "unknown"
+                step.status, step.hresult = status, code
+                step.source = "derived" if status != "unknown" else "none"
+        visible = [steps[s.id].status for s in knowledge.steps_of(phase.id, visible_only=True)]
+        if skip is not None and (rec is None or not rec.active):
+            state.status, state.skip_reason = "skipped", skip
+        elif use_record and rec is not None:
+            state.status = rec.status if rec.status != "unknown" else _aggregate(visible)
+            state.text = rec.text
+        else:
+            state.status = _aggregate(visible)
+    if not record:
+        notes.append(
+            "The ESP's own status record (AutopilotSettings\\*Category.Status) is "
+            "missing; step states are derived from other evidence or unknown."
+        )
+    return phases, steps, notes
+
+
+def _times(
+    steps: dict[str, StepState],
+    phases: dict[str, PhaseState],
+    items: list[ItemInfo],
+    events_by_step: dict[str, list[int]],
+    events: list[EventRecord],
+    facts: DeviceFacts,
+) -> None:
+    spans: dict[str, list[datetime]] = {}
+    for item in items:
+        spans.setdefault(item.step, []).extend(h.time for h in item.history)
+    for step_id, positions in events_by_step.items():
+        spans.setdefault(step_id, []).extend(events[p].time for p in positions)
+    for step_id, times in spans.items():
+        step = steps.get(step_id)
+        if step is None or not times:
+            continue
+        step.started = min(times)
+        if step.status in FINAL:
+            step.ended = max(times)
+    for phase_id, phase in phases.items():
+        starts = [s.started for s in steps.values() if s.definition.phase == phase_id and s.started]
+        ends = [s.ended for s in steps.values() if s.definition.phase == phase_id and s.ended]
+        if phase_id == "AccountSetup":
+            starts += [u.timestamp for u in facts.user_first_sync if u.timestamp is not None]
+        phase.started = min(starts) if starts else None
+        if phase.status in FINAL and ends:
+            phase.ended = max(ends)
+
+
+def _hint_for(step: StepState, found: list[Found], steps: dict[str, StepState]) -> Hint | None:
+    if step.status not in ("failed", "in_progress", "identifying"):
+        return None
+    if step.state == "failedFromPreviousSubcategory":
+        earlier = [
+            s
+            for s in steps.values()
+            if s.definition.phase == step.definition.phase
+            and s.status == "failed"
+            and s.state != "failedFromPreviousSubcategory"
+        ]
+        if earlier:
+            cause = earlier[0].definition.title
+            return Hint(
+                "previous_step_failed",
+                f"Blocked by {cause}",
+                f'This step did not run because "{cause}" failed; fix that first.',
+            )
+    ranked = sorted(
+        (f for f in found if f.finding.step == step.definition.id and f.hint is not None),
+        key=lambda f: {"error": 0, "warning": 1, "info": 2}[f.finding.severity],
+    )
+    return ranked[0].hint if ranked else None
+
+
+def _phase_id(text: str) -> PhaseId:
+    for phase_id in PHASE_IDS:
+        if phase_id == text:
+            return phase_id
+    raise ValueError(f"steps.toml names an unknown phase {text!r}")
+
+
+def analyze(evidence: Evidence) -> EspReport:
+    """Rebuild the ESP from ``evidence`` (pure: reads nothing but the knowledge files)."""
+    knowledge = load()
+    problems: list[Problem] = list(evidence.problems)
+    record, record_problems = read_record(evidence.registry, knowledge)
+    problems.extend(record_problems)
+    account = record.get("AccountSetup")
+    facts = analyze_device(
+        evidence.registry, evidence.events, evidence.side_files, record, knowledge
+    )
+
+    collector = ItemCollector(
+        evidence.registry,
+        knowledge,
+        app_names(evidence.logs),
+        account_active=account is not None and account.active,
+    )
+    items = collector.collect()
+    users = sorted(set(facts.user_sids) | collector.user_sids)
+    item_steps = {i.id.casefold().strip("{}"): i.step for i in items if i.kind != "provider"}
+
+    # First pass: windows from registry history only, to place events named by several steps.
+    windows: dict[str, tuple[datetime | None, datetime | None]] = {}
+    for item in items:
+        if item.history:
+            phase_id = item.step.split(".", 1)[0]
+            start, end = windows.get(phase_id, (None, None))
+            first, last = item.history[0].time, item.history[-1].time
+            windows[phase_id] = (
+                min(start, first) if start else first,
+                max(end, last) if end else last,
+            )
+    links = link_events(evidence.events, knowledge, item_steps, windows)
+    outcomes = [d.outcome if d is not None else "info" for d in links.definitions]
+
+    phases, steps, notes = _decide_steps(
+        knowledge, record, facts, items, evidence, links.by_step, outcomes
+    )
+    _times(steps, phases, items, links.by_step, evidence.events, facts)
+
+    ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
+    found = run_rules(ctx)
+
+    built_phases: list[Phase] = []
+    for phase_def in knowledge.phases:
+        phase = phases[phase_def.id]
+        built_steps: list[Step] = []
+        for step_def in knowledge.steps_of(phase_def.id, visible_only=True):
+            step = steps[step_def.id]
+            step_items = [i for i in items if i.step == step_def.id]
+            registry = step_registry(
+                evidence.registry, step_def.registry, (k for i in step_items for k in i.keys), users
+            )
+            event_refs = tuple(
+                event_ref(evidence.events[p], links.summaries[p])
+                for p in links.by_step.get(step_def.id, [])
+            )
+            built_steps.append(
+                Step(
+                    id=step_def.id,
+                    title=step_def.title,
+                    status=step.status,
+                    status_text=step.text,
+                    hresult=fmt(step.hresult) if step.hresult is not None else None,
+                    started=step.started,
+                    ended=step.ended,
+                    items=tuple(i.freeze() for i in step_items),
+                    registry=registry,
+                    events=event_refs,
+                    hint=_hint_for(step, found, steps),
+                )
+            )
+        built_phases.append(
+            Phase(
+                id=_phase_id(phase_def.id),
+                title=phase.title,
+                status=phase.status,
+                status_text=phase.text,
+                started=phase.started,
+                ended=phase.ended,
+                steps=tuple(built_steps),
+            )
+        )
+    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
+    source = SourceSummary(
+        kind=evidence.source.kind,
+        path=evidence.source.path,
+        files=evidence.source.files,
+        problems=tuple(problems),
+    )
+    log.debug(
+        "analysed %d events, %d log lines, %d items",
+        len(evidence.events),
+        len(evidence.logs),
+        len(items),
+    )
+    return EspReport(
+        source=source,
+        device=facts.device,
+        settings=facts.settings,
+        phases=(built_phases[0], built_phases[1], built_phases[2]),
+        findings=tuple(f.finding for f in found),
+        timeline=timeline,
+    )

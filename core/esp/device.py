@@ -1,0 +1,405 @@
+"""Device facts, ESP settings and the deployment mode.
+
+Sources: ``Provisioning\\Diagnostics\\Autopilot`` (tenant, profile name, CloudAssignedOobeConfig),
+``AutopilotPolicyCache`` and the ZTD profile file (domain-join method, Autopilot mode),
+``Enrollments\\{GUID}\\FirstSync`` (ESP settings), pre-provisioning markers (ManagementService
+509, ``SaveWhiteGloveSuccessResult``). esp-reference §2.3, §2.4.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.esp.knowledge import Knowledge
+from core.esp.model import DeploymentMode, Device, Settings
+from core.esp.status import RecordPhase
+from core.events.model import EventRecord
+from core.registry.model import RegistryView, RegKey, RegValue, ValueData
+
+AUTOPILOT_DIAG = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
+POLICY_CACHE = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotPolicyCache"
+ENROLLMENTS = r"HKLM\SOFTWARE\Microsoft\Enrollments"
+CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+COMPUTER_NAME = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName"
+BIOS = r"HKLM\HARDWARE\DESCRIPTION\System\BIOS"
+
+#: CloudAssignedOobeConfig bits (DOC 1-16, community 32-1024; esp-reference §2.4).
+OOBE_BITS: dict[int, str] = {
+    1: "SkipCortanaOptIn",
+    2: "OobeUserNotLocalAdmin",
+    4: "SkipExpressSettings",
+    8: "SkipOemRegistration",
+    16: "SkipEula",
+    32: "TpmAttestation",
+    64: "AadDeviceAuth",
+    128: "AadTpmRequired",
+    256: "SkipWindowsUpgradeUx",
+    512: "EnablePatchDownload",
+    1024: "SkipKeyboard",
+}
+SELF_DEPLOYING_BITS = 32 | 64
+SKIPPED = 0xFFFFFFFF
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+def oobe_flags(value: int) -> list[str]:
+    """Names of the CloudAssignedOobeConfig bits set in ``value``."""
+    return [name for bit, name in OOBE_BITS.items() if value & bit]
+
+
+def block_flags(value: int) -> tuple[bool, bool, bool]:
+    """BlockInStatusPage → (allow reset, allow try again, allow continue anyway)."""
+    return bool(value & 1), bool(value & 2), bool(value & 4)
+
+
+def as_int(data: ValueData) -> int | None:
+    if isinstance(data, bool):
+        return int(data)
+    if isinstance(data, int):
+        return data
+    if isinstance(data, str):
+        text = data.strip()
+        try:
+            return int(text, 16) if text.lower().startswith("0x") else int(text)
+        except ValueError:
+            return None
+    return None
+
+
+def as_flag(data: ValueData) -> bool | None:
+    """CSP bools: 0 / 1 / 0xFFFFFFFF, or ``"true"`` / ``"false"``."""
+    if isinstance(data, str) and data.strip().lower() in ("true", "false"):
+        return data.strip().lower() == "true"
+    number = as_int(data)
+    return None if number is None else number != 0
+
+
+def filetime(data: ValueData) -> datetime | None:
+    """A FILETIME stored as 8 bytes (``hex(3):``) or a QWORD, as UTC."""
+    if isinstance(data, bytes) and len(data) == 8:
+        ticks = int.from_bytes(data, "little")
+    elif isinstance(data, int):
+        ticks = data
+    else:
+        return None
+    if not 0 < ticks < 0x7FFFFFFFFFFFFFFF:
+        return None
+    try:
+        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+    except OverflowError:
+        return None
+
+
+def value_of(key: RegKey | None, name: str) -> ValueData:
+    if key is None:
+        return None
+    found: RegValue | None = key.value(name)
+    return None if found is None else found.data
+
+
+def str_of(key: RegKey | None, name: str) -> str | None:
+    data = value_of(key, name)
+    if isinstance(data, str):
+        stripped = data.strip()
+        return stripped or None
+    return None
+
+
+def loose_json(text: str) -> dict[str, Any]:
+    """Parse JSON that may have lost its inner escaping; ``{}`` when hopeless."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        return doc
+    # Fallback: pick "Name":value pairs with scalar values.
+    found: dict[str, Any] = {}
+    for m in re.finditer(r'\\?"(\w+)\\?"\s*:\s*(\\?"([^"\\]*)\\?"|-?\d+|true|false)', text):
+        raw = m.group(2)
+        if m.group(3) is not None:
+            found.setdefault(m.group(1), m.group(3))
+        elif raw in ("true", "false"):
+            found.setdefault(m.group(1), raw == "true")
+        else:
+            found.setdefault(m.group(1), int(raw))
+    return found
+
+
+def flatten_profile(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ZTD profile / policy cache with ``CloudAssignedAadServerData`` opened up."""
+    flat = dict(doc)
+    inner = doc.get("CloudAssignedAadServerData")
+    if isinstance(inner, str):
+        inner_doc = loose_json(inner)
+        zero = inner_doc.get("ZeroTouchConfig", inner_doc)
+        if isinstance(zero, dict):
+            for k, v in zero.items():
+                flat.setdefault(k, v)
+    return flat
+
+
+def side_attr(side_files: Any, *names: str) -> Any:
+    """First non-empty attribute of the (optional) side files."""
+    if side_files is None:
+        return None
+    for name in names:
+        value = getattr(side_files, name, None)
+        if callable(value):
+            try:
+                value = value()
+            except Exception:  # noqa: BLE001 - a foreign accessor failing must not stop analysis
+                value = None
+        if value:
+            return value
+    return None
+
+
+def ztd_profile(side_files: Any) -> dict[str, Any]:
+    raw = side_attr(side_files, "ztd_profile", "ztd", "autopilot_profile", "ztd_json")
+    if isinstance(raw, dict):
+        return flatten_profile(raw)
+    inner = getattr(raw, "raw", None) or getattr(raw, "data", None)
+    return flatten_profile(inner) if isinstance(inner, dict) else {}
+
+
+@dataclass(slots=True)
+class UserFirstSync:
+    sid: str
+    key: RegKey
+    timestamp: datetime | None
+    durations: dict[str, int]  # seconds, by value name
+
+
+@dataclass(slots=True)
+class DeviceFacts:
+    device: Device
+    settings: Settings
+    tenant_id: str | None = None
+    oobe_config: int | None = None
+    join_method: int | None = None
+    autopilot_mode: int | None = None
+    pre_provisioning_markers: list[str] = field(default_factory=list)
+    enrollment: RegKey | None = None
+    first_sync: RegKey | None = None
+    user_first_sync: list[UserFirstSync] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_sids(self) -> list[str]:
+        return [u.sid for u in self.user_first_sync]
+
+
+def _pick_enrollment(registry: RegistryView) -> tuple[RegKey | None, RegKey | None]:
+    root = registry.key(ENROLLMENTS)
+    if root is None:
+        return None, None
+    best: tuple[int, RegKey, RegKey] | None = None
+    for key in root.subkeys():
+        first_sync = key.subkey("FirstSync")
+        if first_sync is None:
+            continue
+        score = 1 + (str_of(key, "ProviderID") == "MS DM Server")
+        if best is None or score > best[0]:
+            best = (score, key, first_sync)
+    return (None, None) if best is None else (best[1], best[2])
+
+
+def _settings(first_sync: RegKey | None) -> Settings:
+    if first_sync is None:
+        return Settings()
+    timeout = as_int(value_of(first_sync, "SyncFailureTimeout"))
+    block = as_int(value_of(first_sync, "BlockInStatusPage"))
+    reset, again, cont = block_flags(block) if block is not None else (None, None, None)
+    return Settings(
+        timeout_minutes=timeout,
+        skip_device_status_page=as_flag(value_of(first_sync, "SkipDeviceStatusPage")),
+        skip_user_status_page=as_flag(value_of(first_sync, "SkipUserStatusPage")),
+        allow_reset=reset,
+        allow_try_again=again,
+        allow_continue_anyway=cont,
+        allow_collect_logs=as_flag(value_of(first_sync, "AllowCollectLogsButton")),
+    )
+
+
+def _user_first_sync(first_sync: RegKey | None) -> list[UserFirstSync]:
+    users: list[UserFirstSync] = []
+    if first_sync is None:
+        return users
+    for key in first_sync.subkeys():
+        if not key.name.upper().startswith("S-1-"):
+            continue
+        durations = {
+            v.name: v.data
+            for v in key.values()
+            if v.name.endswith("Duration") and isinstance(v.data, int)
+        }
+        users.append(UserFirstSync(key.name, key, filetime(value_of(key, "Timestamp")), durations))
+    return users
+
+
+def _os_build(registry: RegistryView, side_files: Any) -> str | None:
+    cv = registry.key(CURRENT_VERSION)
+    build = str_of(cv, "CurrentBuild") or str_of(cv, "CurrentBuildNumber")
+    if build:
+        ubr = as_int(value_of(cv, "UBR"))
+        return f"{build}.{ubr}" if ubr is not None else build
+    meta = side_attr(side_files, "os_build", "metadata", "mdm_diag_metadata")
+    if isinstance(meta, str):
+        return meta
+    for name in ("os_build", "OsBuild", "OSVersion"):
+        found = getattr(meta, name, None) if meta is not None else None
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
+def _serial(registry: RegistryView, side_files: Any, profile: dict[str, Any]) -> str | None:
+    bios = str_of(registry.key(BIOS), "SystemSerialNumber")
+    if bios:
+        return bios
+    rows = side_attr(side_files, "device_hash_rows", "device_hash", "hash_rows")
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+        for column in ("Device Serial Number", "SerialNumber", "Serial Number"):
+            found = rows[0].get(column)
+            if isinstance(found, str) and found.strip():
+                return found.strip()
+    for name in ("serial", "device_serial"):
+        found = getattr(side_files, name, None) if side_files is not None else None
+        if isinstance(found, str) and found:
+            return found
+    serial = profile.get("SerialNumber")
+    return serial if isinstance(serial, str) and serial else None
+
+
+def _name(registry: RegistryView, events: list[EventRecord], profile: dict[str, Any]) -> str | None:
+    name = str_of(registry.key(COMPUTER_NAME), "ComputerName")
+    if name:
+        return name
+    for event in events:
+        if event.computer:
+            return event.computer.split(".", 1)[0]
+    device_name = profile.get("CloudAssignedDeviceName")
+    return device_name if isinstance(device_name, str) and device_name else None
+
+
+def pre_provisioning_markers(
+    events: Iterable[EventRecord], record: dict[str, RecordPhase], knowledge: Knowledge
+) -> list[str]:
+    markers: list[str] = []
+    for event in events:
+        alias = knowledge.alias_of(event.channel)
+        if alias == "mgmtsvc" and event.event_id == 509:
+            markers.append(f"ManagementService event 509 ({event.origin})")
+            break
+    for event in events:
+        if knowledge.alias_of(event.channel) == "shell_core" and any(
+            "WhiteGlove" in v for v in event.data.values()
+        ):
+            markers.append(f"Shell-Core pre-provisioning breadcrumb ({event.origin})")
+            break
+    setup = record.get("DeviceSetup")
+    if setup is not None:
+        white_glove = setup.steps.get("DeviceSetup.SaveWhiteGloveSuccessResult")
+        if white_glove is not None and white_glove.status not in ("not_started", "unknown"):
+            markers.append(f"DeviceSetup.SaveWhiteGloveSuccessResult is {white_glove.state}")
+    return markers
+
+
+def analyze_device(
+    registry: RegistryView,
+    events: list[EventRecord],
+    side_files: Any,
+    record: dict[str, RecordPhase],
+    knowledge: Knowledge,
+) -> DeviceFacts:
+    diag = registry.key(AUTOPILOT_DIAG)
+    cache_key = registry.key(POLICY_CACHE)
+    profile: dict[str, Any] = {}
+    cache_json = str_of(cache_key, "PolicyJsonCache")
+    if cache_json:
+        profile.update(flatten_profile(loose_json(cache_json)))
+    ztd = ztd_profile(side_files)
+    for k, v in ztd.items():  # the downloaded file is the primary copy of the profile
+        if v not in (None, ""):
+            profile[k] = v
+
+    tenant_id = str_of(diag, "CloudAssignedTenantId") or _nonempty(profile, "CloudAssignedTenantId")
+    tenant_domain = str_of(diag, "CloudAssignedTenantDomain") or _nonempty(
+        profile, "CloudAssignedTenantDomain"
+    )
+    profile_name = str_of(diag, "DeploymentProfileName") or _nonempty(
+        profile, "DeploymentProfileName"
+    )
+    oobe = as_int(value_of(diag, "CloudAssignedOobeConfig"))
+    if not oobe:
+        oobe = _int_field(profile, "CloudAssignedOobeConfig") or oobe
+    join = _int_field(profile, "CloudAssignedDomainJoinMethod")
+    if join is None:
+        join = as_int(value_of(cache_key, "CloudAssignedDomainJoinMethod"))
+    mode_value = _int_field(profile, "AutopilotMode")
+
+    markers = pre_provisioning_markers(events, record, knowledge)
+    autopilot: bool | None
+    mode: DeploymentMode
+    if tenant_id or tenant_domain:
+        autopilot = True
+        if markers:
+            mode = "pre_provisioning"
+        elif oobe is not None and oobe & SELF_DEPLOYING_BITS == SELF_DEPLOYING_BITS:
+            mode = "self_deploying"
+        elif join == 1:
+            mode = "hybrid_user_driven"
+        else:
+            mode = "user_driven"
+    elif diag is not None or ztd:
+        autopilot = False
+        mode = "not_autopilot"
+    else:
+        autopilot = None
+        mode = "unknown"
+
+    enrollment, first_sync = _pick_enrollment(registry)
+    device = Device(
+        name=_name(registry, events, profile),
+        serial=_serial(registry, side_files, profile),
+        os_build=_os_build(registry, side_files),
+        tenant_domain=tenant_domain,
+        profile_name=profile_name,
+        autopilot=autopilot,
+        deployment_mode=mode,
+    )
+    return DeviceFacts(
+        device=device,
+        settings=_settings(first_sync),
+        tenant_id=tenant_id,
+        oobe_config=oobe,
+        join_method=join,
+        autopilot_mode=mode_value,
+        pre_provisioning_markers=markers,
+        enrollment=enrollment,
+        first_sync=first_sync,
+        user_first_sync=_user_first_sync(first_sync),
+        profile=profile,
+    )
+
+
+def _nonempty(doc: dict[str, Any], name: str) -> str | None:
+    value = doc.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _int_field(doc: dict[str, Any], name: str) -> int | None:
+    value = doc.get(name)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return as_int(value)
+    return None

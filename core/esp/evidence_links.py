@@ -1,0 +1,238 @@
+"""Evidence per step: the registry keys behind it and the events that belong to it.
+
+Events attach by channel + event id (catalogue in ``events.toml``), by the item ids they carry
+(app GUIDs, MSI product codes) and, when the catalogue names several steps, by the phase's
+time window. Every event gets a one-line summary from the catalogue; unknown events get
+``<provider> <id>: k=v, …``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.esp.knowledge import EventDef, Knowledge, RegPattern
+from core.esp.model import EventRef, RegistryRef, RegistryValueRef
+from core.events.model import EventRecord
+from core.registry.model import RegistryView, RegKey
+
+MAX_KEYS_PER_STEP = 200
+MAX_FIELD_CHARS = 120
+_PLACEHOLDER = re.compile(r"%(\d+)|\{(\w+)\}")
+_ID_TOKEN = re.compile(
+    r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
+)
+_USER_SID = re.compile(r"S-1-(?:12|5-21)-[\d-]+")
+_DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 1] + "…"
+
+
+def summarize(event: EventRecord, definition: EventDef | None) -> str:
+    """One line: the catalogue text with its placeholders filled, else a generic line."""
+    values = list(event.data.values())
+    if definition is None:
+        fields = ", ".join(f"{k}={_clip(v)}" for k, v in list(event.data.items())[:8])
+        provider = event.provider or event.channel
+        return (
+            f"{provider} {event.event_id}: {fields}" if fields else f"{provider} {event.event_id}"
+        )
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            index = int(match.group(1)) - 1
+            return _clip(values[index]) if 0 <= index < len(values) else "?"
+        return _clip(event.data.get(match.group(2), "?"))
+
+    return _PLACEHOLDER.sub(fill, definition.text)
+
+
+def event_ref(event: EventRecord, summary: str) -> EventRef:
+    return EventRef(
+        time=event.time,
+        channel=event.channel,
+        event_id=event.event_id,
+        level=event.level_name,
+        record_id=event.record_id,
+        summary=summary,
+        origin=event.origin,
+    )
+
+
+# -- registry ---------------------------------------------------------------------------------
+
+
+def expand(registry: RegistryView, pattern: str, users: Iterable[str]) -> list[RegKey]:
+    """Keys matching a catalogue pattern (``*``, ``{user}``, trailing ``\\**``)."""
+    patterns = (
+        [pattern.replace("{user}", sid) for sid in users] if "{user}" in pattern else [pattern]
+    )
+    found: list[RegKey] = []
+    for raw in patterns:
+        subtree = raw.endswith("\\**")
+        parts = (raw[:-3] if subtree else raw).split("\\")
+        wild = next((i for i, part in enumerate(parts) if part == "*"), len(parts))
+        base = registry.key("\\".join(parts[:wild]))
+        frontier = [base] if base is not None else []
+        for part in parts[wild:]:
+            nxt: list[RegKey] = []
+            for key in frontier:
+                if part == "*":
+                    nxt.extend(key.subkeys())
+                else:
+                    child = key.subkey(part)
+                    if child is not None:
+                        nxt.append(child)
+            frontier = nxt
+        for key in frontier:
+            if subtree:
+                for below in key.walk():
+                    found.append(below)
+                    if len(found) >= MAX_KEYS_PER_STEP:
+                        return found
+            else:
+                found.append(key)
+    return found
+
+
+def registry_ref(key: RegKey, only: tuple[str, ...] = ()) -> RegistryRef:
+    wanted = {name.casefold() for name in only}
+    values = tuple(
+        RegistryValueRef(v.name, v.type, v.data)
+        for v in key.values()
+        if not wanted or v.name.casefold() in wanted
+    )
+    return RegistryRef(path=key.path, last_write=key.last_write, values=values, origin=key.origin)
+
+
+def step_registry(
+    registry: RegistryView,
+    patterns: tuple[RegPattern, ...],
+    extra_keys: Iterable[RegKey],
+    users: list[str],
+) -> tuple[RegistryRef, ...]:
+    refs: dict[str, RegistryRef] = {}
+    for pattern in patterns:
+        for key in expand(registry, pattern.path, users):
+            folded = key.path.casefold()
+            if folded not in refs and len(refs) < MAX_KEYS_PER_STEP:
+                ref = registry_ref(key, pattern.values)
+                if pattern.values and not ref.values:
+                    continue
+                refs[folded] = ref
+    for key in extra_keys:
+        folded = key.path.casefold()
+        if folded not in refs and len(refs) < MAX_KEYS_PER_STEP:
+            refs[folded] = registry_ref(key)
+    return tuple(refs.values())
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class EventLinks:
+    """Which events belong to which step, with summaries computed once."""
+
+    summaries: list[str] = field(default_factory=list)
+    definitions: list[EventDef | None] = field(default_factory=list)
+    step_of: list[str | None] = field(default_factory=list)
+    by_step: dict[str, list[int]] = field(default_factory=dict)
+    index: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (alias, id) → indexes
+
+
+def _shell_core_step(event: EventRecord, knowledge: Knowledge) -> str | None:
+    name = event.data.get("Name") or next(iter(event.data.values()), "")
+    for pattern, step in knowledge.shell_core_names:
+        if pattern.search(name):
+            return step
+    return None
+
+
+def _ids_in(event: EventRecord) -> list[str]:
+    found: list[str] = []
+    for value in event.data.values():
+        if len(value) >= 36:
+            found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(value))
+    return found
+
+
+def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
+    """Device SID / user SID in the data picks the Device- or Account-setup candidate."""
+    text = " ".join(event.data.values())
+    if _DEVICE_SID in text:
+        for step in candidates:
+            if not step.startswith("AccountSetup"):
+                return step
+    if _USER_SID.search(text):
+        for step in candidates:
+            if step.startswith("AccountSetup"):
+                return step
+    return None
+
+
+def link_events(
+    events: list[EventRecord],
+    knowledge: Knowledge,
+    item_steps: dict[str, str],
+    windows: dict[str, tuple[datetime | None, datetime | None]],
+) -> EventLinks:
+    """Assign each event to at most one step.
+
+    ``item_steps`` maps item ids (casefolded) to their step; ``windows`` maps phase ids to
+    their (start, end) as far as known before events are considered.
+    """
+    links = EventLinks()
+    for position, event in enumerate(events):
+        alias = knowledge.alias_of(event.channel)
+        definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
+        links.definitions.append(definition)
+        links.summaries.append(summarize(event, definition))
+        if alias is not None:
+            links.index.setdefault((alias, event.event_id), []).append(position)
+        step: str | None = None
+        if alias == "shell_core":
+            step = _shell_core_step(event, knowledge)
+        elif definition is not None and definition.steps:
+            candidates = definition.steps
+            if len(candidates) == 1:
+                step = candidates[0]
+            else:
+                step = _choose(event, candidates, item_steps, windows)
+        if step is None and event.data:
+            for token in _ids_in(event):
+                step = item_steps.get(token)
+                if step is not None:
+                    break
+        links.step_of.append(step)
+        if step is not None:
+            links.by_step.setdefault(step, []).append(position)
+    return links
+
+
+def _choose(
+    event: EventRecord,
+    candidates: tuple[str, ...],
+    item_steps: dict[str, str],
+    windows: dict[str, tuple[datetime | None, datetime | None]],
+) -> str:
+    for token in _ids_in(event):
+        step = item_steps.get(token)
+        if step in candidates:
+            return step
+    scoped = _by_scope(event, candidates)
+    if scoped is not None:
+        return scoped
+    for step in candidates:
+        start, end = windows.get(step.split(".", 1)[0], (None, None))
+        if start is not None and event.time >= start and (end is None or event.time <= end):
+            return step
+    # No clue: the IME's own MSI matched by id above, so an MSI event is most likely an app.
+    if len(candidates) > 1 and candidates[0].startswith("DevicePreparation"):
+        return candidates[1]
+    return candidates[0]

@@ -1,0 +1,90 @@
+"""One UTC timeline of every event, registry snapshot and log line, tagged with its step.
+
+Retries are kept (every snapshot and every event is its own entry). Summaries are cheap: events
+reuse the summaries computed while linking, log lines are clipped to their first line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from core.esp.device import DeviceFacts
+from core.esp.evidence_links import EventLinks
+from core.esp.items import ItemInfo
+from core.esp.model import TimelineEntry
+from core.events.model import EventRecord
+from core.logs.model import LogLine
+
+MAX_LOG_CHARS = 240
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_MIN = datetime.min.replace(tzinfo=UTC)
+
+
+def _log_summary(line: LogLine) -> str:
+    first = line.message.split("\n", 1)[0].strip()
+    if len(first) > MAX_LOG_CHARS:
+        first = first[: MAX_LOG_CHARS - 1] + "…"
+    return f"{line.component}: {first}" if line.component else first
+
+
+def build_timeline(
+    events: list[EventRecord],
+    links: EventLinks,
+    items: list[ItemInfo],
+    logs: list[LogLine],
+    facts: DeviceFacts,
+    item_steps: dict[str, str],
+) -> tuple[TimelineEntry, ...]:
+    entries: list[TimelineEntry] = []
+    for position, event in enumerate(events):
+        entries.append(
+            TimelineEntry(
+                event.time,
+                "event",
+                links.step_of[position],
+                f"{event.event_id} {links.summaries[position]}",
+                event.origin,
+            )
+        )
+    seen_snapshots: set[tuple[str, str]] = set()
+    for item in items:
+        for entry in item.history:
+            key = (item.id, entry.time.isoformat())
+            if key in seen_snapshots:
+                continue
+            seen_snapshots.add(key)
+            origin = next((k.origin or k.path for k in item.keys), "registry")
+            entries.append(
+                TimelineEntry(
+                    entry.time,
+                    "registry",
+                    item.step,
+                    f"{item.kind} {item.name or item.id}: {entry.status}",
+                    origin,
+                )
+            )
+    for user in facts.user_first_sync:
+        if user.timestamp is not None:
+            durations = ", ".join(f"{k}={v}s" for k, v in user.durations.items())
+            entries.append(
+                TimelineEntry(
+                    user.timestamp,
+                    "registry",
+                    None,
+                    f"FirstSync timestamp for a user ({durations})",
+                    user.key.origin or user.key.path,
+                )
+            )
+    for line in logs:
+        if line.time is None:
+            continue
+        step = None
+        message = line.message
+        if item_steps and "-" in message:
+            match = _GUID.search(message)
+            if match is not None:
+                step = item_steps.get(match.group(0).casefold())
+        entries.append(TimelineEntry(line.time, "log", step, _log_summary(line), line.origin))
+    entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
+    return tuple(entries)
