@@ -332,15 +332,21 @@ class CabFile:
         else:
             parts: list[bytes] = []
             total = 0
-            for _, usize, payload in self._blocks(folder, needed):
-                parts.append(payload)
-                total += usize
+            damage: _FolderError | None = None
+            try:
+                for _, usize, payload in self._blocks(folder, needed):
+                    parts.append(payload)
+                    total += usize
+            except _FolderError as exc:
+                damage = exc  # still decode the frames before it: earlier members survive
             data = b"".join(parts)
             del parts
             try:
                 yield from lzx.decompress(data, total, folder.window_bits)
             except lzx.LzxError as exc:
-                raise _FolderError(exc.offset, exc.why) from None
+                raise (damage or _FolderError(exc.offset, exc.why)) from None
+            if damage:
+                raise damage
 
     def _member_at(self, folder: int, offset: int) -> CabMember | None:
         for m in self.members:
