@@ -1,0 +1,1 @@
+"""ESPView desktop app (PySide6): shows an :class:`core.esp.model.EspReport`, parses nothing."""

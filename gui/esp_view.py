@@ -1,0 +1,225 @@
+"""The composite ESP: device header, top-finding banner, and all three phases expanded at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.esp.model import EspReport, Finding, Step
+from gui.fonts import derived
+from gui.icons import severity_icon
+from gui.models import OBJECT_ROLE, EspTreeModel
+
+MODES = {
+    "user_driven": "User-driven",
+    "hybrid_user_driven": "User-driven (hybrid join)",
+    "self_deploying": "Self-deploying",
+    "pre_provisioning": "Pre-provisioning",
+    "not_autopilot": "Not Autopilot",
+    "unknown": "Unknown",
+}
+MISSING = "not in capture"
+
+
+def top_finding(report: EspReport) -> Finding | None:
+    for severity in ("error", "warning", "info"):
+        for finding in report.findings:
+            if finding.severity == severity:
+                return finding
+    return None
+
+
+class DeviceHeader(QFrame):
+    """Name, serial, deployment mode, profile, tenant, OS build, ESP timeout."""
+
+    FIELDS = ("Device", "Serial", "Deployment", "Profile", "Tenant", "OS build", "ESP timeout")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("deviceHeader")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(2)
+        self.values: dict[str, QLabel] = {}
+        for i, field in enumerate(self.FIELDS):
+            caption = QLabel(field)
+            caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            value = QLabel()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setObjectName(f"device_{field.replace(' ', '_').lower()}")
+            grid.addWidget(caption, 0, i)
+            grid.addWidget(value, 1, i)
+            self.values[field] = value
+        grid.setColumnStretch(len(self.FIELDS), 1)
+
+    def set_report(self, report: EspReport) -> None:
+        device, settings = report.device, report.settings
+        timeout = (f"{settings.timeout_minutes} min" if settings.timeout_minutes is not None
+                   else None)
+        shown = {
+            "Device": device.name,
+            "Serial": device.serial,
+            "Deployment": MODES.get(device.deployment_mode, device.deployment_mode),
+            "Profile": device.profile_name,
+            "Tenant": device.tenant_domain,
+            "OS build": device.os_build,
+            "ESP timeout": timeout,
+        }
+        for field, text in shown.items():
+            label = self.values[field]
+            label.setText(text or MISSING)
+            label.setEnabled(bool(text))  # greyed: honest about what the capture lacks
+            font = label.font()
+            font.setBold(bool(text))
+            label.setFont(font)
+
+
+class FindingBanner(QFrame):
+    """The top finding, coloured by severity, with a button to jump to its step."""
+
+    go_to_step = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("findingBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.icon = QLabel()
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        texts = QVBoxLayout()
+        self.title = QLabel()
+        self.title.setObjectName("findingTitle")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        texts.addWidget(self.title)
+        texts.addWidget(self.text)
+        layout.addLayout(texts, 1)
+        self.button = QPushButton("&Go to step")
+        self.button.setObjectName("goToStep")
+        self.button.clicked.connect(self._go)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._finding: Finding | None = None
+
+    def set_finding(self, finding: Finding | None, more: int = 0) -> None:
+        self._finding = finding
+        self.setVisible(finding is not None)
+        if finding is None:
+            return
+        size = self.fontMetrics().height() + 4
+        self.icon.setPixmap(severity_icon(finding.severity).pixmap(size, size,))
+        extra = f"   (+{more} more finding{'s' if more != 1 else ''})" if more else ""
+        self.title.setText(finding.title + extra)
+        self.text.setText(finding.text)
+        self.button.setVisible(finding.step is not None)
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Window)
+        tint = {"error": (196, 43, 28), "warning": (232, 162, 0), "info": (0, 103, 192)}
+        r, g, b = tint[finding.severity]
+        mix = 0.18
+        color = base.fromRgb(int(base.red() * (1 - mix) + r * mix),
+                             int(base.green() * (1 - mix) + g * mix),
+                             int(base.blue() * (1 - mix) + b * mix))
+        palette.setColor(QPalette.ColorRole.Window, color)
+        self.setPalette(palette)
+
+    def _go(self) -> None:
+        if self._finding is not None and self._finding.step:
+            self.go_to_step.emit(self._finding.step)
+
+
+class EspTree(QTreeView):
+    """All phases expanded, never collapsible; arrows/Home/End move between steps."""
+
+    def __init__(self, model: EspTreeModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("espTree")
+        self.setModel(model)
+        self.setItemsExpandable(False)
+        self.setRootIsDecorated(False)
+        self.setExpandsOnDoubleClick(False)
+        self.setHeaderHidden(True)
+        self.setIndentation(22)
+        self.setUniformRowHeights(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        side = round(self.fontMetrics().height() * 1.25)
+        self.setIconSize(QSize(side, side))
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        model.modelReset.connect(self.expandAll)
+
+
+class EspPanel(QWidget):
+    """Title + the composite tree. ``step_selected`` fires with the Step (or None for a phase)."""
+
+    step_selected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("Enrollment Status Page")
+        self.title.setObjectName("espTitle")
+        self.title.setFont(derived(self.title.font(), scale=1.5))
+        self.subtitle = QLabel()
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        self.model = EspTreeModel(self)
+        self.tree = EspTree(self.model, self)
+        layout.addWidget(self.tree, 1)
+        self.tree.selectionModel().currentRowChanged.connect(self._current_changed)
+
+    def set_report(self, report: EspReport | None) -> None:
+        self.model.set_report(report)
+        if report is None:
+            self.subtitle.clear()
+            return
+        failed = report.first_failed_step
+        if failed is not None:
+            self.subtitle.setText("Setup could not finish. All phases are shown expanded; "
+                                  "select a step to see why it shows what it shows.")
+        else:
+            self.subtitle.setText("All phases are shown expanded; select a step to see the "
+                                  "evidence behind it.")
+
+    def select_step(self, step_id: str) -> bool:
+        index = self.model.step_index(step_id)
+        if not index.isValid():
+            return False
+        self.tree.setCurrentIndex(index)
+        self.tree.scrollTo(index)
+        return True
+
+    def current_step(self) -> Step | None:
+        node = self.tree.currentIndex().data(OBJECT_ROLE)
+        return node if isinstance(node, Step) else None
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        node: Any = current.data(OBJECT_ROLE)
+        self.step_selected.emit(node if isinstance(node, Step) else None)

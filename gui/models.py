@@ -1,0 +1,595 @@
+"""Qt models over report and evidence objects.
+
+One model class per view, filled once (``beginResetModel``/``endResetModel``), the domain
+object behind :data:`OBJECT_ROLE` so views never parse display strings, a sortable key behind
+:data:`SORT_ROLE` (times sort as times, numbers as numbers). Sorting and filtering happen in
+proxies (:mod:`gui.proxies`), never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
+from core.registry.model import RegKey, ValueData
+from gui.fonts import derived
+from gui.icons import severity_icon, status_icon
+from gui.timefmt import TimeDisplay
+
+OBJECT_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+STATUS_WORDS = {
+    "not_started": "Not started",
+    "identifying": "Identifying",
+    "in_progress": "In progress",
+    "succeeded": "Complete",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "not_required": "No setup needed",
+    "unknown": "Unknown (no evidence)",
+}
+
+
+def status_text(status: str, text: str | None) -> str:
+    """What the ESP would print for a step: its own text when known, else the status word."""
+    return text or STATUS_WORDS.get(status, status)
+
+
+def format_data(data: ValueData, limit: int = 200) -> str:
+    """Registry value data as regedit shows it (DWORDs in hex and decimal, bytes in hex)."""
+    if data is None:
+        return "(no data)"
+    if isinstance(data, bool):
+        return str(data)
+    if isinstance(data, int):
+        return f"0x{data:08X} ({data})" if data >= 0 else str(data)
+    if isinstance(data, bytes):
+        text = data[: limit // 3 + 1].hex(" ")
+        return text + (" …" if len(data) > limit // 3 + 1 else "")
+    if isinstance(data, list):
+        return " ; ".join(data)
+    return data if len(data) <= limit else data[:limit] + " …"
+
+
+def full_data(data: ValueData) -> str:
+    """Value data for the clipboard: complete, multi-strings one per line."""
+    if isinstance(data, bytes):
+        return data.hex(" ")
+    if isinstance(data, list):
+        return "\n".join(data)
+    return format_data(data, limit=1 << 30)
+
+
+def _sort_key(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if value is None:
+        return ""
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: a title, how to get the raw value, and how to show it."""
+
+    title: str
+    get: Callable[[Any], object]
+    time: bool = False
+    data: bool = False  # registry value data: shown the way regedit shows it
+
+
+class RowTableModel(QAbstractTableModel):
+    """A read-only table of domain objects, one per row (subclasses name the columns)."""
+
+    columns: Sequence[Column] = ()
+
+    def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+        self._times = times
+        times.changed.connect(self._times_changed)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_object(self, row: int) -> Any:
+        return self._rows[row]
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole
+                or not 0 <= section < len(self.columns)):
+            return None
+        column = self.columns[section]
+        return f"{column.title} ({self._times.label})" if column.time else column.title
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        obj = self._rows[index.row()]
+        column = self.columns[index.column()]
+        if role == OBJECT_ROLE:
+            return obj
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = column.get(obj)
+            if column.time:
+                return self._times.fmt(value)  # type: ignore[arg-type]  # time columns hold datetimes
+            if column.data:
+                return format_data(value, limit=200 if role == Qt.ItemDataRole.DisplayRole  # type: ignore[arg-type]  # data columns hold ValueData
+                                   else 2000)
+            return "" if value is None else str(value)
+        if role == SORT_ROLE:
+            value = column.get(obj)
+            return format_data(value) if column.data else _sort_key(value)  # type: ignore[arg-type]  # data columns hold ValueData
+        return self.extra_data(obj, index.column(), role)
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        """Icons, fonts, colours: subclasses override."""
+        return None
+
+    def _times_changed(self) -> None:
+        time_columns = [i for i, c in enumerate(self.columns) if c.time]
+        if not time_columns:
+            return
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, min(time_columns),
+                                    max(time_columns))
+        if self._rows:
+            for col in time_columns:
+                self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
+
+
+# -- the composite ESP -------------------------------------------------------------------
+
+
+class EspTreeModel(QAbstractItemModel):
+    """Phases (top level) and their visible steps (children); columns: title, status."""
+
+    TITLE, STATUS = range(2)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._phases: tuple[Phase, ...] = ()
+
+    def set_report(self, report: EspReport | None) -> None:
+        self.beginResetModel()
+        self._phases = report.phases if report is not None else ()
+        self.endResetModel()
+
+    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)  # id = 1-based phase number
+
+    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, 0)
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        if not parent.isValid():
+            return len(self._phases)
+        if parent.internalId() == 0 and parent.column() == 0:
+            return len(self._phases[parent.row()].steps)
+        return 0
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 2
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return ("Step", "Status")[section] if 0 <= section < 2 else None
+        return None
+
+    def node(self, index: AnyIndex) -> Phase | Step | None:
+        if not index.isValid():
+            return None
+        if index.internalId() == 0:
+            return self._phases[index.row()]
+        return self._phases[index.internalId() - 1].steps[index.row()]
+
+    def step_index(self, step_id: str) -> QModelIndex:
+        for p, phase in enumerate(self._phases):
+            for s, step in enumerate(phase.steps):
+                if step.id == step_id:
+                    return self.index(s, 0, self.index(p, 0))
+        return QModelIndex()
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        node = self.node(index)
+        if node is None:
+            return None
+        column = index.column()
+        if role == OBJECT_ROLE:
+            return node
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.TITLE:
+                return node.title
+            return status_text(node.status, node.status_text)
+        if role == Qt.ItemDataRole.DecorationRole and column == self.TITLE:
+            return status_icon(node.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{node.id}: {STATUS_WORDS.get(node.status, node.status)}"
+        if role == Qt.ItemDataRole.FontRole and isinstance(node, Phase):
+            return derived(scale=1.1, bold=True)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{node.title}: {status_text(node.status, node.status_text)}"
+        return None
+
+
+# -- step drill-down ---------------------------------------------------------------------
+
+
+def _last_change(item: Item) -> datetime | None:
+    return item.history[-1].time if item.history else None
+
+
+class ItemsModel(RowTableModel):
+    columns = (
+        Column("Name", lambda i: i.name or i.id),
+        Column("Kind", lambda i: i.kind),
+        Column("Scope", lambda i: i.scope),
+        Column("Status", lambda i: i.status),
+        Column("Error", lambda i: i.hresult),
+        Column("Last change", _last_change, time=True),
+        Column("Id", lambda i: i.id),
+    )
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 3:
+            status = obj.status.casefold()
+            if status in ("failed", "error"):
+                return status_icon("failed")
+            if status in ("installed", "succeeded", "completed", "applied"):
+                return status_icon("succeeded")
+        return None
+
+
+class HistoryModel(RowTableModel):
+    columns = (
+        Column("Time", lambda h: h.time, time=True),
+        Column("Status", lambda h: h.status),
+    )
+
+
+class EventsModel(RowTableModel):
+    """A step's events (:class:`EventRef`)."""
+
+    columns = (
+        Column("Time", lambda e: e.time, time=True),
+        Column("Level", lambda e: e.level),
+        Column("Channel", lambda e: e.channel),
+        Column("Id", lambda e: e.event_id),
+        Column("Summary", lambda e: e.summary),
+        Column("Origin", lambda e: e.origin),
+    )
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+            return level_icon(obj.level)
+        return None
+
+
+def level_icon(level: str) -> Any:
+    folded = level.casefold()
+    if folded in ("error", "critical"):
+        return severity_icon("error")
+    if folded == "warning":
+        return severity_icon("warning")
+    return None
+
+
+class FieldsModel(RowTableModel):
+    """An event's named data fields: ``(name, value)`` pairs."""
+
+    columns = (
+        Column("Field", lambda f: f[0]),
+        Column("Value", lambda f: f[1]),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """A timeline entry plus the level it got from its source (``""`` when it has none)."""
+
+    entry: Any
+    level: str
+    step_title: str = ""
+
+
+class TimelineModel(RowTableModel):
+    columns = (
+        Column("Time", lambda r: r.entry.time, time=True),
+        Column("Source", lambda r: r.entry.kind),
+        Column("Level", lambda r: r.level),
+        Column("Step", lambda r: r.step_title or r.entry.step or ""),
+        Column("Summary", lambda r: r.entry.summary),
+        Column("Origin", lambda r: r.entry.origin),
+    )
+    SOURCE, LEVEL, STEP = 1, 2, 3
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == self.LEVEL:
+            return level_icon(obj.level)
+        return None
+
+
+class ProblemsModel(RowTableModel):
+    columns = (
+        Column("File", lambda p: p.file),
+        Column("Where", lambda p: p.where),
+        Column("Problem", lambda p: p.message),
+    )
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return severity_icon("warning")
+        return None
+
+
+class FilesModel(RowTableModel):
+    """Files in the capture with how many problems each had: ``(name, problem count)``."""
+
+    columns = (
+        Column("File", lambda f: f[0]),
+        Column("Problems", lambda f: f[1]),
+    )
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and obj[1]:
+            return severity_icon("warning")
+        return None
+
+
+class ValuesModel(RowTableModel):
+    """The values of one raw registry key (:class:`core.registry.model.RegValue`)."""
+
+    columns = (
+        Column("Name", lambda v: v.name or "(Default)"),
+        Column("Type", lambda v: v.type),
+        Column("Data", lambda v: v.data, data=True),
+        Column("Origin", lambda v: v.origin),
+    )
+
+
+# -- registry trees ----------------------------------------------------------------------
+
+
+class RegistryRefModel(QAbstractItemModel):
+    """A step's registry evidence: keys (top level) → values (children).
+
+    Columns: name, type, data, last write, origin. Keys show their full path.
+    """
+
+    NAME, TYPE, DATA, LAST_WRITE, ORIGIN = range(5)
+    _TITLES = ("Key / value", "Type", "Data", "Last write", "Origin")
+
+    def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._refs: tuple[RegistryRef, ...] = ()
+        self._times = times
+        times.changed.connect(self._times_changed)
+
+    def set_refs(self, refs: Sequence[RegistryRef]) -> None:
+        self.beginResetModel()
+        self._refs = tuple(refs)
+        self.endResetModel()
+
+    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, 0)
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        if not parent.isValid():
+            return len(self._refs)
+        if parent.internalId() == 0 and parent.column() == 0:
+            return len(self._refs[parent.row()].values)
+        return 0
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 5
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if section == self.LAST_WRITE:
+            return f"Last write ({self._times.label})"
+        return self._TITLES[section] if 0 <= section < 5 else None
+
+    def ref_and_value(self, index: AnyIndex) -> tuple[RegistryRef | None, Any]:
+        if not index.isValid():
+            return None, None
+        if index.internalId() == 0:
+            return self._refs[index.row()], None
+        ref = self._refs[index.internalId() - 1]
+        return ref, ref.values[index.row()]
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        ref, value = self.ref_and_value(index)
+        if ref is None:
+            return None
+        column = index.column()
+        if role == OBJECT_ROLE:
+            return value if value is not None else ref
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, SORT_ROLE):
+            return None
+        if value is None:
+            cells: tuple[object, ...] = (ref.path, "", "", ref.last_write, ref.origin)
+        else:
+            cells = (value.name or "(Default)", value.type, value.data, None, "")
+        cell = cells[column]
+        if role == SORT_ROLE:
+            return _sort_key(cell) if column != self.DATA else format_data(value.data if value
+                                                                           else None)
+        if column == self.LAST_WRITE:
+            if value is None and ref.last_write is None:
+                return "(not recorded)" if role == Qt.ItemDataRole.DisplayRole else None
+            return self._times.fmt(cell)  # type: ignore[arg-type]  # datetime or None
+        if column == self.DATA:
+            if value is None:
+                return ""
+            return format_data(value.data) if role == Qt.ItemDataRole.DisplayRole else \
+                format_data(value.data, limit=2000)
+        return "" if cell is None else str(cell)
+
+    def _times_changed(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.LAST_WRITE, self.LAST_WRITE)
+        if self._refs:
+            self.dataChanged.emit(self.index(0, self.LAST_WRITE),
+                                  self.index(len(self._refs) - 1, self.LAST_WRITE))
+
+
+class _KeyNode:
+    """One key of the raw registry browser; children are read on first expansion."""
+
+    __slots__ = ("children", "key", "parent", "row")
+
+    def __init__(self, key: RegKey | None, parent: _KeyNode | None, row: int) -> None:
+        self.key = key
+        self.parent = parent
+        self.row = row
+        self.children: list[_KeyNode] | None = None
+
+    def load(self) -> list[_KeyNode]:
+        if self.children is None:
+            keys = self.key.subkeys() if self.key is not None else []
+            self.children = [_KeyNode(k, self, i) for i, k in enumerate(keys)]
+        return self.children
+
+
+class RawRegistryModel(QAbstractItemModel):
+    """The whole registry view of the capture, lazily: subkeys are read when a key opens.
+
+    Columns: key name, last write, origin. The root node's children are the view's roots.
+    """
+
+    NAME, LAST_WRITE, ORIGIN = range(3)
+
+    def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._root = _KeyNode(None, None, 0)
+        self._root.children = []
+        self._times = times
+        self._times.changed.connect(self._times_changed)
+
+    def set_roots(self, roots: Sequence[RegKey]) -> None:
+        self.beginResetModel()
+        self._root = _KeyNode(None, None, 0)
+        self._root.children = [_KeyNode(k, self._root, i) for i, k in enumerate(roots)]
+        self.endResetModel()
+
+    def _node(self, index: AnyIndex) -> _KeyNode:
+        if not index.isValid():
+            return self._root
+        node = index.internalPointer()
+        assert isinstance(node, _KeyNode)  # only this model creates these indexes
+        return node
+
+    def key(self, index: AnyIndex) -> RegKey | None:
+        return self._node(index).key if index.isValid() else None
+
+    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        children = self._node(parent).load()
+        return self.createIndex(row, column, children[row])
+
+    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
+        if not index.isValid():
+            return QModelIndex()
+        parent = self._node(index).parent
+        if parent is None or parent is self._root:
+            return QModelIndex()
+        return self.createIndex(parent.row, 0, parent)
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        if parent.column() > 0:
+            return 0
+        return len(self._node(parent).load())
+
+    def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:  # noqa: N802 - Qt API
+        return self.rowCount(parent) > 0
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+        return 3
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        titles = ("Key", f"Last write ({self._times.label})", "Origin")
+        return titles[section] if 0 <= section < 3 else None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        key = self._node(index).key
+        if key is None:
+            return None
+        if role == OBJECT_ROLE:
+            return key
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if index.column() == self.NAME:
+                return key.name if role == Qt.ItemDataRole.DisplayRole else key.path
+            if index.column() == self.LAST_WRITE:
+                return self._times.fmt(key.last_write)
+            return key.origin
+        return None
+
+    def find(self, path: str) -> QModelIndex:
+        """Index of the key at ``path`` (loading the keys on the way), or an invalid index."""
+        from core.registry.model import normalize_path  # noqa: PLC0415 - tiny, rarely used
+
+        parts = [p.casefold() for p in normalize_path(path).split("\\") if p]
+        parent = QModelIndex()
+        for part in parts:
+            found = QModelIndex()
+            for row, child in enumerate(self._node(parent).load()):
+                if child.key is not None and child.key.name.casefold() == part:
+                    found = self.index(row, 0, parent)
+                    break
+            if not found.isValid():
+                return QModelIndex()
+            parent = found
+        return parent
+
+    def _times_changed(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.LAST_WRITE, self.LAST_WRITE)
+        count = len(self._root.load())
+        if count:
+            self.dataChanged.emit(self.index(0, self.LAST_WRITE),
+                                  self.index(count - 1, self.LAST_WRITE))

@@ -1,0 +1,57 @@
+"""How times are shown: UTC or device-local, switchable at run time (View › Time zone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from PySide6.QtCore import QObject, Signal
+
+
+class TimeDisplay(QObject):
+    """Formats tz-aware datetimes in the chosen zone; ``changed`` fires when the zone changes.
+
+    Device-local uses the device's offset when the evidence tells it
+    (:meth:`set_device_offset`), else this computer's own zone — the label says which.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._utc = True
+        self._device_tz: tzinfo | None = None
+
+    @property
+    def utc(self) -> bool:
+        return self._utc
+
+    def set_utc(self, utc: bool) -> None:
+        if utc != self._utc:
+            self._utc = utc
+            self.changed.emit()
+
+    def set_device_offset(self, minutes: int | None) -> None:
+        self._device_tz = None if minutes is None else timezone(timedelta(minutes=minutes))
+        if not self._utc:
+            self.changed.emit()
+
+    @property
+    def label(self) -> str:
+        if self._utc:
+            return "UTC"
+        if self._device_tz is not None:
+            return f"device local, {datetime.now(self._device_tz).strftime('UTC%z')}"
+        return "local (this PC)"
+
+    def fmt(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        if self._utc:
+            shown = value.astimezone(UTC) if value.tzinfo else value
+        else:
+            shown = value.astimezone(self._device_tz)  # None → this computer's zone
+        text = shown.strftime("%Y-%m-%d %H:%M:%S")
+        if shown.microsecond:
+            text += f".{shown.microsecond // 1000:03d}"
+        return text
+

@@ -1,0 +1,142 @@
+"""Every model passes qtmodeltester, and shows what the report holds."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from core.registry.model import RegValue
+from gui.models import (
+    OBJECT_ROLE,
+    SORT_ROLE,
+    EspTreeModel,
+    EventsModel,
+    FieldsModel,
+    FilesModel,
+    HistoryModel,
+    ItemsModel,
+    ProblemsModel,
+    RawRegistryModel,
+    RegistryRefModel,
+    TimelineModel,
+    ValuesModel,
+    format_data,
+)
+from gui.prepare import prepare
+from gui.proxies import FilterProxy, TimelineProxy
+from gui.timefmt import TimeDisplay
+from tests.gui.builders import CERT_STEP, evidence, failed_report
+
+
+def test_esp_tree_model(qtmodeltester):
+    model = EspTreeModel()
+    report = failed_report()
+    model.set_report(report)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 3
+    assert [model.rowCount(model.index(i, 0)) for i in range(3)] == [4, 4, 5]
+    index = model.step_index(CERT_STEP)
+    assert index.data() == "Certificates"
+    assert index.siblingAtColumn(1).data() == "Failed: 0x87D1041C"
+    assert index.data(OBJECT_ROLE) is report.step(CERT_STEP)
+    assert index.parent().data() == "Account setup"
+    assert not model.step_index("nope").isValid()
+
+
+def test_table_models(qtmodeltester):
+    times = TimeDisplay()
+    report = failed_report()
+    step = report.step(CERT_STEP)
+    assert step is not None
+    loaded = prepare(evidence(), report)
+    cases = [
+        (ItemsModel(times), step.items),
+        (HistoryModel(times), step.items[0].history),
+        (EventsModel(times), step.events),
+        (FieldsModel(times), list(loaded.events[step.events[1].origin].data.items())),
+        (TimelineModel(times), loaded.timeline),
+        (ProblemsModel(times), loaded.problems),
+        (FilesModel(times), [("a.evtx", 1), ("b.reg", 0)]),
+        (ValuesModel(times), [RegValue("", "REG_SZ", "x", "o"),
+                              RegValue("Blob", "REG_BINARY", b"\x01", "o")]),
+    ]
+    for model, rows in cases:
+        model.set_rows(rows)
+        qtmodeltester.check(model)
+        assert model.rowCount() == len(rows)
+        proxy = FilterProxy()
+        proxy.setSourceModel(model)
+        qtmodeltester.check(proxy)
+
+
+def test_registry_ref_model(qtmodeltester):
+    model = RegistryRefModel(TimeDisplay())
+    step = failed_report().step(CERT_STEP)
+    assert step is not None
+    model.set_refs(step.registry)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+    key = model.index(1, 0)
+    assert model.rowCount(key) == 3
+    assert model.index(1, model.LAST_WRITE).data() == "(not recorded)"
+    assert model.index(0, model.DATA, key).data().startswith('{"categoryState"')
+    assert model.index(1, model.DATA, key).data() == "01 02 fe"
+    proxy = FilterProxy(recursive=True)
+    proxy.setSourceModel(model)
+    proxy.set_text("Names")
+    assert proxy.rowCount() == 1
+    assert proxy.rowCount(proxy.index(0, 0)) == 1
+    qtmodeltester.check(proxy)
+
+
+def test_raw_registry_model_is_lazy_and_finds_paths(qtmodeltester):
+    model = RawRegistryModel(TimeDisplay())
+    registry = evidence().registry
+    model.set_roots(registry.roots())
+    qtmodeltester.check(model)
+    found = model.find(r"HKEY_LOCAL_MACHINE\software\microsoft\windows\autopilot")
+    assert found.isValid()
+    assert model.key(found).path.endswith(r"Windows\Autopilot")
+    assert not model.find(r"HKLM\Nope").isValid()
+    assert model.data(QModelIndex()) is None
+
+
+def test_time_columns_follow_the_zone(qtbot):
+    times = TimeDisplay()
+    model = EventsModel(times)
+    model.set_rows(failed_report().step(CERT_STEP).events)  # type: ignore[union-attr]
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "Time (UTC)"
+    assert model.index(0, 0).data() == "2024-05-06 09:44:00"
+    with qtbot.waitSignal(model.headerDataChanged):
+        times.set_device_offset(120)
+        times.set_utc(False)
+    assert "device local" in model.headerData(0, Qt.Orientation.Horizontal)
+    assert model.index(0, 0).data() == "2024-05-06 11:44:00"
+    assert isinstance(model.index(0, 0).data(SORT_ROLE), float)
+
+
+def test_timeline_proxy_filters():
+    times = TimeDisplay()
+    model = TimelineModel(times)
+    model.set_rows(prepare(evidence(), failed_report()).timeline)
+    proxy = TimelineProxy()
+    proxy.setSourceModel(model)
+    assert proxy.rowCount() == 7
+    proxy.set_filters(step=CERT_STEP)
+    assert proxy.rowCount() == 3
+    proxy.set_filters(step=CERT_STEP, source="event")
+    assert proxy.rowCount() == 2
+    proxy.set_filters(level="Error")
+    assert proxy.rowCount() == 1
+    proxy.set_filters(step="")
+    assert proxy.rowCount() == 1  # the one entry tied to no step
+    proxy.set_filters()
+    proxy.set_text("company portal")
+    assert proxy.rowCount() == 1
+
+
+def test_format_data():
+    assert format_data(None) == "(no data)"
+    assert format_data(0x87D1041C) == f"0x87D1041C ({0x87D1041C})"
+    assert format_data(["a", "b"]) == "a ; b"
+    assert format_data(b"\x00\xff") == "00 ff"
+    assert format_data("x" * 300).endswith(" …")
