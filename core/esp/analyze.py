@@ -64,7 +64,8 @@ def _aggregate(statuses: list[Status]) -> Status:
     return "unknown"
 
 
-def _items_status(items: list[ItemInfo]) -> tuple[Status, int | None]:
+def _items_status(all_items: list[ItemInfo]) -> tuple[Status, int | None]:
+    items = [i for i in all_items if i.tracked]
     tracked = [i for i in items if i.kind != "provider" or i.step.startswith("DevicePreparation")]
     providers = [
         i for i in items if i.kind == "provider" and not i.step.startswith("DevicePreparation")
@@ -89,15 +90,16 @@ def _events_status(
     code: int | None = None
     for position in positions:
         outcome = ctx_outcomes[position]
-        if outcome == "failure":
+        if outcome == "failure":  # the last failure or success wins: retries can succeed
             status = "failed"
+            code = None
             for value in events[position].data.values():
                 found = from_number(value)
                 if found is not None:
                     code = found
                     break
-        elif outcome == "success" and status != "failed":
-            status = "succeeded"
+        elif outcome == "success":
+            status, code = "succeeded", None
         elif outcome == "start" and status == "unknown":
             status = "in_progress"
     del step_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -161,11 +161,12 @@ def side_attr(side_files: Any, *names: str) -> Any:
 
 
 def ztd_profile(side_files: Any) -> dict[str, Any]:
-    raw = side_attr(side_files, "ztd_profile", "ztd", "autopilot_profile", "ztd_json")
-    if isinstance(raw, dict):
-        return flatten_profile(raw)
-    inner = getattr(raw, "raw", None) or getattr(raw, "data", None)
-    return flatten_profile(inner) if isinstance(inner, dict) else {}
+    """The ZTD profile file's keys (``core.sidefiles.ZtdProfile.raw``), opened up."""
+    raw = side_attr(side_files, "ztd", "ztd_profile")
+    if isinstance(raw, Mapping):
+        return flatten_profile(dict(raw))
+    inner = getattr(raw, "raw", None)
+    return flatten_profile(dict(inner)) if isinstance(inner, Mapping) else {}
 
 
 @dataclass(slots=True)
@@ -249,30 +250,23 @@ def _os_build(registry: RegistryView, side_files: Any) -> str | None:
     if build:
         ubr = as_int(value_of(cv, "UBR"))
         return f"{build}.{ubr}" if ubr is not None else build
-    meta = side_attr(side_files, "os_build", "metadata", "mdm_diag_metadata")
-    if isinstance(meta, str):
-        return meta
-    for name in ("os_build", "OsBuild", "OSVersion"):
-        found = getattr(meta, name, None) if meta is not None else None
-        if isinstance(found, str) and found:
-            return found
-    return None
+    meta = side_attr(side_files, "metadata")
+    found = getattr(meta, "os_build", None)
+    return found if isinstance(found, str) and found else None
 
 
 def _serial(registry: RegistryView, side_files: Any, profile: dict[str, Any]) -> str | None:
     bios = str_of(registry.key(BIOS), "SystemSerialNumber")
     if bios:
         return bios
-    rows = side_attr(side_files, "device_hash_rows", "device_hash", "hash_rows")
-    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-        for column in ("Device Serial Number", "SerialNumber", "Serial Number"):
-            found = rows[0].get(column)
-            if isinstance(found, str) and found.strip():
-                return found.strip()
-    for name in ("serial", "device_serial"):
-        found = getattr(side_files, name, None) if side_files is not None else None
-        if isinstance(found, str) and found:
-            return found
+    for row in side_attr(side_files, "device_hashes") or ():
+        found = getattr(row, "serial", None)
+        if isinstance(found, str) and found.strip():
+            return found.strip()
+    diagnostics = side_attr(side_files, "diagnostics")
+    found = getattr(diagnostics, "serial", None)
+    if isinstance(found, str) and found.strip():
+        return found.strip()
     serial = profile.get("SerialNumber")
     return serial if isinstance(serial, str) and serial else None
 

@@ -160,9 +160,11 @@ def _failure_codes(ctx: Context) -> list[tuple[int, str | None, str, list[str]]]
             )
     for position, definition in enumerate(ctx.links.definitions):
         event = ctx.events[position]
-        failure = (definition is not None and definition.outcome == "failure") or event.level in (
-            1,
-            2,
+        # Only ESP-relevant failures: catalogued failure events, or error-level events that
+        # were linked to a step. Unrelated channels (AppX, NCrypt) would drown the report.
+        linked = ctx.links.step_of[position] is not None
+        failure = (definition is not None and definition.outcome == "failure") or (
+            linked and event.level in (1, 2)
         )
         if not failure:
             continue
@@ -251,12 +253,14 @@ def rule_esp_timeout(ctx: Context) -> list[Found]:
         "ApplicationsDuration": "AppsSubcategory",
     }
     results: list[Found] = []
+    done: set[str] = set()
     for user in ctx.facts.user_first_sync:
         durations = ", ".join(f"{k} {v // 60} min" for k, v in user.durations.items())
         for name, seconds in user.durations.items():
-            if seconds < timeout * 60 or name not in step_of:
+            step_id = f"AccountSetup.{step_of.get(name, '')}"
+            if seconds < timeout * 60 or name not in step_of or step_id in done:
                 continue
-            step_id = f"AccountSetup.{step_of[name]}"
+            done.add(step_id)
             results.append(
                 make(
                     ctx,

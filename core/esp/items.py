@@ -115,6 +115,9 @@ class ItemInfo:
     history: list[HistoryEntry] = field(default_factory=list)
     keys: list[RegKey] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: Whether the ESP itself tracks the item (tracking keys, snapshots): only those decide a
+    #: step's state when the ESP record is missing; the others only annotate.
+    tracked: bool = False
 
     def freeze(self) -> Item:
         history = tuple(sorted(self.history, key=lambda h: h.time))
@@ -245,6 +248,7 @@ class ItemCollector:
             if state == 4:
                 info.code = from_number(as_int(value_of(key, "LastError")))
             info.keys.append(key)
+            info.tracked = True
 
     def _tracking(self, est: RegKey) -> None:
         for owner in est.subkeys():
@@ -268,6 +272,7 @@ class ItemCollector:
                 )
                 info.outcome = "done" if done else "pending"
                 info.keys.append(provider)
+                info.tracked = True
             for provider in (_path(apps, "Tracking") or _EMPTY).subkeys():
                 for app in provider.subkeys():
                     kind: ItemKind = (
@@ -282,6 +287,7 @@ class ItemCollector:
                     info.outcome = APP_OUTCOMES.get(state or 0, "unknown")
                     info.keys.append(app)
                     info.sources.append("EnrollmentStatusTracking")
+                    info.tracked = True
 
     def _diagnostics(self) -> None:
         diag = self.registry.key(DIAGNOSTICS)
@@ -318,6 +324,7 @@ class ItemCollector:
                     info.history.append(HistoryEntry(when, status))
                 if snapshot not in info.keys:
                     info.keys.append(snapshot)
+                info.tracked = True
 
     def _ime(self) -> None:
         root = self.registry.key(IME_WIN32)
