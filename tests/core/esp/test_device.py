@@ -23,7 +23,8 @@ def test_oobe_bits() -> None:
         "SkipEula",
         "SkipWindowsUpgradeUx",
     ]
-    assert "TpmAttestation" in oobe_flags(96) and "AadDeviceAuth" in oobe_flags(96)
+    assert "TpmAttestation" in oobe_flags(96)
+    assert "AadDeviceAuth" in oobe_flags(96)
 
 
 def test_block_bits() -> None:
@@ -34,7 +35,8 @@ def test_block_bits() -> None:
 
 def test_filetime_bytes() -> None:
     moment = filetime(bytes.fromhex("0080d5b3e4a3da01"))
-    assert moment is not None and moment.year == 2024
+    assert moment is not None
+    assert moment.year == 2024
 
 
 def test_settings_from_first_sync() -> None:
@@ -45,7 +47,8 @@ def test_settings_from_first_sync() -> None:
     )
     s = report.settings
     assert s.timeout_minutes == 90
-    assert s.skip_device_status_page is False and s.skip_user_status_page is True
+    assert s.skip_device_status_page is False
+    assert s.skip_user_status_page is True
     assert (s.allow_reset, s.allow_try_again, s.allow_continue_anyway) == (True, False, True)
     assert s.allow_collect_logs is False
 
@@ -104,7 +107,8 @@ def test_not_autopilot_when_no_tenant() -> None:
 
 def test_unknown_without_evidence() -> None:
     report = analyze(evidence({}))
-    assert report.device.deployment_mode == "unknown" and report.device.autopilot is None
+    assert report.device.deployment_mode == "unknown"
+    assert report.device.autopilot is None
 
 
 def test_ztd_tenant_when_registry_blank() -> None:

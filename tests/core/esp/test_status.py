@@ -48,7 +48,8 @@ def test_flat_shape() -> None:
         succeeded=None,
     )
     record, _ = parse_category(DEVICE_SETUP, raw, K)
-    assert record is not None and record.shape == "flat"
+    assert record is not None
+    assert record.shape == "flat"
     assert record.steps["DeviceSetup.CertificatesSubcategory"].status == "succeeded"
     assert record.steps["DeviceSetup.AppsSubcategory"].status == "in_progress"
     assert record.steps["DeviceSetup.SecurityPoliciesSubcategory"].status == "identifying"
@@ -59,7 +60,8 @@ def test_flat_shape_category_succeeded() -> None:
     record, _ = parse_category(
         DEVICE_SETUP, esp_status_flat({"AppsSubcategory": "Apps (Complete)"}, True), K
     )
-    assert record is not None and record.status == "succeeded"
+    assert record is not None
+    assert record.status == "succeeded"
 
 
 def test_hresult_in_status_text() -> None:
@@ -77,14 +79,17 @@ def test_mangled_json_falls_back_to_regex_with_problem() -> None:
     )
     broken = raw[:-1]  # truncated: not JSON any more
     record, problems = parse_category(ACCOUNT, broken, K, "dump.reg:10")
-    assert record is not None and record.shape == "regex"
+    assert record is not None
+    assert record.shape == "regex"
     assert record.steps["AccountSetup.CertificatesSubcategory"].status == "failed"
-    assert len(problems) == 1 and "leniently" in problems[0].message
+    assert len(problems) == 1
+    assert "leniently" in problems[0].message
 
 
 def test_garbage_gives_problem_and_no_record() -> None:
     record, problems = parse_category(ACCOUNT, "not json at all", K)
-    assert record is None and len(problems) == 1
+    assert record is None
+    assert len(problems) == 1
 
 
 @pytest.mark.parametrize(
