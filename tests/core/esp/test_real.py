@@ -1,0 +1,58 @@
+"""The analysis on the three real mdmdiagnosticstool registry dumps (structure only: no
+identifier from the captures appears here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.esp.analyze import analyze
+from core.evidence import Evidence, SourceInfo
+from core.registry.dump import parse_dump
+
+pytestmark = pytest.mark.real
+
+BUNDLES = ["mdmdiag-itziktdk-MyRes", "mdmdiag-joopjaeng-jaeng", "mdmdiag-shahzadssd-logfile"]
+
+
+def _evidence(real_dir: Path, bundle: str) -> Evidence:
+    path = real_dir / bundle / "extracted" / "MdmDiagReport_RegistryDump.reg"
+    return Evidence(SourceInfo("reg", str(path)), registry=parse_dump(path))
+
+
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_real_devices_are_not_autopilot(real_dir: Path, bundle: str) -> None:
+    report = analyze(_evidence(real_dir, bundle))
+    assert report.device.deployment_mode == "not_autopilot"
+    assert report.device.autopilot is False
+    assert [p.id for p in report.phases] == ["DevicePreparation", "DeviceSetup", "AccountSetup"]
+    assert [len(p.steps) for p in report.phases] == [4, 4, 5]
+
+
+def test_real_account_setup_certificates_failure(real_dir: Path) -> None:
+    report = analyze(_evidence(real_dir, "mdmdiag-itziktdk-MyRes"))
+    account = report.phases[2]
+    assert account.status == "failed"
+    failed = report.first_failed_step
+    assert failed is not None
+    assert failed.id == "AccountSetup.CertificatesSubcategory"
+    assert failed.title == "Certificates"
+    assert failed.status_text == "Certificates (Error)"  # the ESP's own words
+    assert failed.hint is not None
+    assert failed.hint.source is not None
+    assert failed.registry  # the keys behind it
+    others = [s.status for s in account.steps if s.id != failed.id]
+    assert others == ["succeeded"] * 4
+    # device phases: the record says they never started, and nothing contradicts it
+    assert report.phases[0].status == "not_started"
+    assert report.phases[1].status == "not_started"
+    assert report.settings.timeout_minutes == 60
+    assert any(f.id == "esp_timeout" and f.step == failed.id for f in report.findings)
+
+
+@pytest.mark.parametrize("bundle", BUNDLES[1:])
+def test_real_without_record_is_unknown_not_success(real_dir: Path, bundle: str) -> None:
+    report = analyze(_evidence(real_dir, bundle))
+    assert all(s.status != "succeeded" for s in report.steps)
+    assert any(f.id == "record_problem" for f in report.findings)
