@@ -326,6 +326,8 @@ class _State:
         pos = start = len(out)
         last_sym = self.main_count - 1 - 256
         while pos < stop:
+            # Refills are written out inline (four times below): a call per symbol would cost
+            # more than the rest of a literal's decoding.
             if bl < 17:
                 bb = ((bb & 0xFFFF) << 32) | (words[wi] << 16) | words[wi + 1]
                 wi += 2
