@@ -33,6 +33,7 @@ from core.registry.decode import (
     TextViewBuilder,
     decode_hex,
     decode_text,
+    gc_paused,
     hex_type_code,
     read_source,
     split_lines,
@@ -54,7 +55,8 @@ def parse_dump(source: Source, name: str | None = None) -> MemoryView:
 
 def parse_dump_text(text: str, name: str = DEFAULT_NAME) -> MemoryView:
     """Parse the decoded text of a dump (see the module docstring for the dialect)."""
-    return _DumpParser(text, name).run()
+    with gc_paused():
+        return _DumpParser(text, name).run()
 
 
 def _is_value_start(line: str) -> bool:

@@ -335,9 +335,13 @@ def open_hive(
     try:
         hive = registry.Registry(io.BytesIO(data))  # type: ignore[attr-defined]  # untyped
         root = hive.root()
-        root_names = {str(key.name()).casefold() for key in root.subkeys()}
+        root.name()
     except damage as exc:
         raise CorruptInput(f"{file_name}: hive header or root key unreadable ({exc})") from exc
+    try:
+        root_names = {str(key.name()).casefold() for key in root.subkeys()}
+    except damage:
+        root_names = set()  # the view reports the damaged list when it is walked
     view = HiveView(hive, file_name, mount or _detect_mount(hive, file_name, root_names))
     log.info("%s: mounted at %s", file_name, view.mount)
     return view

@@ -21,6 +21,7 @@ from core.registry.decode import (
     TextViewBuilder,
     decode_hex,
     decode_text,
+    gc_paused,
     hex_type_code,
     read_source,
     split_lines,
@@ -42,7 +43,8 @@ def parse_regedit(source: Source, name: str | None = None) -> MemoryView:
 
 def parse_regedit_text(text: str, name: str = "export.reg") -> MemoryView:
     """Parse the decoded text of a regedit export."""
-    return _RegeditParser(text, name).run()
+    with gc_paused():
+        return _RegeditParser(text, name).run()
 
 
 def _scan_quoted(text: str, start: int) -> int:
