@@ -49,8 +49,12 @@ def type_name(code: int) -> str:
 
 
 def normalize_path(path: str) -> str:
-    """``HKEY_LOCAL_MACHINE\\Software\\X\\`` → ``HKLM\\Software\\X`` (case kept, slashes folded)."""
-    parts = [p for p in path.replace("/", "\\").split("\\") if p]
+    """``HKEY_LOCAL_MACHINE\\Software\\X\\`` → ``HKLM\\Software\\X`` (case kept).
+
+    Only ``\\`` separates keys: ``/`` is an ordinary character in key names (policy nodes
+    such as ``./Device/Vendor/MSFT/...`` are key names in the MDM registry).
+    """
+    parts = [p for p in path.split("\\") if p]
     if parts:
         parts[0] = _ROOT_ALIASES.get(parts[0].upper(), parts[0])
         if parts[0].upper() in _ROOT_ALIASES.values():

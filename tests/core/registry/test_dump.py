@@ -283,7 +283,6 @@ def test_key_names_may_hold_slashes() -> None:
     assert [key.name for key in nodes.subkeys()] == ["./Device/Vendor/MSFT/Policy"]
 
 
-@pytest.mark.xfail(reason="core.registry.model.normalize_path folds '/' into '\\' (lead's model)")
 def test_key_lookup_with_slash_in_name() -> None:
     text = "[HKEY_LOCAL_MACHINE\\S\\Nodes\\./Device/Vendor]\r\n"
     assert parse_dump_text(text).key(r"HKLM\S\Nodes\./Device/Vendor") is not None
