@@ -352,6 +352,10 @@ def analyze(evidence: Evidence) -> EspReport:
             )
         )
     timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
+    # Lazy backends (hives, the live registry) find damage only when a key is opened, which
+    # may have happened during this analysis: collect what they found since loading.
+    seen = set(problems)
+    problems.extend(p for p in evidence.registry.problems if p not in seen)
     source = SourceSummary(
         kind=evidence.source.kind,
         path=evidence.source.path,
