@@ -1,0 +1,573 @@
+"""Fast EVTX binary-XML decoding: template field maps and substitution values.
+
+Rendering a record's XML (python-evtx ``Record.xml()``) costs milliseconds because it walks
+the whole template for every record. A record is, however, just a *template instance* plus
+an array of typed substitution values. This module parses each template **once** into a
+:class:`TemplateMap` — which substitution index (or literal text) holds the EventID, Level,
+TimeCreated, Channel, … and each EventData / UserData field — and then decodes every record
+from its substitution array alone.
+
+All positions are offsets into one 64 KB chunk buffer (chunk-relative), the frame EVTX uses
+for its own name and template offsets. Anything unexpected raises :class:`BxmlError`; the
+caller falls back to python-evtx for that record.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+_Unpack = Callable[[bytes, int], tuple[int]]
+_U16: _Unpack = struct.Struct("<H").unpack_from
+_U32: _Unpack = struct.Struct("<I").unpack_from
+_U64: _Unpack = struct.Struct("<Q").unpack_from
+
+#: One piece of an element's text or attribute value: literal text, or a substitution index.
+Part = str | int
+Parts = tuple[Part, ...]
+#: A data field: (name parts, value parts, dropped when blank). Blank-droppable items are the
+#: text content of sections (usually a nested fragment; absent when the event has no data).
+DataItem = tuple[Parts, Parts, bool]
+
+# Binary XML tokens (low nibble; 0x40 is a "has more / has attributes" flag).
+_EOF = 0x00
+_OPEN = 0x01
+_CLOSE_START = 0x02
+_CLOSE_EMPTY = 0x03
+_END = 0x04
+_VALUE = 0x05
+_ATTR = 0x06
+_CDATA = 0x07
+_CHARREF = 0x08
+_ENTITY = 0x09
+_PI_TARGET = 0x0A
+_PI_DATA = 0x0B
+_TEMPLATE = 0x0C
+_SUB = 0x0D
+_OPT_SUB = 0x0E
+_STREAM_START = 0x0F
+
+#: Value type of a substitution holding a nested binary-XML fragment (UserData).
+BXML_TYPE = 0x21
+
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+#: How a FILETIME of 0 ("never") is shown: the smallest datetime, in UTC.
+MIN_TIME = datetime.min.replace(tzinfo=UTC)
+_MAX_DEPTH = 64
+
+
+class BxmlError(ValueError):
+    """The binary XML is not what this decoder understands."""
+
+
+@dataclass(slots=True)
+class Element:
+    """One element of a template body (names resolved, values still symbolic)."""
+
+    name: str
+    attrs: dict[str, Parts] = field(default_factory=dict)
+    children: list[Element] = field(default_factory=list)
+    content: list[Part] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateMap:
+    """Where each field of an event lives in a template: substitution index or literal text.
+
+    ``system`` maps ``provider``, ``event_id``, ``level``, ``time``, ``record_id``,
+    ``channel``, ``computer`` to their parts. ``data`` lists the EventData / UserData fields
+    in document order (see :data:`DataItem`).
+    """
+
+    system: dict[str, Parts]
+    data: tuple[DataItem, ...]
+
+
+# -- names and text -----------------------------------------------------------------------
+
+
+def _utf16(b: bytes, start: int, nchars: int) -> str:
+    end = start + 2 * nchars
+    if end > len(b):
+        raise BxmlError(f"string runs past the chunk end at 0x{start:x}")
+    return b[start:end].decode("utf-16-le", errors="replace")
+
+
+def _name(b: bytes, name_off: int, p: int, names: dict[int, str]) -> tuple[str, int]:
+    """Resolve a name reference at ``p``; an inline name (defined right here) is skipped over."""
+    if name_off == p:
+        nchars = _U16(b, p + 6)[0]
+        name = _utf16(b, p + 8, nchars)
+        names[name_off] = name
+        return name, p + 8 + 2 * nchars + 2
+    cached = names.get(name_off)
+    if cached is None:
+        if name_off + 8 > len(b):
+            raise BxmlError(f"name offset 0x{name_off:x} outside the chunk")
+        cached = _utf16(b, name_off + 8, _U16(b, name_off + 6)[0])
+        names[name_off] = cached
+    return cached, p
+
+
+# -- template bodies ----------------------------------------------------------------------
+
+
+def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Element], int]:
+    """Parse binary XML from ``p`` up to its end-of-stream token; return the top elements."""
+    roots: list[Element] = []
+    stack: list[Element] = []
+    n = len(b)
+    while True:
+        if p >= n:
+            raise BxmlError("binary XML runs past the chunk end")
+        tok = b[p]
+        t = tok & 0x0F
+        if t == _EOF:
+            return roots, p + 1
+        if t == _STREAM_START:
+            p += 4
+        elif t == _OPEN:
+            name_off = _U32(b, p + 7)[0]
+            name, p = _name(b, name_off, p + 11, names)
+            if tok & 0x40:
+                p += 4  # attribute list size
+            el = Element(name)
+            (stack[-1].children if stack else roots).append(el)
+            stack.append(el)
+            if len(stack) > _MAX_DEPTH:
+                raise BxmlError("elements nested too deeply")
+        elif t == _ATTR:
+            if not stack:
+                raise BxmlError("attribute outside an element")
+            name, p = _name(b, _U32(b, p + 1)[0], p + 5, names)
+            parts: list[Part] = []
+            p = _read_parts(b, p, parts, names)
+            stack[-1].attrs[name] = tuple(parts)
+        elif t == _CLOSE_START:
+            p += 1
+        elif t in (_CLOSE_EMPTY, _END):
+            if not stack:
+                raise BxmlError("end of an element that was never opened")
+            stack.pop()
+            p += 1
+        elif t in (_VALUE, _SUB, _OPT_SUB, _CHARREF, _ENTITY, _CDATA):
+            if not stack:
+                raise BxmlError("text outside an element")
+            p = _read_part(b, p, stack[-1].content, names)
+        elif t == _PI_TARGET:
+            _, p = _name(b, _U32(b, p + 1)[0], p + 5, names)
+        elif t == _PI_DATA:
+            p += 3 + 2 * _U16(b, p + 1)[0]
+        else:
+            raise BxmlError(f"unexpected token 0x{tok:02x} at 0x{p:x}")
+
+
+_PART_TOKENS = frozenset((_VALUE, _SUB, _OPT_SUB, _CHARREF, _ENTITY, _CDATA))
+
+
+def _read_parts(b: bytes, p: int, out: list[Part], names: dict[int, str]) -> int:
+    """Read an attribute's value: consecutive text/substitution tokens."""
+    while p < len(b) and (b[p] & 0x0F) in _PART_TOKENS:
+        p = _read_part(b, p, out, names)
+    return p
+
+
+def _read_part(b: bytes, p: int, out: list[Part], names: dict[int, str]) -> int:
+    tok = b[p] & 0x0F
+    if tok == _VALUE:
+        if b[p + 1] != 0x01:
+            raise BxmlError(f"literal value of type 0x{b[p + 1]:02x}")
+        nchars = _U16(b, p + 2)[0]
+        out.append(_utf16(b, p + 4, nchars))
+        return p + 4 + 2 * nchars
+    if tok in (_SUB, _OPT_SUB):
+        out.append(_U16(b, p + 1)[0])
+        return p + 4
+    if tok == _CHARREF:
+        out.append(chr(_U16(b, p + 1)[0]))
+        return p + 3
+    if tok == _ENTITY:
+        name, p = _name(b, _U32(b, p + 1)[0], p + 5, names)
+        out.append(_ENTITIES.get(name, f"&{name};"))
+        return p
+    # CDATA
+    nchars = _U16(b, p + 1)[0]
+    out.append(_utf16(b, p + 3, nchars))
+    return p + 3 + 2 * nchars
+
+
+# -- field maps ---------------------------------------------------------------------------
+
+_SYSTEM_FIELDS: dict[str, tuple[str, str | None]] = {
+    # element name -> (map key, attribute name or None for the element's text)
+    "Provider": ("provider", "Name"),
+    "EventID": ("event_id", None),
+    "Level": ("level", None),
+    "TimeCreated": ("time", "SystemTime"),
+    "EventRecordID": ("record_id", None),
+    "Channel": ("channel", None),
+    "Computer": ("computer", None),
+}
+#: Top-level event children that hold no event data (forwarded-event rendering text).
+_SKIPPED_SECTIONS = frozenset({"System", "RenderingInfo"})
+
+
+def _leaves(el: Element, out: list[DataItem]) -> None:
+    """UserData-style fields: every element without child elements is a field."""
+    if el.children:
+        for child in el.children:
+            _leaves(child, out)
+        if el.content:
+            out.append(((el.name,), tuple(el.content), True))
+        return
+    name = el.attrs.get("Name") if el.name == "Data" else None
+    out.append((name or (el.name,), tuple(el.content), False))
+
+
+def _sections(sections: list[Element], data: list[DataItem]) -> None:
+    """Data fields of the event's sections (EventData, UserData, …); System is handled apart."""
+    for section in sections:
+        if section.name in _SKIPPED_SECTIONS:
+            continue
+        if section.name == "EventData":
+            for i, el in enumerate(section.children, 1):
+                # Unnamed <Data> (classic providers) are named by position: Data1, Data2, …
+                name = (el.attrs.get("Name") or (f"Data{i}",)) if el.name == "Data" else (el.name,)
+                data.append((name, tuple(el.content), False))
+        else:
+            for el in section.children:
+                _leaves(el, data)
+        if section.content:
+            # Text or a nested fragment (a BXml substitution, expanded when decoding).
+            data.append(((section.name,), tuple(section.content), True))
+
+
+def event_map(roots: list[Element]) -> TemplateMap:
+    """Field map of a record template whose root element is ``<Event>``."""
+    system: dict[str, Parts] = {}
+    data: list[DataItem] = []
+    if not roots:
+        return TemplateMap(system, ())
+    event = roots[0]
+    for section in event.children:
+        if section.name != "System":
+            continue
+        for el in section.children:
+            spec = _SYSTEM_FIELDS.get(el.name)
+            if spec is None:
+                continue
+            key, attr = spec
+            if attr is None:
+                system[key] = tuple(el.content)
+            elif attr in el.attrs:
+                system[key] = el.attrs[attr]
+    _sections(event.children, data)
+    if event.content:
+        # Many providers put the whole EventData / UserData in one BXml substitution.
+        data.append(((event.name,), tuple(event.content), True))
+    return TemplateMap(system, tuple(data))
+
+
+def fragment_map(roots: list[Element]) -> TemplateMap:
+    """Field map of a nested fragment (an EventData / UserData payload)."""
+    data: list[DataItem] = []
+    _sections(roots, data)
+    return TemplateMap({}, tuple(data))
+
+
+# -- substitution values ------------------------------------------------------------------
+
+#: (type, start, size) of one substitution value inside the chunk buffer.
+Value = tuple[int, int, int]
+
+
+def _filetime(raw: int) -> datetime:
+    if raw == 0:
+        return MIN_TIME
+    try:
+        return _FILETIME_EPOCH + timedelta(microseconds=raw // 10)
+    except OverflowError:
+        return MIN_TIME
+
+
+def filetime_text(raw: int) -> str:
+    """A FILETIME the way the Event Viewer's XML shows it (``2024-04-02T16:13:04.1234567Z``)."""
+    dt = _filetime(raw)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{raw % 10_000_000:07d}Z"
+
+
+def _guid(b: bytes, s: int) -> str:
+    return "{" + str(UUID(bytes_le=bytes(b[s : s + 16]))).upper() + "}"
+
+
+def _sid(b: bytes, s: int, size: int) -> str:
+    if size < 8:
+        raise BxmlError("SID too short")
+    count = b[s + 1]
+    authority = int.from_bytes(b[s + 2 : s + 8], "big")
+    subs = struct.unpack_from(f"<{count}I", b, s + 8)
+    return "-".join(["S", str(b[s]), str(authority), *map(str, subs)])
+
+
+def _systemtime(b: bytes, s: int) -> str:
+    y, mo, _dow, d, h, mi, sec, ms = struct.unpack_from("<8H", b, s)
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}.{ms:03d}Z"
+
+
+_INT_FORMATS = {
+    0x03: "b", 0x04: "B", 0x05: "h", 0x06: "H", 0x07: "i", 0x08: "I", 0x09: "q", 0x0A: "Q",
+    0x0B: "f", 0x0C: "d", 0x14: "I", 0x15: "Q",
+}  # fmt: skip
+
+
+def scalar_text(t: int, b: bytes, s: int, size: int) -> str:
+    """Text of one scalar substitution value of type ``t`` (not an array, not BXml)."""
+    if t == 0x01:
+        return b[s : s + size].decode("utf-16-le", errors="replace").rstrip("\x00")
+    if t in (0x04, 0x06, 0x08, 0x0A, 0x03, 0x05, 0x07, 0x09):
+        return str(struct.unpack_from("<" + _INT_FORMATS[t], b, s)[0])
+    if t == 0x00:
+        return ""
+    if t in (0x14, 0x15):
+        return hex(struct.unpack_from("<" + _INT_FORMATS[t], b, s)[0])
+    if t == 0x11:
+        return filetime_text(_U64(b, s)[0])
+    if t == 0x0F:
+        return _guid(b, s)
+    if t == 0x13:
+        return _sid(b, s, size)
+    if t == 0x02:
+        return b[s : s + size].decode("latin-1").rstrip("\x00")
+    if t in (0x0B, 0x0C):
+        return repr(struct.unpack_from("<" + _INT_FORMATS[t], b, s)[0])
+    if t == 0x0D:
+        return "true" if _U32(b, s)[0] else "false"
+    if t == 0x0E:
+        return b[s : s + size].hex().upper()
+    if t == 0x10:
+        return str(int.from_bytes(b[s : s + size], "little"))
+    if t == 0x12:
+        return _systemtime(b, s)
+    raise BxmlError(f"value type 0x{t:02x}")
+
+
+_ITEM_SIZES = {
+    0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0A: 8, 0x0B: 4,
+    0x0C: 8, 0x0D: 4, 0x0F: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8,
+}  # fmt: skip
+
+
+def value_text(v: Value, b: bytes) -> str:
+    """Text of a substitution value; arrays are joined with ", "."""
+    t, s, size = v
+    if t & 0x80:
+        item = t & 0x7F
+        if item == 0x01:
+            text = b[s : s + size].decode("utf-16-le", errors="replace").rstrip("\x00")
+            return ", ".join(text.split("\x00"))
+        step = _ITEM_SIZES.get(item)
+        if step is None:
+            raise BxmlError(f"array of type 0x{item:02x}")
+        return ", ".join(scalar_text(item, b, i, step) for i in range(s, s + size - step + 1, step))
+    return scalar_text(t, b, s, size)
+
+
+def value_int(v: Value, b: bytes) -> int:
+    t, s, size = v
+    if t in (0x04, 0x06, 0x08, 0x0A, 0x14, 0x15, 0x10) and size in (1, 2, 4, 8):
+        return int.from_bytes(b[s : s + size], "little")
+    return int(value_text(v, b), 0)
+
+
+def value_time(v: Value, b: bytes) -> datetime:
+    t, s, size = v
+    if t == 0x11 and size >= 8:
+        return _filetime(_U64(b, s)[0])
+    text = value_text(v, b)
+    if not text:
+        return MIN_TIME
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+# -- records ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ChunkContext:
+    """Per-chunk caches: resolved names and template maps, keyed by chunk offset."""
+
+    buf: bytes
+    names: dict[int, str] = field(default_factory=dict)
+    event_maps: dict[int, TemplateMap] = field(default_factory=dict)
+    fragment_maps: dict[int, TemplateMap] = field(default_factory=dict)
+
+    def template_roots(self, offset: int) -> list[Element]:
+        b = self.buf
+        if offset + 24 > len(b):
+            raise BxmlError(f"template offset 0x{offset:x} outside the chunk")
+        size = _U32(b, offset + 20)[0]
+        roots, end = parse_fragment(b, offset + 24, self.names)
+        if end > offset + 24 + size:
+            raise BxmlError(f"template at 0x{offset:x} runs past its declared size")
+        return roots
+
+
+_DECL_FORMATS: dict[int, struct.Struct] = {}
+
+
+def read_root(b: bytes, p: int, end: int) -> tuple[int, list[Value]]:
+    """Read a template instance at ``p``: (template offset, substitution values).
+
+    The template offset is -1 when the fragment has no template instance (rare: literal
+    binary XML); the caller then parses the fragment itself.
+    """
+    if p < end and b[p] == _STREAM_START:
+        p += 4
+    if p >= end or b[p] != _TEMPLATE:
+        return -1, []
+    tpl = _U32(b, p + 6)[0]
+    p += 10
+    if tpl == p:  # template defined inline, here, the first time this chunk uses it
+        p += 24 + _U32(b, p + 20)[0]
+    if p + 4 > end:
+        raise BxmlError("substitution array runs past the record end")
+    count = _U32(b, p)[0]
+    p += 4
+    if p + 4 * count > end:
+        raise BxmlError(f"substitution count {count} runs past the record end")
+    decl = _DECL_FORMATS.get(count)
+    if decl is None:
+        decl = _DECL_FORMATS[count] = struct.Struct("<" + "HBx" * count)
+    raw = decl.unpack_from(b, p)
+    p += 4 * count
+    values: list[Value] = []
+    for i in range(0, 2 * count, 2):
+        size = raw[i]
+        values.append((raw[i + 1], p, size))
+        p += size
+    if p > end:
+        raise BxmlError("substitution values run past the record end")
+    return tpl, values
+
+
+def parts_text(parts: Parts, values: list[Value], b: bytes) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part < len(values):
+            out.append(value_text(values[part], b))
+    return "".join(out)
+
+
+def _single_value(parts: Parts | None, values: list[Value]) -> Value | None:
+    if parts is not None and len(parts) == 1:
+        part = parts[0]
+        if isinstance(part, int) and part < len(values):
+            return values[part]
+    return None
+
+
+@dataclass(slots=True)
+class Decoded:
+    """The fields of one record, decoded from its substitutions."""
+
+    time: datetime | None
+    channel: str
+    provider: str
+    event_id: int
+    level: int
+    computer: str
+    data: dict[str, str]
+    record_id: int | None = None  # EventRecordID (exported logs renumber record headers)
+
+
+def _int_field(tmap: TemplateMap, key: str, values: list[Value], b: bytes) -> int:
+    parts = tmap.system.get(key)
+    v = _single_value(parts, values)
+    if v is not None:
+        return value_int(v, b) if v[0] != 0 else 0
+    text = parts_text(parts, values, b) if parts else ""
+    return int(text) if text.strip() else 0
+
+
+def decode_record(ctx: ChunkContext, start: int, end: int) -> Decoded:
+    """Decode one record's binary XML (``start``..``end`` in the chunk) via its field map."""
+    b = ctx.buf
+    tpl, values = read_root(b, start, end)
+    if tpl < 0:
+        tmap = event_map(parse_fragment(b, start, ctx.names)[0])
+    else:
+        cached = ctx.event_maps.get(tpl)
+        if cached is None:
+            cached = ctx.event_maps[tpl] = event_map(ctx.template_roots(tpl))
+        tmap = cached
+    sysmap = tmap.system
+    time_v = _single_value(sysmap.get("time"), values)
+    if time_v is not None:
+        time: datetime | None = value_time(time_v, b)
+    elif "time" in sysmap:
+        text = parts_text(sysmap["time"], values, b)
+        time = datetime.fromisoformat(text) if text else None
+    else:
+        time = None
+    data: dict[str, str] = {}
+    _collect(ctx, tmap, values, data, 0)
+    return Decoded(
+        time=time,
+        channel=parts_text(sysmap.get("channel", ()), values, b),
+        provider=parts_text(sysmap.get("provider", ()), values, b),
+        event_id=_int_field(tmap, "event_id", values, b),
+        level=_int_field(tmap, "level", values, b),
+        computer=parts_text(sysmap.get("computer", ()), values, b),
+        data=data,
+        record_id=_int_field(tmap, "record_id", values, b) if "record_id" in sysmap else None,
+    )
+
+
+def _put(data: dict[str, str], name: str, value: str) -> None:
+    if name in data:
+        n = 2
+        while f"{name}_{n}" in data:
+            n += 1
+        name = f"{name}_{n}"
+    data[name] = value
+
+
+def _collect(
+    ctx: ChunkContext, tmap: TemplateMap, values: list[Value], data: dict[str, str], depth: int
+) -> None:
+    b = ctx.buf
+    for name_parts, value_parts, optional in tmap.data:
+        v = _single_value(value_parts, values)
+        if v is not None and v[0] == BXML_TYPE:
+            _collect_nested(ctx, v, data, depth + 1)
+            continue
+        text = value_text(v, b) if v is not None else parts_text(value_parts, values, b)
+        if optional and not text.strip():
+            continue
+        if len(name_parts) == 1 and isinstance(name_parts[0], str):
+            name = name_parts[0]
+        else:
+            name = parts_text(name_parts, values, b)
+        _put(data, name, text)
+
+
+def _collect_nested(ctx: ChunkContext, v: Value, data: dict[str, str], depth: int) -> None:
+    if depth > 8:
+        raise BxmlError("nested binary XML too deep")
+    _, s, size = v
+    tpl, values = read_root(ctx.buf, s, s + size)
+    if tpl < 0:
+        tmap = fragment_map(parse_fragment(ctx.buf, s, ctx.names)[0])
+    else:
+        cached = ctx.fragment_maps.get(tpl)
+        if cached is None:
+            cached = ctx.fragment_maps[tpl] = fragment_map(ctx.template_roots(tpl))
+        tmap = cached
+    _collect(ctx, tmap, values, data, depth)

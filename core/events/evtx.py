@@ -1,0 +1,346 @@
+"""Read ``.evtx`` files into :class:`~core.events.model.EventRecord` lists, fast and tolerantly.
+
+Each 64 KB chunk is checked (signature, header CRC32, records CRC32) and its records are
+decoded from their template substitutions (:mod:`core.events.bxml`). A record the fast path
+cannot decode is rendered with python-evtx instead (counted, logged); one neither can read
+becomes a :class:`~core.problems.Problem`, as does a damaged chunk — the rest is still read.
+The full XML of a record is rendered only on demand, by :class:`XmlRenderer`, which re-opens
+the file so records stay picklable and can cross process boundaries.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.errors import Cancelled, CorruptInput
+from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record
+from core.events.model import EventRecord
+from core.events.xmlfields import fields_from_xml
+from core.problems import Problem
+from core.progress import CancelToken, ProgressFn, no_progress
+
+log = logging.getLogger(__name__)
+
+FILE_HEADER_SIZE = 0x1000
+CHUNK_SIZE = 0x10000
+_CHUNK_HEADER_SIZE = 0x200
+_RECORD_MAGIC = b"\x2a\x2a\x00\x00"
+_Unpack = Callable[[bytes, int], tuple[int]]
+_U16: _Unpack = struct.Struct("<H").unpack_from
+_U32: _Unpack = struct.Struct("<I").unpack_from
+_U64: _Unpack = struct.Struct("<Q").unpack_from
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+#: Below this many bytes in total, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+STAGE = "Reading event logs"
+
+PathArg = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, slots=True)
+class XmlRenderer:
+    """Renders one record's full XML on demand (picklable: it holds only where to look)."""
+
+    path: str
+    chunk_offset: int
+    record_offset: int
+    number: int  # the record header's number (differs from EventRecordID in exports)
+
+    def __call__(self) -> str:
+        import Evtx.Evtx as pyevtx  # noqa: PLC0415 - slow import, only needed on demand
+
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.chunk_offset)
+                buf = f.read(CHUNK_SIZE)
+            chunk = pyevtx.ChunkHeader(buf, 0)
+            record = pyevtx.Record(buf, self.record_offset, chunk)
+            if record.record_num() != self.number:
+                raise CorruptInput("record moved")
+            return str(record.xml())
+        except CorruptInput:
+            raise CorruptInput(
+                f"{self.path}: record {self.number} is no longer where it was read"
+            ) from None
+        except Exception as exc:  # python-evtx raises anything on damaged data
+            raise CorruptInput(
+                f"{self.path}: record {self.number} cannot be rendered as XML: {exc}"
+            ) from exc
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """Counters of one read; ``fallbacks`` are records rendered by python-evtx."""
+
+    records: int = 0
+    fallbacks: int = 0
+
+
+def _filetime(raw: int) -> datetime:
+    if raw == 0:
+        return MIN_TIME
+    try:
+        return _FILETIME_EPOCH + timedelta(microseconds=raw // 10)
+    except OverflowError:
+        return MIN_TIME
+
+
+class _FileReader:
+    """State of reading one file: its name, problems and counters."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self.spath = str(path)
+        self.records: list[EventRecord] = []
+        self.problems: list[Problem] = []
+        self.stats = ReadStats()
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.name, where, message))
+
+    def read(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                header = f.read(FILE_HEADER_SIZE)
+                count = self._chunk_count(header, size)
+                for index in range(count):
+                    offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
+                    f.seek(offset)
+                    self._read_chunk(f.read(CHUNK_SIZE), index, offset)
+        except OSError as exc:
+            self.problem("", f"cannot read the file: {exc.strerror or exc}")
+
+    def _chunk_count(self, header: bytes, size: int) -> int:
+        if len(header) < 0x80 or header[:8] != b"ElfFile\x00":
+            what = "the file is empty" if size == 0 else "no ElfFile signature"
+            self.problem("file header", f"not an event log ({what})")
+            return 0
+        slots = max(0, (size - FILE_HEADER_SIZE) // CHUNK_SIZE)
+        if zlib.crc32(header[:0x78]) != _U32(header, 0x7C)[0]:
+            self.problem("file header", "header checksum mismatch; reading every chunk found")
+            return slots
+        declared = _U16(header, 0x2A)[0]
+        if declared > slots:
+            self.problem(
+                "file header",
+                f"file is truncated: the header names {declared} chunks, the file holds {slots}",
+            )
+        # Every slot is read, not just the ``declared`` ones: a log copied while in use has a
+        # stale header (seen: 5 declared, 9 written). Unused slots are all zeros and skipped.
+        return slots
+
+    def _read_chunk(self, buf: bytes, index: int, offset: int) -> None:
+        where = f"chunk {index}"
+        if len(buf) < CHUNK_SIZE:
+            self.problem(where, "chunk is truncated; skipped")
+            return
+        if buf[:8] != b"ElfChnk\x00":
+            if any(buf[:_CHUNK_HEADER_SIZE]):
+                self.problem(where, "bad chunk signature; chunk skipped")
+            return
+        if zlib.crc32(buf[:0x78] + buf[0x80:0x200]) != _U32(buf, 0x7C)[0]:
+            self.problem(where, "chunk header checksum mismatch; chunk skipped")
+            return
+        end = _U32(buf, 0x30)[0]
+        if not _CHUNK_HEADER_SIZE <= end <= CHUNK_SIZE:
+            self.problem(where, f"chunk header names an impossible data end 0x{end:x}; skipped")
+            return
+        if zlib.crc32(buf[_CHUNK_HEADER_SIZE:end]) != _U32(buf, 0x34)[0]:
+            self.problem(
+                where, "records checksum mismatch; records read from this chunk may be damaged"
+            )
+        ctx = ChunkContext(buf)
+        p = _CHUNK_HEADER_SIZE
+        while p + 0x1C <= end:
+            if buf[p : p + 4] != _RECORD_MAGIC:
+                self.problem(
+                    f"{where}, offset 0x{offset + p:x}", "bad record signature; rest skipped"
+                )
+                return
+            size = _U32(buf, p + 4)[0]
+            number = _U64(buf, p + 8)[0]
+            rwhere = f"record {number} at offset 0x{offset + p:x}"
+            if size < 0x1C or p + size > end:
+                self.problem(rwhere, f"impossible record size {size}; rest of chunk skipped")
+                return
+            if _U32(buf, p + size - 4)[0] != size:
+                # Seen in logs copied while in use: the record was not finished. Its fields
+                # are often still readable (python-evtx and pyevtx-rs read it too).
+                self.problem(rwhere, "record is incomplete (no size copy at its end)")
+            self._read_record(ctx, p, size, number, offset, rwhere)
+            p += size
+
+    def _read_record(
+        self, ctx: ChunkContext, p: int, size: int, number: int, offset: int, where: str
+    ) -> None:
+        renderer = XmlRenderer(self.spath, offset, p, number)
+        dec: Decoded | None
+        try:
+            dec = decode_record(ctx, p + 0x18, p + size - 4)
+        except Exception as exc:  # noqa: BLE001 - any decoder surprise: python-evtx tries it
+            log.debug("%s %s: fast decode failed (%s), rendering XML", self.name, where, exc)
+            dec = self._fallback(ctx.buf, p, where)
+            if dec is None:
+                return
+            self.stats.fallbacks += 1
+        time = dec.time
+        if time is None or time == MIN_TIME:
+            # No TimeCreated (or zero, in unfinished records): when the log wrote the record.
+            time = _filetime(_U64(ctx.buf, p + 16)[0])
+        self.records.append(
+            EventRecord(
+                time=time,
+                channel=dec.channel,
+                provider=dec.provider,
+                event_id=dec.event_id,
+                level=dec.level,
+                # EventRecordID as the Event Viewer shows it; 0 only in unfinished records.
+                record_id=dec.record_id or number,
+                computer=dec.computer,
+                data=dec.data,
+                file=self.name,
+                _render_xml=renderer,
+            )
+        )
+        self.stats.records += 1
+
+    def _fallback(self, buf: bytes, p: int, where: str) -> Decoded | None:
+        import Evtx.Evtx as pyevtx  # noqa: PLC0415 - only needed for odd records
+
+        try:
+            xml = pyevtx.Record(buf, p, pyevtx.ChunkHeader(buf, 0)).xml()
+            f = fields_from_xml(xml)
+        except Exception as exc:  # noqa: BLE001 - python-evtx raises anything on damage
+            self.problem(where, f"record cannot be decoded: {exc or type(exc).__name__}")
+            return None
+        return Decoded(
+            f.time, f.channel, f.provider, f.event_id, f.level, f.computer, f.data, f.record_id
+        )
+
+
+def read_evtx_stats(
+    path: PathArg, *, display_name: str | None = None
+) -> tuple[list[EventRecord], list[Problem], ReadStats]:
+    """:func:`read_evtx` plus counters (how many records needed the slow path)."""
+    p = Path(path)
+    reader = _FileReader(p, display_name or p.name)
+    reader.read()
+    if reader.stats.fallbacks:
+        log.info("%s: %d records rendered by python-evtx", reader.name, reader.stats.fallbacks)
+    return reader.records, reader.problems, reader.stats
+
+
+def read_evtx(
+    path: PathArg, *, display_name: str | None = None
+) -> tuple[list[EventRecord], list[Problem]]:
+    """Read one ``.evtx`` file: its records in file order, and what could not be read.
+
+    ``display_name`` names the file in records and problems (e.g. ``outer.cab!inner.evtx``);
+    it defaults to the file name. Never raises for bad content.
+    """
+    records, problems, _ = read_evtx_stats(path, display_name=display_name)
+    return records, problems
+
+
+def _worker(path: str, name: str) -> tuple[list[EventRecord], list[Problem]]:
+    """Top-level (spawn-safe) worker: read one file in a worker process."""
+    return read_evtx(path, display_name=name)
+
+
+def _normalize(paths: Iterable[PathArg | tuple[PathArg, str]]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in paths:
+        if isinstance(item, tuple):
+            out.append((os.fspath(item[0]), item[1]))
+        else:
+            out.append((os.fspath(item), Path(item).name))
+    return out
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def read_evtx_files(
+    paths: Sequence[PathArg | tuple[PathArg, str]],
+    *,
+    workers: int | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[list[EventRecord], list[Problem]]:
+    """Read several ``.evtx`` files; records come back in the order of ``paths``.
+
+    An item is a path or ``(path, display_name)``. Worker processes are used when there is
+    more than one core, more than one file and enough bytes to pay for starting them
+    (``workers=1`` forces one process; ``workers=N`` forces a pool of N). Progress is
+    reported per file; ``cancel`` is checked between files and raises
+    :class:`~core.errors.Cancelled`.
+    """
+    items = _normalize(paths)
+    total = len(items)
+    progress(STAGE, 0, total)
+    if workers is None:
+        cores = os.cpu_count() or 1
+        big = sum(_size(p) for p, _ in items) >= PARALLEL_MIN_BYTES
+        workers = min(cores, total) if cores > 1 and total > 1 and big else 1
+    results: list[tuple[list[EventRecord], list[Problem]]] = []
+    if workers <= 1 or total <= 1:
+        for done, (path, name) in enumerate(items, 1):
+            if cancel is not None:
+                cancel.check()
+            results.append(read_evtx(path, display_name=name))
+            progress(STAGE, done, total)
+    else:
+        results = _read_parallel(items, workers, progress, cancel)
+    records = [r for recs, _ in results for r in recs]
+    problems = [p for _, probs in results for p in probs]
+    return records, problems
+
+
+def _read_parallel(
+    items: list[tuple[str, str]], workers: int, progress: ProgressFn, cancel: CancelToken | None
+) -> list[tuple[list[EventRecord], list[Problem]]]:
+    # "spawn" everywhere: it is all Windows has, and forking a process that runs Qt threads
+    # is unsafe on POSIX.
+    ctx = multiprocessing.get_context("spawn")
+    total = len(items)
+    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+        futures: list[Future[tuple[list[EventRecord], list[Problem]]]] = [
+            pool.submit(_worker, path, name) for path, name in items
+        ]
+        try:
+            results = []
+            for done, (future, (_, name)) in enumerate(zip(futures, items, strict=True), 1):
+                while True:
+                    if cancel is not None and cancel.cancelled:
+                        raise Cancelled("cancelled")
+                    try:
+                        result = future.result(timeout=0.1)
+                        break
+                    except TimeoutError:
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - a worker died: keep the others
+                        result = ([], [Problem(name, "", f"could not be read: {exc}")])
+                        break
+                results.append(result)
+                progress(STAGE, done, total)
+            return results
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

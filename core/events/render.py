@@ -1,0 +1,42 @@
+"""Text and JSON forms of events for ``espview events`` (and anything else that prints them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.events.model import EventRecord
+
+
+def time_text(dt: datetime) -> str:
+    """ISO 8601 UTC with microseconds and ``Z`` (``2024-04-02T16:13:04.123456Z``)."""
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond:06d}Z"
+
+
+def event_to_json(rec: EventRecord) -> dict[str, object]:
+    """The JSON object of one event: exactly time, channel, provider, event_id, level (name),
+    record_id, data, origin."""
+    return {
+        "time": time_text(rec.time),
+        "channel": rec.channel,
+        "provider": rec.provider,
+        "event_id": rec.event_id,
+        "level": rec.level_name,
+        "record_id": rec.record_id,
+        "data": rec.data,
+        "origin": rec.origin,
+    }
+
+
+def _short(value: str, limit: int = 120) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def format_event_line(rec: EventRecord) -> str:
+    """One line: time, level, event id, channel, provider, then ``name=value`` data fields."""
+    fields = "; ".join(f"{k}={_short(v)}" for k, v in rec.data.items() if v)
+    line = (
+        f"{rec.time:%Y-%m-%d %H:%M:%S}.{rec.time.microsecond // 1000:03d}Z "
+        f"{rec.level_name:<11} {rec.event_id:>5} {rec.channel} [{rec.provider}]"
+    )
+    return f"{line} {fields}" if fields else line
