@@ -2,6 +2,7 @@
 
     python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
     python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, then the whole test suite
+    python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
 
 Each command creates ``.venv`` beside this file on first use and installs the project
 with its development extras into it; it reinstalls only when ``pyproject.toml`` changes.
@@ -66,8 +67,21 @@ def test(args: list[str]) -> int:
     if failed:
         print(f"dev.py: FAILED: {', '.join(failed)}", flush=True)
         return 1
-    print("dev.py: all checks passed", flush=True)
     return 0
+
+
+def freeze(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    dist, work = ROOT / "build" / "dist", ROOT / "build" / "work"
+    code = _run(
+        [python, "-m", "PyInstaller", str(ROOT / "build" / "espview.spec"), "--noconfirm",
+         "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(work)]
+    )
+    if code != 0:
+        print("dev.py: FAILED: PyInstaller build", flush=True)
+        return code
+    binary = dist / ("espview.exe" if os.name == "nt" else "espview")
+    return _run([python, str(ROOT / "build" / "smoke.py"), str(binary), *args])
 
 
 def run(args: list[str]) -> int:
@@ -77,11 +91,11 @@ def run(args: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    commands = {"run": run, "test": test, "freeze": freeze}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    command, rest = sys.argv[1], sys.argv[2:]
-    return test(rest) if command == "test" else run(rest)
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":
