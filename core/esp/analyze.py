@@ -16,9 +16,9 @@ import logging
 from datetime import datetime
 
 from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
-from core.esp.evidence_links import event_ref, link_events, step_registry
+from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
 from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
-from core.esp.hresult import fmt, from_number
+from core.esp.hresult import fmt
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
@@ -83,26 +83,25 @@ def _items_status(all_items: list[ItemInfo]) -> tuple[Status, int | None]:
 
 
 def _events_status(
-    step_id: str, positions: list[int], events: list[EventRecord], ctx_outcomes: list[str]
+    positions: list[int], events: list[EventRecord], links: EventLinks
 ) -> tuple[Status, int | None]:
-    """Last start/success/failure event of a step decides."""
+    """Last ESP-specific start/success/failure event of a step decides.
+
+    Generic MDM events (command failures, SCEP, MSI, enrollment faults) never do: they happen
+    on every managed device, ESP or not, and only annotate the step.
+    """
     status: Status = "unknown"
     code: int | None = None
     for position in positions:
-        outcome = ctx_outcomes[position]
+        if not links.decides[position]:
+            continue
+        outcome = links.outcomes[position]
         if outcome == "failure":  # the last failure or success wins: retries can succeed
-            status = "failed"
-            code = None
-            for value in events[position].data.values():
-                found = from_number(value)
-                if found is not None:
-                    code = found
-                    break
+            status, code = "failed", event_code(events[position])
         elif outcome == "success":
             status, code = "succeeded", None
-        elif outcome == "start" and status == "unknown":
+        elif outcome == "start" and status in ("unknown", "succeeded"):
             status = "in_progress"
-    del step_id
     return status, code
 
 
@@ -132,8 +131,7 @@ def _decide_steps(
     facts: DeviceFacts,
     items: list[ItemInfo],
     evidence: Evidence,
-    events_by_step: dict[str, list[int]],
-    outcomes: list[str],
+    links: EventLinks,
 ) -> tuple[dict[str, PhaseState], dict[str, StepState], list[str]]:
     phases: dict[str, PhaseState] = {}
     steps: dict[str, StepState] = {}
@@ -155,7 +153,7 @@ def _decide_steps(
             status, code = _items_status(items_by_step.get(step_def.id, []))
             if status == "unknown":
                 status, code = _events_status(
-                    step_def.id, events_by_step.get(step_def.id, []), evidence.events, outcomes
+                    links.by_step.get(step_def.id, []), evidence.events, links
                 )
             if status == "unknown" and completed.get(phase.id) and step_def.visible:
                 status = "succeeded"
@@ -300,12 +298,10 @@ def analyze(evidence: Evidence) -> EspReport:
                 min(start, first) if start else first,
                 max(end, last) if end else last,
             )
-    links = link_events(evidence.events, knowledge, item_steps, windows)
-    outcomes = [d.outcome if d is not None else "info" for d in links.definitions]
+    inactive = frozenset(pid for pid, rec in record.items() if not rec.active)
+    links = link_events(evidence.events, knowledge, item_steps, windows, inactive)
 
-    phases, steps, notes = _decide_steps(
-        knowledge, record, facts, items, evidence, links.by_step, outcomes
-    )
+    phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
     _times(steps, phases, items, links.by_step, evidence.events, facts)
 
     ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)

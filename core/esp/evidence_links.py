@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
 from core.esp.model import EventRef, RegistryRef, RegistryValueRef
 from core.events.model import EventRecord
@@ -26,6 +27,8 @@ _ID_TOKEN = re.compile(
 )
 _USER_SID = re.compile(r"S-1-(?:12|5-21)-[\d-]+")
 _DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
+_DEVICE_URI = re.compile(r"\./Device/", re.IGNORECASE)
+_USER_URI = re.compile(r"\./User/", re.IGNORECASE)
 
 
 def _clip(text: str) -> str:
@@ -50,6 +53,25 @@ def summarize(event: EventRecord, definition: EventDef | None) -> str:
         return _clip(event.data.get(match.group(2), "?"))
 
     return _PLACEHOLDER.sub(fill, definition.text)
+
+
+_ERROR_CODE = re.compile(r'"errorCode"\s*:\s*"?(-?\d+|0x[0-9A-Fa-f]+)')
+
+
+def event_code(event: EventRecord) -> int | None:
+    """The failure HRESULT an event carries: Shell-Core's JSON ``errorCode``, a ``0x…`` text
+    or a (signed / unsigned) decimal field."""
+    for value in event.data.values():
+        m = _ERROR_CODE.search(value)
+        if m is not None:
+            found = from_number(m.group(1))
+            if found is not None:
+                return found
+    for value in event.data.values():
+        found = find_hresult(value) if "0x" in value.lower() else from_number(value)
+        if found is not None:
+            return found
+    return None
 
 
 def event_ref(event: EventRecord, summary: str) -> EventRef:
@@ -142,16 +164,43 @@ class EventLinks:
     summaries: list[str] = field(default_factory=list)
     definitions: list[EventDef | None] = field(default_factory=list)
     step_of: list[str | None] = field(default_factory=list)
+    #: start | success | failure | reboot | info, per event (Shell-Core: from the Name).
+    outcomes: list[str] = field(default_factory=list)
+    #: whether the event is ESP-specific evidence that may decide its step's status.
+    decides: list[bool] = field(default_factory=list)
     by_step: dict[str, list[int]] = field(default_factory=dict)
     index: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (alias, id) → indexes
 
 
+def _shell_core_name(event: EventRecord) -> str:
+    return event.data.get("Name") or next(iter(event.data.values()), "")
+
+
 def _shell_core_step(event: EventRecord, knowledge: Knowledge) -> str | None:
-    name = event.data.get("Name") or next(iter(event.data.values()), "")
+    name = _shell_core_name(event)
     for pattern, step in knowledge.shell_core_names:
         if pattern.search(name):
             return step
     return None
+
+
+_SHELL_OUTCOMES = (
+    (
+        re.compile(r"_(Failed|Failure|TimedOut|Timeout|Abort|Error)$|Error$", re.IGNORECASE),
+        "failure",
+    ),
+    (re.compile(r"_(Succeeded|Success|Complete|Skipped)$", re.IGNORECASE), "success"),
+    (re.compile(r"_(Started|Wait|Incomplete)$", re.IGNORECASE), "start"),
+)
+
+
+def shell_core_outcome(event: EventRecord) -> str:
+    """Outcome of a CloudExperienceHost breadcrumb from its Name's suffix."""
+    name = _shell_core_name(event)
+    for pattern, outcome in _SHELL_OUTCOMES:
+        if pattern.search(name):
+            return outcome
+    return "info"
 
 
 def _ids_in(event: EventRecord) -> list[str]:
@@ -165,11 +214,11 @@ def _ids_in(event: EventRecord) -> list[str]:
 def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
     """Device SID / user SID in the data picks the Device- or Account-setup candidate."""
     text = " ".join(event.data.values())
-    if _DEVICE_SID in text:
+    if _DEVICE_SID in text or _DEVICE_URI.search(text):
         for step in candidates:
             if not step.startswith("AccountSetup"):
                 return step
-    if _USER_SID.search(text):
+    if _USER_SID.search(text) or _USER_URI.search(text):
         for step in candidates:
             if step.startswith("AccountSetup"):
                 return step
@@ -181,11 +230,16 @@ def link_events(
     knowledge: Knowledge,
     item_steps: dict[str, str],
     windows: dict[str, tuple[datetime | None, datetime | None]],
+    inactive_phases: frozenset[str] = frozenset(),
 ) -> EventLinks:
     """Assign each event to at most one step.
 
     ``item_steps`` maps item ids (casefolded) to their step; ``windows`` maps phase ids to
-    their (start, end) as far as known before events are considered.
+    their (start, end) as far as known before events are considered. ``inactive_phases`` are
+    phases the ESP's own record says never started: generic MDM events are not pinned on
+    their steps (the record is not contradicted by noise), and a generic event named by
+    several steps is linked only when an item id, a SID / LocURI scope or a time window
+    places it — never by a default guess.
     """
     links = EventLinks()
     for position, event in enumerate(events):
@@ -196,20 +250,28 @@ def link_events(
         if alias is not None:
             links.index.setdefault((alias, event.event_id), []).append(position)
         step: str | None = None
+        esp = alias == "shell_core" or (definition is not None and definition.esp)
         if alias == "shell_core":
             step = _shell_core_step(event, knowledge)
-        elif definition is not None and definition.steps:
-            candidates = definition.steps
-            if len(candidates) == 1:
-                step = candidates[0]
-            else:
-                step = _choose(event, candidates, item_steps, windows)
+            outcome = shell_core_outcome(event) if step is not None else "info"
+        else:
+            outcome = definition.outcome if definition is not None else "info"
+            if definition is not None and definition.steps:
+                candidates = tuple(
+                    c for c in definition.steps if esp or c.split(".", 1)[0] not in inactive_phases
+                )
+                if len(candidates) == 1 and (esp or len(definition.steps) == 1):
+                    step = candidates[0]
+                elif candidates:
+                    step = _choose(event, candidates, item_steps, windows, guess=esp)
         if step is None and event.data:
             for token in _ids_in(event):
                 step = item_steps.get(token)
                 if step is not None:
                     break
         links.step_of.append(step)
+        links.outcomes.append(outcome)
+        links.decides.append(esp and step is not None)
         if step is not None:
             links.by_step.setdefault(step, []).append(position)
     return links
@@ -220,7 +282,9 @@ def _choose(
     candidates: tuple[str, ...],
     item_steps: dict[str, str],
     windows: dict[str, tuple[datetime | None, datetime | None]],
-) -> str:
+    *,
+    guess: bool = True,
+) -> str | None:
     for token in _ids_in(event):
         step = item_steps.get(token)
         if step in candidates:
@@ -232,6 +296,8 @@ def _choose(
         start, end = windows.get(step.split(".", 1)[0], (None, None))
         if start is not None and event.time >= start and (end is None or event.time <= end):
             return step
+    if not guess:
+        return None
     # No clue: the IME's own MSI matched by id above, so an MSI event is most likely an app.
     if len(candidates) > 1 and candidates[0].startswith("DevicePreparation"):
         return candidates[1]

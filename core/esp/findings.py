@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from core.esp.device import DeviceFacts
-from core.esp.evidence_links import EventLinks
-from core.esp.hresult import decode, find_hresult, fmt, from_number
+from core.esp.evidence_links import EventLinks, event_code
+from core.esp.hresult import decode, fmt
 from core.esp.items import ItemInfo
 from core.esp.knowledge import Knowledge, StepDef
 from core.esp.model import Finding, Hint, Severity, Status
@@ -55,6 +55,8 @@ class Context:
     events: list[EventRecord]
     links: EventLinks
     notes: list[str] = field(default_factory=list)
+    #: event positions a step finding already explains (kept out of the generic MDM groups)
+    cited_events: set[int] = field(default_factory=set)
 
     def find_events(self, refs: Iterable[str]) -> list[int]:
         """Event positions for ``alias:id`` references."""
@@ -151,30 +153,23 @@ def rule_profile_problem(ctx: Context) -> list[Found]:
 
 
 def _failure_codes(ctx: Context) -> list[tuple[int, str | None, str, list[str]]]:
-    """(code, step, where, evidence) from step results and failure events."""
+    """(code, step, where, evidence) from step results and ESP-specific failure events.
+
+    Generic MDM failures (command errors, SCEP, MSI, enrollment faults) are left to
+    :func:`rule_mdm_errors`: they do not say what the ESP showed.
+    """
     found: list[tuple[int, str | None, str, list[str]]] = []
     for step_id, state in ctx.steps.items():
         if state.hresult is not None and state.status == "failed":
-            found.append(
-                (state.hresult, step_id, ctx.step_title(step_id), [f"ESP status: {state.text}"])
-            )
-    for position, definition in enumerate(ctx.links.definitions):
-        event = ctx.events[position]
-        # Only ESP-relevant failures: catalogued failure events, or error-level events that
-        # were linked to a step. Unrelated channels (AppX, NCrypt) would drown the report.
-        linked = ctx.links.step_of[position] is not None
-        failure = (definition is not None and definition.outcome == "failure") or (
-            linked and event.level in (1, 2)
-        )
-        if not failure:
+            evidence = [f"ESP status: {state.text}"] if state.text else []
+            found.append((state.hresult, step_id, ctx.step_title(step_id), evidence))
+    for position, step in enumerate(ctx.links.step_of):
+        if not ctx.links.decides[position] or ctx.links.outcomes[position] != "failure":
             continue
-        for value in event.data.values():
-            code = find_hresult(value) if "0x" in value.lower() else from_number(value)
-            if code is not None:
-                step = ctx.links.step_of[position]
-                where = ctx.step_title(step) if step else f"{event.channel} {event.event_id}"
-                found.append((code, step, where, [ctx.event_line(position)]))
-                break
+        code = event_code(ctx.events[position])
+        if code is not None:
+            where = ctx.step_title(step) if step else ctx.events[position].channel
+            found.append((code, step, where, [ctx.event_line(position)]))
     return found
 
 
@@ -430,31 +425,66 @@ def rule_office_failed(ctx: Context) -> list[Found]:
 
 
 def _step_rule(ctx: Context, rule_id: str, suffix: str, event_refs: list[str]) -> list[Found]:
+    """Certificates / Network connections: the ESP's record or tracked items decide; generic
+    DeviceManagement failures of that kind are attached as related evidence — to the failed
+    step, else to a step whose outcome is unknown (then only as a warning)."""
     results: list[Found] = []
-    for phase in ("DeviceSetup", "AccountSetup"):
+    all_positions = ctx.find_events(event_refs)
+    unplaced = [p for p in all_positions if ctx.links.step_of[p] is None]
+    order = ("DeviceSetup", "AccountSetup")
+    failed_phase = next(
+        (ph for ph in order if ctx.steps[f"{ph}.{suffix}"].status == "failed"), None
+    )
+    open_phase = next(
+        (
+            ph
+            for ph in order
+            if ctx.steps[f"{ph}.{suffix}"].status in ("unknown", "in_progress", "identifying")
+        ),
+        None,
+    )
+    unplaced_to = failed_phase or open_phase
+    for phase in order:
         step_id = f"{phase}.{suffix}"
         step = ctx.steps[step_id]
-        positions = [p for p in ctx.find_events(event_refs) if ctx.links.step_of[p] == step_id]
-        failed_items = [i for i in ctx.items if i.step == step_id and i.outcome == "failed"]
-        if step.status != "failed" and not positions and not failed_items:
-            continue
         if step.state == "failedFromPreviousSubcategory":
+            continue
+        failed_items = [i for i in ctx.items if i.step == step_id and i.outcome == "failed"]
+        if step.status in ("not_started", "skipped", "succeeded", "not_required") and (
+            not failed_items
+        ):
+            continue  # the ESP's record wins over generic MDM noise
+        related = [p for p in all_positions if ctx.links.step_of[p] == step_id]
+        if phase == unplaced_to:
+            related += unplaced
+        if step.status != "failed" and not related and not failed_items:
             continue
         evidence = []
         if step.text:
             evidence.append(f"ESP status: {step.text}")
-        evidence += [ctx.event_line(p) for p in positions[:10]]
+        ctx.cited_events.update(related)
+        evidence += [ctx.event_line(p) for p in related[:10]]
         evidence += [e for i in failed_items for e in _item_evidence(i)]
         detail = f" ({step.text})" if step.text else ""
-        status = step.status if step.status == "failed" else "not applied"
+        if related:
+            codes = sorted({fmt(c) for p in related if (c := event_code(ctx.events[p]))})
+            detail += f"; DeviceManagement logged {len(related)} related failure(s)" + (
+                f" ({', '.join(codes[:3])})" if codes else ""
+            )
+            for number in codes[:1]:
+                entry = ctx.knowledge.error(int(number, 16), step_id)
+                if entry is not None:
+                    detail += f": {entry.title}"
+        failed = step.status == "failed" or bool(failed_items)
         results.append(
             make(
                 ctx,
                 rule_id,
                 step_id,
                 evidence,
+                severity=None if failed else "warning",
                 where=ctx.step_title(step_id),
-                status=status,
+                status=step.status if step.status == "failed" else "not applied",
                 detail=detail,
             )
         )
@@ -479,9 +509,12 @@ def rule_hybrid_join_wait(ctx: Context) -> list[Found]:
     step = ctx.steps[step_id]
     positions = ctx.find_events(ctx.knowledge.rule("hybrid_join_wait").params.get("events", []))
     hybrid = ctx.facts.device.deployment_mode == "hybrid_user_driven"
-    stuck = step.status in ("failed", "in_progress")
+    stuck = step.status in ("failed", "in_progress", "identifying")
     if not ((hybrid and (stuck or positions)) or (positions and stuck)):
         return []
+    # Registration attempts often fail until Entra Connect has synced: once the step is
+    # done those failures are history, not a problem.
+    severity: Severity | None = None if stuck else "info"
     details = []
     if stuck:
         details.append(f"Account setup is {step.status.replace('_', ' ')} at joining the network")
@@ -492,6 +525,7 @@ def rule_hybrid_join_wait(ctx: Context) -> list[Found]:
             "hybrid_join_wait",
             step_id,
             [ctx.event_line(p) for p in positions[:10]],
+            severity=severity,
             detail="; ".join(details),
         )
     ]
@@ -629,6 +663,78 @@ def rule_record_problem(ctx: Context) -> list[Found]:
     return [make(ctx, "record_problem", None, [], detail=note) for note in ctx.notes]
 
 
+def rule_mdm_errors(ctx: Context, cited: set[str]) -> list[Found]:
+    """Generic MDM / registration failures, grouped by event and code, with counts.
+
+    They never change a step's status (see :mod:`core.esp.analyze`); they are reported so a
+    technician sees them, at warning level for enrollment, certificate, network and app
+    failures and at info level for everything else (policy command noise).
+    """
+    rule = ctx.knowledge.rule("mdm_errors")
+    warn = {str(r) for r in rule.params.get("warning_events", [])}
+    groups: dict[tuple[str, int, int | None], list[int]] = {}
+    for position, definition in enumerate(ctx.links.definitions):
+        if definition is None or definition.esp or definition.outcome != "failure":
+            continue
+        if position in ctx.cited_events or ctx.event_line(position) in cited:
+            continue
+        code = event_code(ctx.events[position])
+        groups.setdefault((definition.alias, definition.id, code), []).append(position)
+    results: list[Found] = []
+    for (alias, event_id, code), positions in sorted(
+        groups.items(), key=lambda kv: (f"{kv[0][0]}:{kv[0][1]}" not in warn, -len(kv[1]))
+    ):
+        first, last = ctx.events[positions[0]], ctx.events[positions[-1]]
+        steps = sorted({s for p in positions if (s := ctx.links.step_of[p]) is not None})
+        where = ", ".join(ctx.step_title(s) for s in steps) or "no ESP step"
+        meaning = ""
+        if code is not None:
+            parts = decode(code)
+            facility = ctx.knowledge.facilities.get(parts.facility, "unknown facility")
+            meaning = f" {fmt(code)} ({facility}, code {parts.number})"
+        results.append(
+            make(
+                ctx,
+                "mdm_errors",
+                steps[0] if len(steps) == 1 else None,
+                [ctx.event_line(p) for p in positions[:10]],
+                severity="warning" if f"{alias}:{event_id}" in warn else "info",
+                count=len(positions),
+                event=event_id,
+                code=meaning,
+                example=ctx.links.summaries[positions[0]],
+                first=first.time.strftime("%Y-%m-%d %H:%M:%SZ"),
+                last=last.time.strftime("%Y-%m-%d %H:%M:%SZ"),
+                where=where,
+            )
+        )
+    return results
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def order_findings(found: list[Found], steps: dict[str, StepState]) -> list[Found]:
+    """The finding that explains the first failed step first, then the other failed steps',
+    then by severity; rule order breaks ties (sorting is stable)."""
+    failed = [s.definition.id for s in steps.values() if s.status == "failed"]
+    first = next(
+        (sid for sid in failed if steps[sid].state != "failedFromPreviousSubcategory"),
+        failed[0] if failed else None,
+    )
+
+    def rank(item: Found) -> tuple[int, int]:
+        finding = item.finding
+        severity = _SEVERITY_RANK[finding.severity]
+        if finding.step is not None and finding.step == first and severity < 2:
+            return (0, severity)
+        if finding.step in failed and severity < 2:
+            return (1, severity)
+        return (2, severity)
+
+    return sorted(found, key=rank)
+
+
 Rule = Callable[[Context], list[Found]]
 
 #: Every rule, in priority order.
@@ -636,7 +742,6 @@ RULES: tuple[Rule, ...] = (
     rule_tpm_attestation,
     rule_profile_problem,
     rule_known_errors,
-    rule_esp_timeout,
     rule_provider_stall,
     rule_tracking_not_created,
     rule_win32_failed,
@@ -645,6 +750,7 @@ RULES: tuple[Rule, ...] = (
     rule_cert_not_applied,
     rule_network_not_applied,
     rule_hybrid_join_wait,
+    rule_esp_timeout,  # after the rules naming a specific cause in the timed-out category
     rule_lob_win32_mixed,
     rule_store_app_blocked,
     rule_continue_anyway,
@@ -659,4 +765,6 @@ def run_rules(ctx: Context) -> list[Found]:
     found: list[Found] = []
     for rule in RULES:
         found.extend(rule(ctx))
-    return found
+    cited = {line for f in found for line in f.finding.evidence}
+    found.extend(rule_mdm_errors(ctx, cited))
+    return order_findings(found, ctx.steps)

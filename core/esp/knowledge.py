@@ -54,6 +54,10 @@ class EventDef:
     outcome: str = "info"
     level: str | None = None
     steps: tuple[str, ...] = ()
+    #: ESP-specific evidence (the ESP's own Autopilot / Shell-Core breadcrumbs, Windows 11
+    #: Enrollment Status Tracking events): only these may decide a step's status. Generic MDM
+    #: events (command failures, SCEP, MSI, enrollment) only annotate and produce findings.
+    esp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,7 @@ def load() -> Knowledge:
         for s in steps_doc["step"]
     )
     events: dict[tuple[str, int], EventDef] = {}
+    esp_channels = set(_str_tuple(events_doc.get("esp_channels", [])))
     for e in events_doc.get("event", []):
         definition = EventDef(
             alias=e["channel"],
@@ -183,6 +188,7 @@ def load() -> Knowledge:
             outcome=e.get("outcome", "info"),
             level=e.get("level"),
             steps=_str_tuple(e.get("steps", [])),
+            esp=bool(e.get("esp", e["channel"] in esp_channels)),
         )
         events[(definition.alias, definition.id)] = definition
     shell_core = tuple(

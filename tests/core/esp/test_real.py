@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.esp.analyze import analyze
-from core.evidence import Evidence, SourceInfo
+from core.esp.model import EspReport
+from core.evidence import Evidence, SourceInfo, load_evidence
 from core.registry.dump import parse_dump
 
 pytestmark = pytest.mark.real
@@ -56,3 +57,47 @@ def test_real_without_record_is_unknown_not_success(real_dir: Path, bundle: str)
     report = analyze(_evidence(real_dir, bundle))
     assert all(s.status != "succeeded" for s in report.steps)
     assert any(f.id == "record_problem" for f in report.findings)
+
+
+# -- the whole pipeline on the cabs (events and logs included) ------------------------------
+
+
+def _cab_report(real_dir: Path, bundle: str) -> EspReport:
+    return analyze(load_evidence(real_dir / bundle / "MDMDiagReport.cab"))
+
+
+def test_real_cab_certificates_failure_as_the_esp_recorded(real_dir: Path) -> None:
+    """Generic MDM command errors (DM Admin 404/454) must not override the ESP's own record."""
+    report = _cab_report(real_dir, "mdmdiag-itziktdk-MyRes")
+    failed = report.first_failed_step
+    assert failed is not None
+    assert failed.id == "AccountSetup.CertificatesSubcategory"
+    assert failed.status_text == "Certificates (Error)"
+    assert failed.hint is not None
+    assert [s.id for s in report.steps if s.status == "failed"] == [failed.id]
+    assert report.phases[0].status == "not_started"
+    assert report.phases[1].status == "not_started"
+    assert all(s.status == "not_started" for p in report.phases[:2] for s in p.steps)
+    # the top finding explains the failed step; errors only on that step
+    assert report.findings[0].step == failed.id
+    assert report.findings[0].severity == "error"
+    assert {f.step for f in report.findings if f.severity == "error"} == {failed.id}
+    # the MDM command noise is still reported, grouped with counts, below
+    noise = [f for f in report.findings if f.id == "mdm_errors"]
+    assert noise
+    assert all(f.severity in ("info", "warning") for f in noise)
+    assert len({f.title for f in noise}) == len(noise)
+
+
+def test_real_cab_without_record_does_not_guess(real_dir: Path) -> None:
+    """No ESP record on a non-Autopilot device: an enrollment-refused event is a finding."""
+    report = _cab_report(real_dir, "mdmdiag-joopjaeng-jaeng")
+    assert report.first_failed_step is None
+    assert all(s.status == "unknown" for s in report.steps)
+    enrollment = [f for f in report.findings if f.id == "mdm_errors"]
+    assert enrollment
+    assert enrollment[0].severity == "warning"
+    step = report.step("DevicePreparation.MdmEnrollmentSubcategory")
+    assert step is not None
+    assert step.events  # the event is still shown as the step's evidence
+    assert not [f for f in report.findings if f.severity == "error"]
