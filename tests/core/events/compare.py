@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import Evtx.Evtx as pyevtx
 import evtx
+import Evtx.Evtx as pyevtx
 
 from core.events.xmlfields import XmlFields, fields_from_xml, parse_time
 
@@ -68,9 +68,7 @@ def data_differences(mine: dict[str, str], theirs: dict[str, str], strip: bool) 
         return [f"names {list(mine)} != {list(theirs)}"]
     out = []
     for name, value in mine.items():
-        other = theirs[name]
-        if strip:
-            value, other = value.strip(), other.strip()
-        if not same_value(value, other):
-            out.append(f"{name}: {value!r} != {other!r}")
+        a, b = (value.strip(), theirs[name].strip()) if strip else (value, theirs[name])
+        if not same_value(a, b):
+            out.append(f"{name}: {a!r} != {b!r}")
     return out

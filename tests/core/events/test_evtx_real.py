@@ -12,7 +12,7 @@ from core.events.evtx import read_evtx, read_evtx_stats
 from core.events.model import EventRecord
 from core.events.xmlfields import XmlFields
 from tests.conftest import REAL
-from tests.core.events.compare import data_differences, python_evtx_fields, pyevtx_rs_fields
+from tests.core.events.compare import data_differences, pyevtx_rs_fields, python_evtx_fields
 
 pytestmark = pytest.mark.real
 
