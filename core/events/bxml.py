@@ -285,7 +285,8 @@ def fragment_map(roots: list[Element]) -> TemplateMap:
 Value = tuple[int, int, int]
 
 
-def _filetime(raw: int) -> datetime:
+def filetime_to_datetime(raw: int) -> datetime:
+    """A FILETIME as an aware UTC datetime; 0 ("never") and overflows give :data:`MIN_TIME`."""
     if raw == 0:
         return MIN_TIME
     try:
@@ -296,7 +297,7 @@ def _filetime(raw: int) -> datetime:
 
 def filetime_text(raw: int) -> str:
     """A FILETIME the way the Event Viewer's XML shows it (``2024-04-02T16:13:04.1234567Z``)."""
-    dt = _filetime(raw)
+    dt = filetime_to_datetime(raw)
     return f"{dt:%Y-%m-%dT%H:%M:%S}.{raw % 10_000_000:07d}Z"
 
 
@@ -386,7 +387,7 @@ def value_int(v: Value, b: bytes) -> int:
 def value_time(v: Value, b: bytes) -> datetime:
     t, s, size = v
     if t == 0x11 and size >= 8:
-        return _filetime(_U64(b, s)[0])
+        return filetime_to_datetime(_U64(b, s)[0])
     text = value_text(v, b)
     if not text:
         return MIN_TIME
@@ -530,7 +531,8 @@ def decode_record(ctx: ChunkContext, start: int, end: int) -> Decoded:
     )
 
 
-def _put(data: dict[str, str], name: str, value: str) -> None:
+def put_field(data: dict[str, str], name: str, value: str) -> None:
+    """Add a data field; a repeated name gets ``_2``, ``_3``, … (both decoders agree)."""
     if name in data:
         n = 2
         while f"{name}_{n}" in data:
@@ -555,7 +557,7 @@ def _collect(
             name = name_parts[0]
         else:
             name = parts_text(name_parts, values, b)
-        _put(data, name, text)
+        put_field(data, name, text)
 
 
 def _collect_nested(ctx: ChunkContext, v: Value, data: dict[str, str], depth: int) -> None:

@@ -18,11 +18,10 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.errors import Cancelled, CorruptInput
-from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record
+from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record, filetime_to_datetime
 from core.events.model import EventRecord
 from core.events.xmlfields import fields_from_xml
 from core.problems import Problem
@@ -38,7 +37,6 @@ _Unpack = Callable[[bytes, int], tuple[int]]
 _U16: _Unpack = struct.Struct("<H").unpack_from
 _U32: _Unpack = struct.Struct("<I").unpack_from
 _U64: _Unpack = struct.Struct("<Q").unpack_from
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 #: Below this many bytes in total, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
@@ -84,15 +82,6 @@ class ReadStats:
 
     records: int = 0
     fallbacks: int = 0
-
-
-def _filetime(raw: int) -> datetime:
-    if raw == 0:
-        return MIN_TIME
-    try:
-        return _FILETIME_EPOCH + timedelta(microseconds=raw // 10)
-    except OverflowError:
-        return MIN_TIME
 
 
 class _FileReader:
@@ -198,7 +187,7 @@ class _FileReader:
         time = dec.time
         if time is None or time == MIN_TIME:
             # No TimeCreated (or zero, in unfinished records): when the log wrote the record.
-            time = _filetime(_U64(ctx.buf, p + 16)[0])
+            time = filetime_to_datetime(_U64(ctx.buf, p + 16)[0])
         self.records.append(
             EventRecord(
                 time=time,

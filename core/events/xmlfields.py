@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.events.bxml import MIN_TIME
+from core.events.bxml import MIN_TIME, put_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +53,16 @@ def parse_time(text: str) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _put(data: dict[str, str], name: str, value: str) -> None:
-    if name in data:
-        n = 2
-        while f"{name}_{n}" in data:
-            n += 1
-        name = f"{name}_{n}"
-    data[name] = value
-
-
 def _leaves(el: ET.Element, data: dict[str, str]) -> None:
     children = list(el)
     if children:
         for child in children:
             _leaves(child, data)
         if (el.text or "").strip():
-            _put(data, _tag(el), el.text or "")
+            put_field(data, _tag(el), el.text or "")
         return
     name = el.get("Name") if _tag(el) == "Data" else None
-    _put(data, name or _tag(el), _text(el))
+    put_field(data, name or _tag(el), _text(el))
 
 
 def fields_from_xml(xml: str) -> XmlFields:
@@ -104,12 +95,12 @@ def fields_from_xml(xml: str) -> XmlFields:
         elif tag == "EventData":
             for i, el in enumerate(section, 1):
                 name = (el.get("Name") if _tag(el) == "Data" else _tag(el)) or f"Data{i}"
-                _put(data, name, _text(el))
+                put_field(data, name, _text(el))
             if (section.text or "").strip():
-                _put(data, tag, section.text or "")
+                put_field(data, tag, section.text or "")
         elif tag != "RenderingInfo":
             for el in section:
                 _leaves(el, data)
             if (section.text or "").strip():
-                _put(data, tag, section.text or "")
+                put_field(data, tag, section.text or "")
     return XmlFields(time, channel, provider, event_id, level, record_id, computer, data)
