@@ -69,7 +69,7 @@ def run(argv_path: str | None, *, sample: bool = False, live: bool = False,
         screenshot: str | None = None) -> int:
     """Open the GUI. Returns the process exit code (0 ok; 2 unusable input for --screenshot)."""
     app = application()
-    crash = CrashHandler(lambda: QApplication.activeWindow(), modal=screenshot is None)
+    crash = CrashHandler(QApplication.activeWindow, modal=screenshot is None)
     crash.install()
     window = MainWindow(crash=crash)
     try:

@@ -27,9 +27,10 @@ from gui.models import (
     TimelineModel,
     TimelineRow,
     ValuesModel,
+    cell,
     full_data,
 )
-from gui.proxies import FilterProxy, TimelineProxy
+from gui.proxies import FilterProxy, filter_timeline
 from gui.timefmt import TimeDisplay
 from gui.widgets import add_copy_action, filter_box, fit_columns, row_text, table_view, tree_view
 
@@ -43,27 +44,28 @@ class TimelineView(QWidget):
     def __init__(self, times: TimeDisplay, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = TimelineModel(times, self)
-        self.proxy = TimelineProxy(self)
-        self.proxy.setSourceModel(self.model)
+        self._rows: list[TimelineRow] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
         self.step_combo = self._combo("timelineStep", "S&tep:", bar)
         self.source_combo = self._combo("timelineSource", "So&urce:", bar)
         self.level_combo = self._combo("timelineLevel", "&Level:", bar)
-        self.search = filter_box(self.proxy, "Search the timeline…", name="timelineSearch")
+        self.search = QLineEdit()
+        self.search.setObjectName("timelineSearch")
+        self.search.setPlaceholderText("Search the timeline…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._apply)
         self.search.setMinimumWidth(140)
         bar.addWidget(self.search, 1)
         layout.addLayout(bar)
-        self.view = table_view(self.proxy, name="timelineView")
+        self.view = table_view(self.model, name="timelineView", sort_column=None)
+        self.view.setSortingEnabled(False)  # chronological by definition (see filter_timeline)
         fit_columns(self.view, {0: 26, 1: 9, 2: 13, 3: 40, 4: 60})
         add_copy_action(self.view, lambda: row_text(self.view))
         layout.addWidget(self.view, 1)
         self.count = QLabel()
         layout.addWidget(self.count)
-        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
-                       self.proxy.layoutChanged):
-            signal.connect(self._update_count)
 
     def _combo(self, name: str, caption: str, bar: QHBoxLayout) -> QComboBox:
         label = QLabel(caption)
@@ -88,7 +90,7 @@ class TimelineView(QWidget):
         combo.blockSignals(False)
 
     def set_rows(self, rows: list[TimelineRow], report: EspReport | None) -> None:
-        self.model.set_rows(rows)
+        self._rows = rows
         steps: list[tuple[str, str | None]] = []
         if report is not None:
             steps = [(f"{p.title} › {s.title}", s.id) for p in report.phases for s in p.steps]
@@ -104,13 +106,11 @@ class TimelineView(QWidget):
         self.step_combo.setCurrentIndex(max(index, 0))
 
     def _apply(self) -> None:
-        self.proxy.set_filters(step=self.step_combo.currentData(),
-                               source=self.source_combo.currentData(),
-                               level=self.level_combo.currentData())
-        self._update_count()
-
-    def _update_count(self) -> None:
-        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} entries")
+        shown = filter_timeline(self._rows, step=self.step_combo.currentData(),
+                                source=self.source_combo.currentData(),
+                                level=self.level_combo.currentData(), text=self.search.text())
+        self.model.set_rows(shown)
+        self.count.setText(f"{len(shown):,} of {len(self._rows):,} entries")
 
 
 class ProblemsView(QWidget):
@@ -201,7 +201,7 @@ class RegistryBrowser(QWidget):
 
     def current_value(self) -> str:
         index = self.values_view.currentIndex()
-        value = index.data(OBJECT_ROLE) if index.isValid() else None
+        value = cell(index, OBJECT_ROLE) if index.isValid() else None
         return full_data(value.data) if value is not None else ""
 
     def _key_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from core.esp.model import EspReport, Finding, Step
 from gui.fonts import derived
 from gui.icons import severity_icon
-from gui.models import OBJECT_ROLE, EspTreeModel
+from gui.models import OBJECT_ROLE, EspTreeModel, cell
 
 MODES = {
     "user_driven": "User-driven",
@@ -167,8 +167,9 @@ class EspTree(QTreeView):
         side = round(self.fontMetrics().height() * 1.25)
         self.setIconSize(QSize(side, side))
         self.header().setStretchLastSection(False)
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # Titles are short and fixed; status texts can be long, so they take the rest (elided).
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         model.modelReset.connect(self.expandAll)
 
@@ -217,9 +218,9 @@ class EspPanel(QWidget):
         return True
 
     def current_step(self) -> Step | None:
-        node = self.tree.currentIndex().data(OBJECT_ROLE)
+        node = cell(self.tree.currentIndex(), OBJECT_ROLE)
         return node if isinstance(node, Step) else None
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        node: Any = current.data(OBJECT_ROLE)
+        node: Any = cell(current, OBJECT_ROLE)
         self.step_selected.emit(node if isinstance(node, Step) else None)

@@ -85,7 +85,7 @@ def save_bundle(folder: Path, evidence: Evidence | None, report: EspReport) -> l
         try:
             writer(report, path)
             written.append(path)
-        except Exception:  # noqa: BLE001 - one failed format must not lose the rest
+        except Exception:
             log.exception("could not write %s", path)
     registry_text = target / "registry-evidence.txt"
     with registry_text.open("w", encoding="utf-8") as fp:

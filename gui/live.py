@@ -36,7 +36,7 @@ def diagnostics_tool() -> str:
     """Full path of mdmdiagnosticstool.exe (System32), so a hijacked PATH cannot swap it."""
     import os  # noqa: PLC0415 - Windows-only path
 
-    root = os.environ.get("SystemRoot", r"C:\Windows")
+    root = os.environ.get("SYSTEMROOT", r"C:\Windows")
     return str(Path(root) / "System32" / "MdmDiagnosticsTool.exe")
 
 

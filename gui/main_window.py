@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -56,8 +63,8 @@ class MainWindow(QMainWindow):
     STEP_TAB, TIMELINE_TAB, PROBLEMS_TAB, REGISTRY_TAB, FILES_TAB = range(5)
 
     def __init__(self, *, settings: QSettings | None = None,
-                 loader_for_path: Callable[[Path], Loader] = path_loader,
-                 loader_for_live: Callable[[], Loader] = live_loader,
+                 loader_for_path: Callable[[Path], Loader] | None = None,
+                 loader_for_live: Callable[[], Loader] | None = None,
                  crash: CrashHandler | None = None, live_supported: bool = LIVE_SUPPORTED
                  ) -> None:
         super().__init__()
@@ -66,8 +73,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else make_settings()
         self.recent = RecentFiles(self.settings)
-        self._loader_for_path = loader_for_path
-        self._loader_for_live = loader_for_live
+        self._loader_for_path = loader_for_path or path_loader
+        self._loader_for_live = loader_for_live or live_loader
         self.crash = crash if crash is not None else CrashHandler(lambda: self)
         self.live_supported = live_supported
         self.times = TimeDisplay(self)
@@ -617,12 +624,12 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop, closing ------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+    def dropEvent(self, event: QDropEvent) -> None:
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
             event.acceptProposedAction()
@@ -638,6 +645,6 @@ class MainWindow(QMainWindow):
             self.collector.process.kill()
             self.collector.process.waitForFinished(2000)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QSortFilterProxyModel,
     Qt,
 )
 
@@ -43,6 +44,16 @@ STATUS_WORDS = {
     "not_required": "No setup needed",
     "unknown": "Unknown (no evidence)",
 }
+
+
+def cell(index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    """``index.data(role)`` without the PySide refcount bug on "no data" (see ``gui``):
+    invalid indexes never reach Qt; valid ones go to the model's own ``data``."""
+    while index.isValid() and isinstance(index.model(), QSortFilterProxyModel):
+        index = index.model().mapToSource(index)
+    if not index.isValid():
+        return None
+    return index.model().data(index, role)
 
 
 def status_text(status: str, text: str | None) -> str:
@@ -112,13 +123,13 @@ class RowTableModel(QAbstractTableModel):
     def row_object(self, row: int) -> Any:
         return self._rows[row]
 
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole
                 or not 0 <= section < len(self.columns)):
@@ -190,17 +201,17 @@ class EspTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(index.internalId() - 1, 0, 0)
 
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
         if not parent.isValid():
             return len(self._phases)
         if parent.internalId() == 0 and parent.column() == 0:
             return len(self._phases[parent.row()].steps)
         return 0
 
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
         return 2
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return ("Step", "Status")[section] if 0 <= section < 2 else None
@@ -320,6 +331,7 @@ class TimelineRow:
     entry: Any
     level: str
     step_title: str = ""
+    haystack: str = ""  # every searchable text of the row, case-folded (built off-thread)
 
 
 class TimelineModel(RowTableModel):
@@ -412,17 +424,17 @@ class RegistryRefModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(index.internalId() - 1, 0, 0)
 
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
         if not parent.isValid():
             return len(self._refs)
         if parent.internalId() == 0 and parent.column() == 0:
             return len(self._refs[parent.row()].values)
         return 0
 
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
         return 5
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -536,18 +548,18 @@ class RawRegistryModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(parent.row, 0, parent)
 
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
         if parent.column() > 0:
             return 0
         return len(self._node(parent).load())
 
-    def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:  # noqa: N802 - Qt API
+    def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:
         return self.rowCount(parent) > 0
 
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
         return 3
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None

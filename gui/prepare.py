@@ -56,7 +56,10 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
         elif entry.kind == "log":
             line = logs.get(entry.origin)
             level = LOG_LEVELS.get(line.type, "") if line is not None else ""
-        rows.append(TimelineRow(entry, level, titles.get(entry.step or "", "")))
+        title = titles.get(entry.step or "", "")
+        haystack = "\n".join((entry.summary, entry.origin, entry.kind, level, title,
+                              entry.step or "")).casefold()
+        rows.append(TimelineRow(entry, level, title, haystack))
     problems = list(report.source.problems)
     if evidence is not None:
         seen = set(problems)

@@ -1,12 +1,13 @@
-"""Sort/filter proxies: a free-text filter over every column, and the timeline's filters."""
+"""Sort/filter proxies (a free-text filter over every column), and the timeline's filter."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 
-from gui.models import SORT_ROLE, TimelineModel
+from gui.models import SORT_ROLE, TimelineRow
 
 
 class FilterProxy(QSortFilterProxyModel):
@@ -27,35 +28,27 @@ class FilterProxy(QSortFilterProxyModel):
         self.setFilterFixedString(text.strip())
 
 
-class TimelineProxy(FilterProxy):
-    """Timeline filters: step, source (event/registry/log), level, plus free text."""
+def filter_timeline(rows: Sequence[TimelineRow], *, step: str | None = None,
+                    source: str | None = None, level: str | None = None,
+                    text: str = "") -> list[TimelineRow]:
+    """The timeline rows passing every filter (``None`` = any; step ``""`` = no step).
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._step: str | None = None
-        self._source: str | None = None
-        self._level: str | None = None
-
-    def set_filters(self, *, step: str | None = None, source: str | None = None,
-                    level: str | None = None) -> None:
-        """``None`` means "any" for each filter; ``""`` as step means "not tied to a step"."""
-        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; older Qt only has the invalidate
-            self.beginFilterChange()
-            self._step, self._source, self._level = step, source, level
-            self.endFilterChange()
-        else:
-            self._step, self._source, self._level = step, source, level
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, row: int,  # noqa: N802 - Qt API
-                         parent: QModelIndex | QPersistentModelIndex) -> bool:
-        model = self.sourceModel()
-        row_obj = model.row_object(row) if isinstance(model, TimelineModel) else None
-        if row_obj is not None:
-            if self._step is not None and (row_obj.entry.step or "") != self._step:
-                return False
-            if self._source is not None and row_obj.entry.kind != self._source:
-                return False
-            if self._level is not None and row_obj.level.casefold() != self._level.casefold():
-                return False
-        return super().filterAcceptsRow(row, parent)
+    The timeline can hold tens of thousands of rows: a proxy would call Python once per row
+    and column on every change (and again to sort), stalling the GUI thread for seconds,
+    so the whole-capture timeline filters its already chronological list here instead.
+    """
+    needle = text.strip().casefold()
+    folded_level = level.casefold() if level is not None else None
+    out: list[TimelineRow] = []
+    for row in rows:
+        entry = row.entry
+        if step is not None and (entry.step or "") != step:
+            continue
+        if source is not None and entry.kind != source:
+            continue
+        if folded_level is not None and row.level.casefold() != folded_level:
+            continue
+        if needle and needle not in row.haystack:
+            continue
+        out.append(row)
+    return out

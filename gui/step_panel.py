@@ -31,6 +31,7 @@ from gui.models import (
     RegistryRefModel,
     TimelineModel,
     TimelineRow,
+    cell,
     full_data,
     status_text,
 )
@@ -271,11 +272,11 @@ class StepPanel(QWidget):
     # -- selection details ----------------------------------------------------------------
 
     def _item_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        item = self.items_view.currentIndex().data(OBJECT_ROLE)
+        item = cell(self.items_view.currentIndex(), OBJECT_ROLE)
         self.history_model.set_rows(item.history if item is not None else [])
 
     def _event_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        ref: EventRef | None = self.events_view.currentIndex().data(OBJECT_ROLE)
+        ref: EventRef | None = cell(self.events_view.currentIndex(), OBJECT_ROLE)
         self.show_event(ref)
 
     def show_event(self, ref: EventRef | None) -> None:
@@ -297,16 +298,16 @@ class StepPanel(QWidget):
         self.xml_view.setPlainText(xml or "(no XML available for this record)")
 
     def selected_registry_path(self) -> str:
-        obj = self.registry_view.currentIndex().data(OBJECT_ROLE)
+        obj = cell(self.registry_view.currentIndex(), OBJECT_ROLE)
         if isinstance(obj, RegistryRef):
             return obj.path
         if isinstance(obj, RegistryValueRef):
-            parent = self.registry_view.currentIndex().parent().data(OBJECT_ROLE)
+            parent = cell(self.registry_view.currentIndex().parent(), OBJECT_ROLE)
             return f"{parent.path}\\{obj.name}" if isinstance(parent, RegistryRef) else obj.name
         return ""
 
     def selected_registry_value(self) -> str:
-        obj = self.registry_view.currentIndex().data(OBJECT_ROLE)
+        obj = cell(self.registry_view.currentIndex(), OBJECT_ROLE)
         if isinstance(obj, RegistryValueRef):
             return full_data(obj.data)
         return ""

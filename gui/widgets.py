@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.models import cell
 from gui.proxies import FilterProxy
 
 
@@ -90,7 +91,7 @@ def row_text(view: QAbstractItemView) -> str:
     if not index.isValid():
         return ""
     model = view.model()
-    cells = [model.index(index.row(), c, index.parent()).data() for c in
+    cells = [cell(model.index(index.row(), c, index.parent())) for c in
              range(model.columnCount(index.parent()))]
     return "\t".join("" if c is None else str(c) for c in cells)
 

@@ -101,7 +101,7 @@ class LoadThread(QThread):
             self.failed.emit(str(exc) or type(exc).__name__)
         except MemoryError:
             self.failed.emit("Not enough memory to load this input.")
-        except Exception:  # noqa: BLE001 - a bug in core: shown in the crash dialog
+        except Exception:
             log.exception("loading failed")
             self.crashed.emit(traceback.format_exc())
         else:

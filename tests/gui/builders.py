@@ -13,8 +13,8 @@ from core.esp.model import (
     EspReport,
     EventRef,
     Finding,
-    HistoryEntry,
     Hint,
+    HistoryEntry,
     Item,
     Phase,
     RegistryRef,
@@ -35,6 +35,7 @@ USER_SID = "S-1-12-1-1111111111-2222222222-3333333333-4444444444"
 CERT_STEP = "AccountSetup.CertificatesSubcategory"
 EVTX = "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx"
 DUMP = "MdmDiagReport_RegistryDump.reg"
+CSP = "./User/Vendor/MSFT/ClientCertificateInstall"
 
 
 def t(minutes: float) -> datetime:
@@ -59,8 +60,8 @@ def _cert_step() -> Step:
         RegistryRef(
             rf"{EST}\ESPTrackingInfo\Diagnostics\{USER_SID}\ExpectedSCEPCerts\2024-05-06T09:52:00.000Z",
             t(52),
-            (RegistryValueRef("./User/Vendor/MSFT/ClientCertificateInstall/SCEP/CorpWifi", "REG_DWORD", 0),
-             RegistryValueRef("./User/Vendor/MSFT/ClientCertificateInstall/PFX/Signing", "REG_DWORD", 1)),
+            (RegistryValueRef(f"{CSP}/SCEP/CorpWifi", "REG_DWORD", 0),
+             RegistryValueRef(f"{CSP}/PFX/Signing", "REG_DWORD", 1)),
             f"{DUMP}:1204",
         ),
         RegistryRef(
@@ -77,7 +78,8 @@ def _cert_step() -> Step:
         EventRef(t(44), "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin",
                  306, "Information", 4101, "SCEP: CspExecute started for CorpWifi", f"{EVTX}#4101"),
         EventRef(t(52), "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin",
-                 32, "Error", 4120, "SCEP: Certificate request failed (0x87D1041C)", f"{EVTX}#4120"),
+                 32, "Error", 4120, "SCEP: Certificate request failed (0x87D1041C)",
+                 f"{EVTX}#4120"),
         EventRef(t(52.5), "Microsoft-Windows-Shell-Core/Operational", 62407, "Information", 77,
                  "CloudExperienceHost: AccountSetup.CertificatesSubcategory failed",
                  "microsoft-windows-shell-core-operational.evtx#77"),
@@ -105,7 +107,8 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
                     Item("win32", "Win32App_6f1c0000-0000-4000-8000-000000000001", "Company Portal",
                          "device", "installed", None,
                          (HistoryEntry(t(21), "in_progress"), HistoryEntry(t(30), "installed"))),
-                    Item("msi", "{0A1B2C3D-0000-4000-8000-000000000002}", "Intune Management Extension",
+                    Item("msi", "{0A1B2C3D-0000-4000-8000-000000000002}",
+                         "Intune Management Extension",
                          "device", "installed"),
                     Item("office", "O365ProPlus", "Microsoft 365 Apps", "device", "installed"),
                 ))
@@ -128,7 +131,8 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
         Step("AccountSetup.AppsSubcategory", "Apps", "identifying", "Identifying"),
     ))
     findings = (
-        Finding("step-failed", "error", CERT_STEP, "Account setup › Certificates failed (0x87D1041C)",
+        Finding("step-failed", "error", CERT_STEP,
+                "Account setup › Certificates failed (0x87D1041C)",
                 "The SCEP profile 'Corp Wi-Fi user certificate' failed to install, which stopped "
                 "the account phase.", (f"{EVTX}#4120", f"{DUMP}:1204")),
         Finding("apps-identifying", "warning", "AccountSetup.AppsSubcategory",
@@ -148,7 +152,8 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
         TimelineEntry(t(52), "event", CERT_STEP, "SCEP: Certificate request failed (0x87D1041C)",
                       f"{EVTX}#4120"),
         TimelineEntry(t(52), "registry", CERT_STEP, "ExpectedSCEPCerts snapshot", f"{DUMP}:1204"),
-        TimelineEntry(t(53), "log", None, "Sync session ended", "IntuneManagementExtension.log:990"),
+        TimelineEntry(t(53), "log", None, "Sync session ended",
+                      "IntuneManagementExtension.log:990"),
     ), key=lambda e: e.time))
     source = SourceSummary("cab", source_path,
                            (DUMP, EVTX, "microsoft-windows-shell-core-operational.evtx",

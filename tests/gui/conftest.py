@@ -7,13 +7,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402 - the platform must be chosen first
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings
 
-from tests.gui import builders  # noqa: E402
+from tests.gui import builders
 
 # The offscreen platform cannot resize native windows; harmless, and not ours.
 QT_IGNORED = ("This plugin does not support propagateSizeHints()",)

@@ -20,7 +20,8 @@ def test_open_shows_the_failed_step(loaded_window):
     assert win.esp.current_step().id == CERT_STEP
     assert win.step_panel.title.text() == "Account setup › Certificates: Failed: 0x87D1041C"
     assert win.step_panel.hint.isVisible()
-    assert win.banner.isVisible() and "0x87D1041C" in win.banner.title.text()
+    assert win.banner.isVisible()
+    assert "0x87D1041C" in win.banner.title.text()
     assert win.header.values["Device"].text() == "DESKTOP-TEST01"
     assert win.header.values["ESP timeout"].text() == "60 min"
     assert win.step_panel.items_view.model().rowCount() == 3
@@ -151,6 +152,7 @@ def test_timeline_filters(loaded_window, qtbot):
     timeline.level_combo.setCurrentIndex(0)
     qtbot.keyClicks(timeline.search, "sync session")
     assert timeline.count.text() == "1 of 7 entries"
+    assert timeline.view.model().rowCount() == 1
 
 
 def test_registry_browser_go_to(loaded_window, qtbot):
@@ -158,7 +160,8 @@ def test_registry_browser_go_to(loaded_window, qtbot):
     win.tab_actions[3].trigger()
     browser = win.registry
     browser.path_edit.setFocus()
-    qtbot.keyClicks(browser.path_edit, r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\AutopilotSettings")
+    qtbot.keyClicks(browser.path_edit,
+                    r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\AutopilotSettings")
     qtbot.keyClick(browser.path_edit, Qt.Key.Key_Return)
     assert browser.current_path().endswith("AutopilotSettings")
     assert browser.values_view.model().rowCount() == 2
@@ -251,7 +254,8 @@ def test_bug_in_core_shows_one_crash_dialog_and_app_keeps_running(window, qtbot,
         window.open_path(str(target))
     assert blocker.args == ["crashed"]
     dialog = window.crash.dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     assert "ZeroDivisionError: boom" in dialog.details
     dialog.copy_button.click()
     assert "ZeroDivisionError" in QGuiApplication.clipboard().text()
@@ -296,10 +300,10 @@ def test_drop_a_file_opens_it(window, qtbot, tmp_path):
     class Enter:  # QDragEnterEvent's only constructor is deprecated; the slot needs two calls
         accepted = False
 
-        def mimeData(self):  # noqa: N802 - Qt API
+        def mimeData(self):
             return mime
 
-        def acceptProposedAction(self):  # noqa: N802 - Qt API
+        def acceptProposedAction(self):
             self.accepted = True
 
     enter = Enter()

@@ -22,7 +22,7 @@ from gui.models import (
     format_data,
 )
 from gui.prepare import prepare
-from gui.proxies import FilterProxy, TimelineProxy
+from gui.proxies import FilterProxy, filter_timeline
 from gui.timefmt import TimeDisplay
 from tests.gui.builders import CERT_STEP, evidence, failed_report
 
@@ -114,24 +114,15 @@ def test_time_columns_follow_the_zone(qtbot):
     assert isinstance(model.index(0, 0).data(SORT_ROLE), float)
 
 
-def test_timeline_proxy_filters():
-    times = TimeDisplay()
-    model = TimelineModel(times)
-    model.set_rows(prepare(evidence(), failed_report()).timeline)
-    proxy = TimelineProxy()
-    proxy.setSourceModel(model)
-    assert proxy.rowCount() == 7
-    proxy.set_filters(step=CERT_STEP)
-    assert proxy.rowCount() == 3
-    proxy.set_filters(step=CERT_STEP, source="event")
-    assert proxy.rowCount() == 2
-    proxy.set_filters(level="Error")
-    assert proxy.rowCount() == 1
-    proxy.set_filters(step="")
-    assert proxy.rowCount() == 1  # the one entry tied to no step
-    proxy.set_filters()
-    proxy.set_text("company portal")
-    assert proxy.rowCount() == 1
+def test_timeline_filter():
+    rows = prepare(evidence(), failed_report()).timeline
+    assert len(filter_timeline(rows)) == 7
+    assert len(filter_timeline(rows, step=CERT_STEP)) == 3
+    assert len(filter_timeline(rows, step=CERT_STEP, source="event")) == 2
+    assert len(filter_timeline(rows, level="error")) == 1
+    assert len(filter_timeline(rows, step="")) == 1  # the one entry tied to no step
+    assert len(filter_timeline(rows, text="company PORTAL")) == 1
+    assert len(filter_timeline(rows, text="account setup › certificates")) == 3
 
 
 def test_format_data():
