@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)  # the ESP keeps its width; details take the rest
         self.splitter.setStretchFactor(1, 1)
         # Wide enough for the ESP's longest step title next to its status text.
-        self.esp.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 64)
+        self.esp.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
         layout.addWidget(self.splitter, 1)
         return page
 
