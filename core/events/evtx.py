@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import cast
 
 from core.errors import Cancelled, CorruptInput
 from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record, filetime_to_datetime
@@ -45,6 +47,15 @@ STAGE = "Reading event logs"
 PathArg = str | os.PathLike[str]
 
 
+def _python_evtx() -> ModuleType:
+    """python-evtx, imported on first need (it is slow to import and rarely needed)."""
+    import Evtx.Evtx as pyevtx  # noqa: PLC0415 - see above
+
+    # It logs warnings about damaged data that become Problems here anyway.
+    logging.getLogger("Evtx").setLevel(logging.ERROR)
+    return cast(ModuleType, pyevtx)
+
+
 @dataclass(frozen=True, slots=True)
 class XmlRenderer:
     """Renders one record's full XML on demand (picklable: it holds only where to look)."""
@@ -55,8 +66,7 @@ class XmlRenderer:
     number: int  # the record header's number (differs from EventRecordID in exports)
 
     def __call__(self) -> str:
-        import Evtx.Evtx as pyevtx  # noqa: PLC0415 - slow import, only needed on demand
-
+        pyevtx = _python_evtx()
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.chunk_offset)
@@ -206,8 +216,7 @@ class _FileReader:
         self.stats.records += 1
 
     def _fallback(self, buf: bytes, p: int, where: str) -> Decoded | None:
-        import Evtx.Evtx as pyevtx  # noqa: PLC0415 - only needed for odd records
-
+        pyevtx = _python_evtx()
         try:
             xml = pyevtx.Record(buf, p, pyevtx.ChunkHeader(buf, 0)).xml()
             f = fields_from_xml(xml)
