@@ -133,7 +133,13 @@ def rule_tpm_attestation(ctx: Context) -> list[Found]:
     if step.status == "failed":
         details.insert(0, f"the ESP shows {step.text or 'failed'}")
     evidence = [ctx.event_line(p) for p in positions[:10]]
-    return [make(ctx, "tpm_attestation", step_id, evidence, detail="; ".join(details))]
+    # attestation retried and the ESP moved on: worth knowing, not the problem
+    severity: Severity | None = "info" if step.status in ("succeeded", "not_required") else None
+    return [
+        make(
+            ctx, "tpm_attestation", step_id, evidence, severity=severity, detail="; ".join(details)
+        )
+    ]
 
 
 def rule_profile_problem(ctx: Context) -> list[Found]:
@@ -166,6 +172,8 @@ def _failure_codes(ctx: Context) -> list[tuple[int, str | None, str, list[str]]]
     for position, step in enumerate(ctx.links.step_of):
         if not ctx.links.decides[position] or ctx.links.outcomes[position] != "failure":
             continue
+        if step is not None and ctx.steps[step].status in _DONE:
+            continue  # a failure the ESP got past (a retry succeeded): not the problem
         code = event_code(ctx.events[position])
         if code is not None:
             where = ctx.step_title(step) if step else ctx.events[position].channel
@@ -688,17 +696,22 @@ def rule_mdm_errors(ctx: Context, cited: set[str]) -> list[Found]:
         steps = sorted({s for p in positions if (s := ctx.links.step_of[p]) is not None})
         where = ", ".join(ctx.step_title(s) for s in steps) or "no ESP step"
         meaning = ""
+        important = f"{alias}:{event_id}" in warn
+        entry = ctx.knowledge.error(code) if code is not None and important else None
         if code is not None:
             parts = decode(code)
             facility = ctx.knowledge.facilities.get(parts.facility, "unknown facility")
-            meaning = f" {fmt(code)} ({facility}, code {parts.number})"
+            known = f": {entry.title}" if entry is not None else ""
+            meaning = f" {fmt(code)} ({facility}, code {parts.number}){known}"
         results.append(
             make(
                 ctx,
                 "mdm_errors",
                 steps[0] if len(steps) == 1 else None,
                 [ctx.event_line(p) for p in positions[:10]],
-                severity="warning" if f"{alias}:{event_id}" in warn else "info",
+                hint=f"{entry.cause} {entry.hint}" if entry is not None else None,
+                source=entry.source if entry is not None else None,
+                severity="warning" if important else "info",
                 count=len(positions),
                 event=event_id,
                 code=meaning,
@@ -711,6 +724,7 @@ def rule_mdm_errors(ctx: Context, cited: set[str]) -> list[Found]:
     return results
 
 
+_DONE = ("succeeded", "not_required", "skipped", "not_started")
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 

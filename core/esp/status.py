@@ -121,7 +121,10 @@ def _from_object(phase: PhaseDef, doc: dict[str, Any], knowledge: Knowledge) -> 
             text = str(raw_text) if raw_text is not None else None
             state_word = str(state) if state is not None else None
             status = state_status(state_word, knowledge)
-            if status == "unknown":
+            if status == "unknown" or (
+                # the ESP keeps a step "inProgress" while its text says Identifying
+                status == "in_progress" and text_status(text, knowledge) == "identifying"
+            ):
                 status = text_status(text, knowledge)
             steps[step_id] = RecordStep(step_id, state_word, status, text, find_hresult(text))
         elif isinstance(value, str):
