@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import lzma
 import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,17 @@ _COMPLETE = ".espview-complete.json"
 _MAX_NESTING = 3
 _MAX_FOLDER_FILES = 20_000
 _CHUNK = 1024 * 1024
+#: What reading a damaged zip member raises: the decompressors raise their own errors
+#: (``zlib.error`` for a bad deflate stream, ``lzma.LZMAError``), not ``BadZipFile``.
+_ZIP_DAMAGE = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +309,7 @@ def extract_zip(
                         progress(f"Extracting {label}", done + copied, total)
                         if cancel is not None:
                             cancel.check()
-            except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+            except _ZIP_DAMAGE as exc:
                 raise CorruptInput(
                     f"{label}: member {info.filename!r} at offset {info.header_offset:#x} "
                     f"cannot be extracted ({exc})"
