@@ -189,7 +189,9 @@ class CabFile:
         if (major, minor) != (1, 3):
             log.info("%s: cabinet version %d.%d (expected 1.3)", label, major, minor)
         if cab_size > self.file_size:
-            log.warning("%s: header says %d bytes, file has %d", label, cab_size, self.file_size)
+            # info, not warning: a cut cab fails (or not) on its own with a one-line message,
+            # and the CLI promises exactly that one line on stderr.
+            log.info("%s: header says %d bytes, file has %d", label, cab_size, self.file_size)
         self.declared_size = cab_size
         pos = _HEADER.size
         header_reserve = folder_reserve = 0
@@ -527,5 +529,5 @@ def extract_cab(
                 except native.NativeFailed as exc:
                     if choice == "native":
                         raise CorruptInput(f"{cabfile.label}: {exc}") from None
-                    log.warning("%s: native extractor failed, using Python: %s", cab, exc)
+                    log.info("%s: native extractor failed, using Python: %s", cab, exc)
         return cabfile.extract_all(dest, progress, cancel)
