@@ -186,11 +186,27 @@ def ensure_key(view: MemoryView, path: str, origin: str = "") -> MemoryKey:
     return node
 
 
+# Caps that keep a hostile text export from exhausting memory or time; each one hit is a
+# Problem naming the line. The first two are the registry's own limits.
+#: Levels of one key path (the registry refuses to nest keys deeper than 512).
+MAX_KEY_DEPTH = 512
+#: Characters in one key name (the registry's limit is 255).
+MAX_KEY_NAME = 255
+#: Characters of all key paths together. Every key stores its full path, so a few lines of
+#: distinct, deep paths would otherwise cost depth x length each (a "key-depth bomb"). The
+#: largest real dump holds about 3 million.
+MAX_KEY_PATH_CHARS = 64 * 1024 * 1024
+#: Characters in one line (the longest line of the real dumps is 120,303: a hex blob).
+MAX_LINE_CHARS = 4 * 1024 * 1024
+#: Characters of one value's text, over all its lines (a hex list of ~5 MB of data).
+MAX_VALUE_CHARS = 16 * 1024 * 1024
+
+
 class TextViewBuilder:
     """What both .reg text parsers share: a view under construction, the current key, and
     problems stamped ``file`` / ``line N``."""
 
-    __slots__ = ("by_path", "key", "name", "problem_count", "view")
+    __slots__ = ("by_path", "key", "name", "path_chars", "problem_count", "view")
 
     def __init__(self, kind: str, name: str) -> None:
         self.name = name
@@ -198,25 +214,58 @@ class TextViewBuilder:
         self.key: MemoryKey | None = None
         self.by_path: dict[str, MemoryKey] = {}
         self.problem_count = 0
+        self.path_chars = 0
+
+    def line_too_long(self, index: int, line: str) -> bool:
+        """Is ``line`` over :data:`MAX_LINE_CHARS`? (Then it is a Problem, to be skipped.)"""
+        if len(line) <= MAX_LINE_CHARS:
+            return False
+        cap = f"{MAX_LINE_CHARS:,}"
+        self.problem(index, f"line of {len(line):,} characters is over the cap of {cap}; skipped")
+        return True
+
+    def _key_refused(self, index: int, path: str, parent_known: bool) -> bool:
+        parts = path.split("\\")
+        why = ""
+        if len(parts) > MAX_KEY_DEPTH:
+            why = f"key path has {len(parts):,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
+        elif max(len(part) for part in parts) > MAX_KEY_NAME:
+            why = f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} characters"
+        else:
+            # Charge what creating the key may cost: its path, or every missing parent's.
+            self.path_chars += len(path) if parent_known else len(path) * len(parts)
+            if self.path_chars > MAX_KEY_PATH_CHARS:
+                why = (
+                    f"the key paths add up to over {MAX_KEY_PATH_CHARS:,} characters "
+                    "(a key-depth bomb?)"
+                )
+        if why:
+            self.problem(index, f"{why}; key and its values skipped")
+        return bool(why)
 
     def problem(self, index: int, message: str) -> None:
         """Record a problem at 0-based line ``index``."""
         self.problem_count += 1
         self.view.add_problem(Problem(self.name, f"line {index + 1}", message))
 
-    def open_key(self, index: int, path: str) -> MemoryKey:
-        """Make ``path`` (read at line ``index``) the current key."""
+    def open_key(self, index: int, path: str) -> MemoryKey | None:
+        """Make ``path`` (read at line ``index``) the current key; ``None`` when a cap refuses
+        it (then its values are skipped as "outside any key")."""
         origin = f"{self.name}:{index + 1}"
         # Headers come parent-first, so the parent is nearly always known: one dict look-up
         # instead of a walk from the root (that walk was most of the parse time).
         parent_path, _, leaf = path.rpartition("\\")
         parent = self.by_path.get(parent_path.casefold()) if leaf else None
+        folded = path.casefold()
+        if folded not in self.by_path and self._key_refused(index, path, parent is not None):
+            self.key = None
+            return None
         if parent is None:
             key = ensure_key(self.view, path, origin)
         else:
             key = parent.child(leaf)
             key.set_origin(origin)
-        self.by_path[path.casefold()] = key
+        self.by_path[folded] = key
         self.key = key
         return key
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 
 from core.registry.decode import (
+    MAX_VALUE_CHARS,
     Source,
     TextViewBuilder,
     decode_hex,
@@ -93,7 +94,7 @@ class _DumpParser(TextViewBuilder):
         index = 0
         while index < count:
             line = lines[index]
-            if not line:
+            if not line or self.line_too_long(index, line):
                 index += 1
                 continue
             if line.startswith("["):
@@ -155,10 +156,19 @@ class _DumpParser(TextViewBuilder):
         # The string goes on: find the line that closes it (ends with '"' and is followed
         # by a boundary). A key or value start first means it never closes.
         probe = index + 1
+        size = len(rest)
         while probe < count:
             line = lines[probe]
             if line.startswith("[HKEY_") or _is_value_start(line):
                 break
+            size += len(line) + 1
+            if size > MAX_VALUE_CHARS:
+                self.problem(
+                    index,
+                    f"string runs over {MAX_VALUE_CHARS:,} characters (the cap); read up to the "
+                    "line end",
+                )
+                return rest[1:-1] if closed else rest[1:], index + 1
             if line.endswith('"') and (probe + 1 >= count or _is_boundary(lines[probe + 1])):
                 text = self.sep.join([rest[1:], *lines[index + 1 : probe + 1]])
                 return text[:-1], probe + 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from core.registry.decode import (
+    MAX_VALUE_CHARS,
     Source,
     TextViewBuilder,
     decode_hex,
@@ -95,7 +96,7 @@ class _RegeditParser(TextViewBuilder):
         index = self.header()
         while index < count:
             line = lines[index].strip()
-            if not line or line.startswith(";"):
+            if not line or line.startswith(";") or self.line_too_long(index, line):
                 index += 1
             elif line.startswith("["):
                 self.section(index, line)
@@ -154,11 +155,10 @@ class _RegeditParser(TextViewBuilder):
                 self.problem(index, "value name is not a quoted string followed by '='")
                 return next_index
             name, rest = _unescape(line[1:close]), line[close + 2 :].strip()
-        if not rest.startswith('"'):
-            # Byte lists continue on the next line after a trailing backslash.
-            while rest.endswith("\\") and next_index < len(self.lines):
-                rest = rest[:-1] + self.lines[next_index].strip()
-                next_index += 1
+        if not rest.startswith('"') and rest.endswith("\\"):
+            rest, next_index = self.continued(index, rest)
+            if not rest:
+                return next_index
         if rest == "-":
             self.problem(index, f"deletion of value {name or '@'!r} ignored")
             return next_index
@@ -168,6 +168,31 @@ class _RegeditParser(TextViewBuilder):
             type_, data = "REG_SZ", rest
         self.add_value(index, RegValue(name, type_, data, f"{self.name}:{index + 1}"))
         return next_index
+
+    def continued(self, index: int, rest: str) -> tuple[str, int]:
+        """A byte list continued over lines ending in ``\\`` (joined once: a string grown
+        line by line would cost quadratic time). ``""`` when it is over the value cap."""
+        lines = self.lines
+        count = len(lines)
+        parts = [rest[:-1]]
+        size = len(rest)
+        next_index = index + 1
+        while next_index < count:
+            part = lines[next_index].strip()
+            next_index += 1
+            size += len(part)
+            if size > MAX_VALUE_CHARS:
+                while next_index < count and lines[next_index - 1].strip().endswith("\\"):
+                    next_index += 1  # skip the rest of this value's lines
+                self.problem(
+                    index, f"value data runs over {MAX_VALUE_CHARS:,} characters (the cap); skipped"
+                )
+                return "", next_index
+            if not part.endswith("\\"):
+                parts.append(part)
+                break
+            parts.append(part[:-1])
+        return "".join(parts), next_index
 
     def typed(self, rest: str) -> tuple[str, ValueData, str]:
         """(type, data, complaint) of the text after ``=``."""
