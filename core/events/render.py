@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 
 from core.events.model import EventRecord
+
+
+def _json_encoder() -> Callable[[object], str]:
+    try:
+        import orjson  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 - optional
+    except ImportError:
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def encode(obj: object) -> str:
+        return str(orjson.dumps(obj).decode())
+
+    return encode
+
+
+_encode = _json_encoder()
 
 
 def time_text(dt: datetime) -> str:
@@ -25,6 +42,11 @@ def event_to_json(rec: EventRecord) -> dict[str, object]:
         "data": rec.data,
         "origin": rec.origin,
     }
+
+
+def event_json_line(rec: EventRecord) -> str:
+    """:func:`event_to_json` as one compact JSON line (no newline); orjson when installed."""
+    return _encode(event_to_json(rec))
 
 
 def _short(value: str, limit: int = 120) -> str:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from core.events.model import EventRecord
-from core.events.render import event_to_json, format_event_line
+from core.events.render import event_json_line, event_to_json, format_event_line
 
 
 def sample() -> EventRecord:
@@ -45,3 +45,10 @@ def test_text_line() -> None:
     assert "Error=0xcaa1007b; Long=a b" in line
     assert "Empty" not in line
     assert "\n" not in line
+
+
+def test_json_line_is_compact_and_round_trips() -> None:
+    line = event_json_line(sample())
+    assert "\n" not in line
+    assert ", " not in line.split('"data"')[0]
+    assert json.loads(line) == event_to_json(sample())
