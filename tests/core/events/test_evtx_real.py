@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.events.bxml import MIN_TIME
-from core.events.evtx import read_evtx, read_evtx_stats
+from core.events.evtx import read_evtx, read_evtx_files, read_evtx_stats
 from core.events.model import EventRecord
+from core.events.store import EventStore
 from core.events.xmlfields import XmlFields
 from tests.conftest import REAL
 from tests.core.events.compare import data_differences, pyevtx_rs_fields, python_evtx_fields
@@ -108,3 +109,17 @@ def test_xml_is_rendered_on_demand_and_records_pickle(real_dir: Path) -> None:
     xml = record.xml()
     assert f"<EventRecordID>{record.record_id}</EventRecordID>" in xml
     assert record.origin == f"outer.cab!eventlog.evtx#{record.record_id}"
+
+
+def test_mixed_case_channel_is_one_channel(real_dir: Path) -> None:
+    files = sorted((real_dir / "mdmdiag-joopjaeng-jaeng" / "extracted").glob("*.evtx"))
+    records, problems = read_evtx_files(files)
+    assert problems == []
+    admin = "Microsoft-Windows-Provisioning-Diagnostics-Provider/Admin"
+    spellings = {r.channel for r in records if r.channel.lower() == admin.lower()}
+    assert len(spellings) == 2  # the capture really mixes the case
+    store = EventStore(records)
+    assert len(store.by_channel(admin.upper())) == sum(
+        1 for r in records if r.channel.lower() == admin.lower()
+    )
+    assert [c.lower() for c in store.channels()].count(admin.lower()) == 1
