@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from core.errors import Cancelled, CorruptInput
+from core.events.bxml import BxmlError
 from core.events.evtx import XmlRenderer, read_evtx, read_evtx_files, read_evtx_stats
 from core.events.model import EventRecord
 from core.progress import CancelToken
 from tests.builders.evtx import CHUNK_SIZE, FILE_HEADER_SIZE, corrupt_chunk, write_evtx
+from tests.core.events.compare import data_differences
 from tests.core.events.test_evtx_builder import (
     T0,
     expected_data,
@@ -161,3 +163,28 @@ def test_cancel(tmp_path: Path) -> None:
     for workers in (1, 2):
         with pytest.raises(Cancelled):
             read_evtx_files([a, a], workers=workers, cancel=token)
+
+
+def test_records_the_fast_path_cannot_decode_are_rendered_by_python_evtx(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = many_records(12)
+    path = write_evtx(tmp_path / "fb.evtx", written)
+    fast, _ = read_evtx(path)
+
+    def refuse(*_args: object) -> None:
+        raise BxmlError("not today")
+
+    monkeypatch.setattr("core.events.evtx.decode_record", refuse)
+    slow, problems, stats = read_evtx_stats(path)
+    assert problems == []
+    assert stats.fallbacks == stats.records == 12
+    for a, b in zip(fast, slow, strict=True):
+        assert (a.channel, a.event_id, a.level, a.record_id) == (
+            b.channel,
+            b.event_id,
+            b.level,
+            b.record_id,
+        )
+        assert abs(a.time - b.time) <= timedelta(microseconds=3)  # python-evtx: float seconds
+        assert data_differences(a.data, b.data, strip=False) == []
