@@ -81,8 +81,9 @@ def decode_value(code: int, raw: bytes, encoding: str = "utf-16-le") -> tuple[Va
 # -- text input shared by the two .reg parsers ----------------------------------------------
 
 #: A text export larger than this is not a registry export anyone made by hand or tool; the
-#: cap keeps a hostile file from exhausting memory (the largest real dump is 4.5 MB).
-MAX_TEXT_BYTES = 512 * 1024 * 1024
+#: cap keeps a hostile file from exhausting memory (the largest real dump is 4.5 MB; parsing
+#: costs several times the file size, so 512 MB ran out of a 1 GiB budget under fuzzing).
+MAX_TEXT_BYTES = 64 * 1024 * 1024
 
 Source = bytes | str | os.PathLike[str]
 

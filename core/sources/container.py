@@ -282,7 +282,9 @@ def extract_zip(
         raise CorruptInput(f"{label}: not a readable zip ({exc})") from None
     written: list[Path] = []
     with archive:
-        infos = [info for info in archive.infolist() if not info.is_dir()]
+        # Not ZipInfo.is_dir(): it indexes the name's last character and raises IndexError for
+        # the empty name a damaged central directory can hold (safe_destination refuses that).
+        infos = [info for info in archive.infolist() if not info.filename.endswith("/")]
         limits.check_member_count(len(infos), label)
         total = sum(info.file_size for info in infos)
         limits.check_total(total, max(path.stat().st_size, 1), label)
