@@ -43,8 +43,13 @@ from core.problems import Problem
 
 log = logging.getLogger(__name__)
 
-MAX_LOG_BYTES = 512 * 1024 * 1024
-"""Bigger files are not read (a Problem says so); real IME logs rotate at a few MB."""
+MAX_LOG_BYTES = 64 * 1024 * 1024
+"""Bigger files are not read (a Problem says so); real IME logs rotate at a few MB. Parsing
+costs several times the file size in memory, so the cap stays well inside a 1 GiB budget."""
+MAX_MESSAGE_CHARS = 1024 * 1024
+"""Longer record texts are cut to this (a Problem says so): the "line length" cap."""
+MAX_LOG_RECORDS = 500_000
+"""Records read from one file at most; the rest is left out with a Problem."""
 
 _START = "<![LOG["
 _END = "]LOG]!>"
@@ -209,7 +214,26 @@ def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
         local, bias, why = _when(attrs.get("time"), attrs.get("date"), dates)
         if why:
             problems.append(Problem(name, f"line {line}", why))
+        if len(raws) >= MAX_LOG_RECORDS:
+            problems.append(
+                Problem(
+                    name,
+                    f"line {lines.at(start)}",
+                    f"more than {MAX_LOG_RECORDS:,} records (the cap); the rest was not read",
+                )
+            )
+            return raws, problems
         message = text[msg_start:end]
+        if len(message) > MAX_MESSAGE_CHARS:
+            problems.append(
+                Problem(
+                    name,
+                    f"line {line}",
+                    f"record text of {len(message):,} characters cut to the cap of "
+                    f"{MAX_MESSAGE_CHARS:,}",
+                )
+            )
+            message = message[:MAX_MESSAGE_CHARS]
         if "\r" in message:
             message = message.replace("\r\n", "\n")
         raws.append(
