@@ -1,0 +1,1 @@
+"""Minimised fuzz findings, rebuilt from synthetic inputs, kept as regression tests."""
