@@ -305,6 +305,7 @@ def analyze(evidence: Evidence) -> EspReport:
     _times(steps, phases, items, links.by_step, evidence.events, facts)
 
     ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
+    ctx.logs = evidence.logs
     found = run_rules(ctx)
 
     built_phases: list[Phase] = []

@@ -19,6 +19,7 @@ from core.esp.knowledge import Knowledge, StepDef
 from core.esp.model import Finding, Hint, Severity, Status
 from core.esp.status import RecordPhase
 from core.events.model import EventRecord
+from core.logs.model import LogLine
 
 
 @dataclass(slots=True)
@@ -57,6 +58,21 @@ class Context:
     notes: list[str] = field(default_factory=list)
     #: event positions a step finding already explains (kept out of the generic MDM groups)
     cited_events: set[int] = field(default_factory=set)
+    logs: list[LogLine] = field(default_factory=list)
+
+    def log_lines(self, item_id: str, limit: int = 4) -> list[str]:
+        """IME log lines about an item that say what went wrong (errors, warnings, detection
+        results), as ``origin: message`` evidence."""
+        folded = item_id.casefold()
+        found: list[str] = []
+        for line in self.logs:
+            message = line.message
+            if folded not in message.casefold():
+                continue
+            if line.type in (2, 3) or "detect" in message.casefold():
+                first = " ".join(message.split())
+                found.append(f"{line.origin}: {first[:260]}")
+        return found[-limit:]
 
     def find_events(self, refs: Iterable[str]) -> list[int]:
         """Event positions for ``alias:id`` references."""
@@ -375,7 +391,7 @@ def _item_rule(ctx: Context, rule_id: str, kinds: tuple[str, ...]) -> list[Found
                 ctx,
                 rule_id,
                 item.step,
-                _item_evidence(item),
+                ctx.log_lines(item.id) + _item_evidence(item),
                 hint=hint,
                 source=source,
                 name=item.name or item.id,
@@ -724,6 +740,7 @@ def rule_mdm_errors(ctx: Context, cited: set[str]) -> list[Found]:
     return results
 
 
+_ITEM_RULES = ("win32_failed", "msi_failed", "office_failed")
 _DONE = ("succeeded", "not_required", "skipped", "not_started")
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -737,14 +754,16 @@ def order_findings(found: list[Found], steps: dict[str, StepState]) -> list[Foun
         failed[0] if failed else None,
     )
 
-    def rank(item: Found) -> tuple[int, int]:
+    def rank(item: Found) -> tuple[int, int, int]:
         finding = item.finding
         severity = _SEVERITY_RANK[finding.severity]
+        # a finding naming the failed item (which app) before the code's general meaning
+        named = 0 if finding.id in _ITEM_RULES else 1
         if finding.step is not None and finding.step == first and severity < 2:
-            return (0, severity)
+            return (0, severity, named)
         if finding.step in failed and severity < 2:
-            return (1, severity)
-        return (2, severity)
+            return (1, severity, named)
+        return (2, severity, 1)
 
     return sorted(found, key=rank)
 
