@@ -187,7 +187,7 @@ def parse_category(
     record: RecordPhase | None = None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can follow
         doc = None
     if isinstance(doc, dict):
         record = _from_object(phase, doc, knowledge)
