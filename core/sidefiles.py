@@ -375,6 +375,9 @@ def _json(text: str, name: str, problems: list[Problem]) -> Any:
     except json.JSONDecodeError as exc:
         problems.append(Problem(name, f"line {exc.lineno}", f"not valid JSON: {exc.msg}"))
         return None
+    except RecursionError:  # json follows nesting by recursion: "[[[[…" deeper than the limit
+        problems.append(Problem(name, "", "not valid JSON: nested too deeply"))
+        return None
 
 
 def _parse_ztd(text: str, name: str, problems: list[Problem]) -> ZtdProfile | None:
