@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +75,13 @@ class Evidence:
     logs: list[LogLine] = field(default_factory=list)  # sorted by time where known
     side_files: SideFiles | None = None
     problems: list[Problem] = field(default_factory=list)
+    #: Called by :meth:`close` (and at exit): removes temp files such as live exports.
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        """Release temp files behind this evidence (records' ``xml()`` needs them until then)."""
+        while self.closers:
+            self.closers.pop()()
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -219,3 +228,96 @@ def _read_registry(
     if not views:
         return MemoryView()
     return views[0] if len(views) == 1 else CompositeView(views)
+
+
+# -- live --------------------------------------------------------------------------------------
+
+#: Where a Windows device keeps what the ESP story needs besides its registry and event logs.
+LIVE_LOG_FOLDERS = (r"%ProgramData%\Microsoft\IntuneManagementExtension\Logs",)
+LIVE_SIDE_FILES = (r"%WINDIR%\ServiceState\wmansvc\AutopilotDDSZTDFile.json",)
+_STALE_LIVE_EXPORTS_S = 3600
+
+
+def _sweep_stale_live_exports(root: Path) -> None:
+    """Remove event-log exports a crashed earlier run left behind (older than an hour)."""
+    import shutil  # noqa: PLC0415 - only in live mode
+    import time  # noqa: PLC0415 - only in live mode
+
+    for folder in root.glob("live-events-*"):
+        try:
+            if time.time() - folder.stat().st_mtime > _STALE_LIVE_EXPORTS_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def load_live_evidence(
+    *,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    winreg: object | None = None,
+    runner: Callable[[Sequence[str]], tuple[int, str, str]] | None = None,
+    expand: Callable[[str], str] = os.path.expandvars,
+) -> Evidence:
+    """Read this Windows device, read-only: registry, exported event logs, IME logs, ZTD file.
+
+    ``winreg``, ``runner`` (for ``wevtutil``) and ``expand`` (for ``%ProgramData%``-style
+    paths) are injectable so the whole path is tested on any OS with fakes. The event-log
+    exports live in a private folder under the cache, removed when the process exits.
+    """
+    import atexit  # noqa: PLC0415 - only in live mode
+
+    from core.events.live import read_live_events  # noqa: PLC0415 - Windows only
+    from core.paths import cache_dir  # noqa: PLC0415
+    from core.registry.live import LiveView  # noqa: PLC0415 - Windows only
+
+    _sweep_stale_live_exports(cache_dir())
+    problems: list[Problem] = []
+    progress("Reading the registry", 0, 3)
+    registry = LiveView(winreg)
+    live_events = read_live_events(runner=runner, progress=progress, cancel=cancel)
+    atexit.register(live_events.close)
+    problems.extend(live_events.problems)
+    events = sorted(live_events.records, key=lambda r: (r.time, r.file, r.record_id))
+
+    progress("Reading Intune logs", 2, 3)
+    files: list[Member] = []
+    for folder_text in LIVE_LOG_FOLDERS:
+        folder = Path(expand(folder_text))
+        if folder.is_dir():
+            files.extend(
+                Member(str(p), p, p.stat().st_size) for p in sorted(folder.glob("*.log"))
+            )
+    for file_text in LIVE_SIDE_FILES:
+        path = Path(expand(file_text))
+        if path.is_file():
+            files.append(Member(str(path), path, path.stat().st_size))
+    routed = _route(files)
+    side_files: SideFiles | None = None
+    if routed.side:
+        from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
+
+        side_files, side_problems = read_side_files(
+            [m.path for m in routed.side], names=[m.name for m in routed.side]
+        )
+        problems.extend(side_problems)
+    logs: list[LogLine] = []
+    if routed.logs:
+        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
+
+        # On the device itself, IME's clock times are this machine's local time.
+        local = datetime.now().astimezone().tzinfo or UTC
+        logs, log_problems = read_cmtrace_files(
+            [m.path for m in routed.logs], names=[m.name for m in routed.logs], zones=[local]
+        )
+        problems.extend(log_problems)
+    progress("Done", 3, 3)
+    return Evidence(
+        source=SourceInfo("live", "this device", tuple(m.name for m in files)),
+        registry=registry,
+        events=events,
+        logs=logs,
+        side_files=side_files,
+        problems=problems,
+        closers=[live_events.close],
+    )

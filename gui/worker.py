@@ -52,7 +52,7 @@ def live_loader() -> Loader:
 
     def load(progress: ProgressFn, cancel: CancelToken) -> tuple[Evidence, EspReport]:
         from core.esp.analyze import analyze  # noqa: PLC0415 - heavy; only in the worker
-        from core.evidence import load_live_evidence  # type: ignore[attr-defined]  # noqa: PLC0415 - lead's API, lands later
+        from core.evidence import load_live_evidence  # noqa: PLC0415 - heavy; only in the worker
 
         evidence = load_live_evidence(progress=progress, cancel=cancel)
         cancel.check()
