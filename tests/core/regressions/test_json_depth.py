@@ -1,0 +1,26 @@
+"""JSON nested deeper than Python's recursion limit (``json`` recurses per level)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.esp.knowledge import load
+from core.esp.status import parse_category
+from core.sidefiles import read_side_files
+
+DEEP = "[" * 100_000
+
+
+def test_status_record_nested_too_deeply_is_a_problem() -> None:
+    knowledge = load()
+    record, problems = parse_category(knowledge.phases[0], DEEP, knowledge, "dump.reg:1")
+    assert record is None
+    assert any("not valid JSON" in p.message for p in problems)
+
+
+def test_side_file_nested_too_deeply_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "AutopilotDDSZTDFile.json"
+    path.write_text(DEEP, encoding="utf-8")
+    files, problems = read_side_files([path])
+    assert files.ztd is None
+    assert [p.message for p in problems] == ["not valid JSON: nested too deeply"]
