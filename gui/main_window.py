@@ -371,7 +371,10 @@ class MainWindow(QMainWindow):
 
     def show_loaded(self, loaded: Loaded) -> None:
         """Attach every model to a freshly loaded capture (GUI thread, after the worker)."""
+        previous = self.loaded
         self.loaded = loaded
+        if previous is not None and previous.evidence is not None and previous is not loaded:
+            previous.evidence.close()  # e.g. a live refresh: drop the old event-log exports
         report = loaded.report
         self.times.set_device_offset(loaded.device_offset_minutes)
         self.header.set_report(report)
