@@ -21,6 +21,7 @@ from typing import TextIO
 from core import __version__
 from core.errors import Cancelled, EspViewError
 from core.paths import cache_dir, resource_path
+from core.perf import gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args_list and args_list[0] in SUBCOMMANDS:
             args = _sub_parser().parse_args(args_list)
-            code: int = args.func(args, out)
+            with gc_paused():  # a one-shot run: no need to rescan what it loads (core.perf)
+                code: int = args.func(args, out)
             return code
         args = _gui_parser().parse_args(args_list)
         from gui.app import run  # noqa: PLC0415 - Qt is loaded only for the GUI

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QThread, Signal
 
 from core.errors import Cancelled, EspViewError
+from core.perf import gc_paused
 from core.progress import CancelToken, ProgressFn
 from gui.prepare import prepare
 
@@ -93,8 +94,11 @@ class LoadThread(QThread):
 
     def run(self) -> None:
         try:
-            evidence, report = self._loader(self._progress, self.token)
-            loaded = prepare(evidence, report, live=self.live)
+            # Full GC passes over the growing evidence would hold the GIL for 100-200 ms at a
+            # time and freeze the window; see core.perf.
+            with gc_paused(freeze=True):
+                evidence, report = self._loader(self._progress, self.token)
+                loaded = prepare(evidence, report, live=self.live)
         except Cancelled:
             self.cancelled.emit()
         except EspViewError as exc:

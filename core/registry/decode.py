@@ -8,10 +8,7 @@ hive stores raw cell data; all three turn into the same :data:`ValueData` here, 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import gc
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import LimitExceeded, UnsupportedInput
@@ -277,17 +274,3 @@ class TextViewBuilder:
             self.key.add_value(value)
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a parser allocates ~100k acyclic objects.
-
-    The collector would otherwise rescan the growing tree many times over (a quarter of the
-    parse time of the largest real dump); nothing built here forms a reference cycle.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 
+from core.perf import gc_paused
 from core.registry.decode import (
     MAX_VALUE_CHARS,
     Source,
     TextViewBuilder,
     decode_hex,
     decode_text,
-    gc_paused,
     hex_type_code,
     read_source,
     split_lines,
