@@ -114,7 +114,7 @@ def loose_json(text: str) -> dict[str, Any]:
     """Parse JSON that may have lost its inner escaping; ``{}`` when hopeless."""
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json recurses
         doc = None
     if isinstance(doc, dict):
         return doc

@@ -546,6 +546,6 @@ def _json_value(key: RegKey, name: str) -> dict[str, object]:
         return {}
     try:
         doc = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json recurses
         return {}
     return doc if isinstance(doc, dict) else {}
