@@ -173,6 +173,11 @@ class EspTree(QTreeView):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         model.modelReset.connect(self.expandAll)
 
+    def sizeHint(self) -> QSize:
+        # Room for the longest step title plus a typical status text such as
+        # "Joining your organization's network (Completed)" without eliding it.
+        return QSize(self.fontMetrics().averageCharWidth() * 84, super().sizeHint().height())
+
 
 class EspPanel(QWidget):
     """Title + the composite tree. ``step_selected`` fires with the Step (or None for a phase)."""

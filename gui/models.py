@@ -61,6 +61,27 @@ def status_text(status: str, text: str | None) -> str:
     return text or STATUS_WORDS.get(status, status)
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def short_status_text(title: str, status: str, text: str | None) -> str:
+    """The status column of the composite view: the ESP's text without the step title.
+
+    The ESP's record repeats the title ("Joining your organization's network (Completed)");
+    beside the title that is noise, so show "Completed". The apostrophe often arrives
+    mangled as "?", hence the letters-only comparison.
+    """
+    full = status_text(status, text)
+    head, paren, rest = full.partition("(")
+    if not (paren and rest.endswith(")") and _letters(head) == _letters(title)):
+        return full
+    inner = rest[:-1].strip()
+    if inner.lower().startswith("0x"):  # "Apps (0x87d1041c)": say what the code means here
+        return f"{STATUS_WORDS.get(status, status)}: {inner}"
+    return inner or full
+
+
 def format_data(data: ValueData, limit: int = 200) -> str:
     """Registry value data as regedit shows it (DWORDs in hex and decimal, bytes in hex)."""
     if data is None:
@@ -241,11 +262,12 @@ class EspTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.TITLE:
                 return node.title
-            return status_text(node.status, node.status_text)
+            return short_status_text(node.title, node.status, node.status_text)
         if role == Qt.ItemDataRole.DecorationRole and column == self.TITLE:
             return status_icon(node.status)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{node.id}: {STATUS_WORDS.get(node.status, node.status)}"
+            shown = status_text(node.status, node.status_text)
+            return f"{node.id}: {STATUS_WORDS.get(node.status, node.status)} — {shown}"
         if role == Qt.ItemDataRole.FontRole and isinstance(node, Phase):
             return derived(scale=1.1, bold=True)
         if role == Qt.ItemDataRole.AccessibleTextRole:

@@ -131,3 +131,14 @@ def test_format_data():
     assert format_data(["a", "b"]) == "a ; b"
     assert format_data(b"\x00\xff") == "00 ff"
     assert format_data("x" * 300).endswith(" …")
+
+
+def test_short_status_text_drops_the_repeated_title() -> None:
+    from gui.models import short_status_text
+
+    title = "Joining your organization's network"
+    mangled = "Joining your organization?s network (Completed)"
+    assert short_status_text(title, "succeeded", mangled) == "Completed"
+    assert short_status_text("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87d1041c"
+    assert short_status_text("Apps", "failed", "Failed: 0x87D1041C") == "Failed: 0x87D1041C"
+    assert short_status_text("Certificates", "unknown", None) == "Unknown (no evidence)"
