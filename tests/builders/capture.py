@@ -147,11 +147,13 @@ def snapshot_name(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def esp_status_json(phase: str, state: str, steps: Mapping[str, Step], text: str | None) -> str:
-    """A ``<Phase>Category.Status`` value in the ESP's nested shape, compact like the dump."""
+def esp_status_json(
+    phase: str, state: str, steps: Mapping[str, Step], text: str | None = None
+) -> str:
+    """A ``<Phase>Category.Status`` value in the ESP's nested shape, compact like the dump;
+    ``steps`` maps short names (``CertificatesSubcategory``) to (state, text), in order."""
     doc: dict[str, Any] = {"categoryState": state}
-    for name in SUBCATEGORIES[phase]:
-        sub_state, sub_text = steps.get(name, ("notStarted", None))
+    for name, (sub_state, sub_text) in steps.items():
         entry: dict[str, str] = {"subcategoryState": sub_state}
         if sub_text is not None:
             entry["subcategoryStatusText"] = sub_text
@@ -517,5 +519,3 @@ def _log_time(line: str) -> tuple[str, str]:
     month, day, year = (int(x) for x in date.split("-"))
     clock = line.split('time="', 1)[1].split('"', 1)[0]
     return (f"{year:04d}{month:02d}{day:02d}", clock)
-
-

@@ -11,6 +11,7 @@ from core.evidence import Evidence, SourceInfo
 from core.logs.model import LogLine
 from core.registry.memory import MemoryView
 from core.registry.model import ValueData
+from tests.builders.capture import esp_status_json  # noqa: F401 - re-exported: the nested shape is written in one place
 
 SETTINGS = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
 DIAG = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
@@ -27,21 +28,6 @@ CHANNELS = {
 }
 
 Keys = dict[str, dict[str, tuple[str, ValueData]]]
-
-
-def esp_status_json(
-    phase: str, category: str, steps: Mapping[str, tuple[str, str | None]], text: str | None = None
-) -> str:
-    """Nested shape: ``steps`` maps short names (``CertificatesSubcategory``) to (state, text)."""
-    doc: dict[str, object] = {"categoryState": category}
-    for name, (state, step_text) in steps.items():
-        entry: dict[str, str] = {"subcategoryState": state}
-        if step_text is not None:
-            entry["subcategoryStatusText"] = step_text
-        doc[f"{phase}.{name}"] = entry
-    if text is not None:
-        doc["categoryStatusText"] = text
-    return json.dumps(doc, separators=(",", ":"))
 
 
 def esp_status_flat(steps: Mapping[str, str], succeeded: bool | None = None) -> str:

@@ -10,6 +10,7 @@ import pytest
 from core.esp.analyze import analyze
 from core.esp.model import EspReport
 from core.evidence import Evidence, SourceInfo, load_evidence
+from core.report.json_report import report_to_dict
 from core.registry.dump import parse_dump
 
 pytestmark = pytest.mark.real
@@ -63,7 +64,9 @@ def test_real_without_record_is_unknown_not_success(real_dir: Path, bundle: str)
 
 
 def _cab_report(real_dir: Path, bundle: str) -> EspReport:
-    return analyze(load_evidence(real_dir / bundle / "MDMDiagReport.cab"))
+    report = analyze(load_evidence(real_dir / bundle / "MDMDiagReport.cab"))
+    report_to_dict(report)  # schema-validated in the test session
+    return report
 
 
 def test_real_cab_certificates_failure_as_the_esp_recorded(real_dir: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from core.cli import sample_path
 from core.esp.analyze import analyze
 from core.evidence import load_evidence
+from core.report.json_report import report_to_dict
 from tests.builders.make_sample import FAILED_TEXT, SAMPLE, build
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,6 +26,7 @@ def test_committed_sample_is_what_the_generator_writes() -> None:
 
 def test_sample_verdict_and_evidence() -> None:
     report = analyze(load_evidence(SAMPLE))
+    report_to_dict(report)  # schema-validated in the test session
     assert not report.source.problems
     assert report.device.deployment_mode == "user_driven"
     step = report.first_failed_step

@@ -11,6 +11,7 @@ import pytest
 from core.esp.analyze import analyze
 from core.esp.model import EspReport, Step
 from core.evidence import load_evidence
+from core.report.json_report import report_to_dict
 from tests.builders.capture import Capture
 
 PHASES = ["DevicePreparation", "DeviceSetup", "AccountSetup"]
@@ -47,9 +48,18 @@ def run(tmp_path: Path) -> Run:
         assert not evidence.problems, evidence.problems
         report = analyze(evidence)
         assert_layout(report)
+        report_to_dict(report)  # validated against the JSON schema (ESPVIEW_VALIDATE_REPORTS)
         return report
 
     return _run
+
+
+def prep_failed(mode: str, subcategory: str, text: str) -> Capture:
+    """A ``mode`` capture whose Device preparation failed at ``subcategory`` with ``text``
+    (Device setup never started)."""
+    cap = Capture().autopilot(mode).first_sync()
+    cap.record("DevicePreparation", "failed", {subcategory: ("failed", text)})
+    return cap.record("DeviceSetup", "notStarted")
 
 
 def assert_layout(report: EspReport) -> None:

@@ -9,6 +9,7 @@ from tests.core.esp.scenarios.conftest import (
     errors_only_on,
     failed_step,
     finding_ids,
+    prep_failed,
     top_finding_on,
 )
 
@@ -19,13 +20,9 @@ PROVIDERS = "DevicePreparation.EspProviderInstallationSubcategory"
 
 
 def test_tpm_attestation_timeout_self_deploying(run: Run) -> None:
-    cap = Capture().autopilot("self_deploying").first_sync()
-    cap.record(
-        "DevicePreparation",
-        "failed",
-        {"TpmAttestationSubcategory": ("failed", "Securing your hardware (Failed: 0x800705b4)")},
+    cap = prep_failed(
+        "self_deploying", "TpmAttestationSubcategory", "Securing your hardware (Failed: 0x800705b4)"
     )
-    cap.record("DeviceSetup", "notStarted")
     cap.event("autopilot", 177, at(1), {"Attempt": 1, "Max": 3})
     cap.event("autopilot", 209, at(1.5), level=3)
     cap.event("autopilot", 171, at(8), {"HRESULT": hex32(0x800705B4)}, level=2)
@@ -46,13 +43,11 @@ def test_tpm_attestation_timeout_self_deploying(run: Run) -> None:
 
 
 def test_tpm_capability_check_pre_provisioning(run: Run) -> None:
-    cap = Capture().autopilot("pre_provisioning").first_sync()
-    cap.record(
-        "DevicePreparation",
-        "failed",
-        {"TpmAttestationSubcategory": ("failed", "Securing your hardware (Failed: 0x81039024)")},
+    cap = prep_failed(
+        "pre_provisioning",
+        "TpmAttestationSubcategory",
+        "Securing your hardware (Failed: 0x81039024)",
     )
-    cap.record("DeviceSetup", "notStarted")
     cap.event("autopilot", 156, at(2), level=2)
     cap.event("autopilot", 211, at(2.2), {"HRESULT": hex32(0x81039024)}, level=2)
     cap.shell_core(at(2.5), "CommercialOOBE_ESPProgress_WhiteGlove_Failed", 0x81039024)
@@ -67,13 +62,11 @@ def test_tpm_capability_check_pre_provisioning(run: Run) -> None:
 
 
 def test_entra_join_failed_801c0003(run: Run) -> None:
-    cap = Capture().autopilot("self_deploying").first_sync()
-    cap.record(
-        "DevicePreparation",
-        "failed",
-        {"AadjSubcategory": ("failed", "Joining your organization's network (Failed: 0x801c0003)")},
+    cap = prep_failed(
+        "self_deploying",
+        "AadjSubcategory",
+        "Joining your organization's network (Failed: 0x801c0003)",
     )
-    cap.record("DeviceSetup", "notStarted")
     cap.event("autopilot", 169, at(3))
     cap.event(
         "udr_admin",
@@ -98,9 +91,7 @@ def test_entra_join_failed_801c0003(run: Run) -> None:
 
 def test_enrollment_blocked_80180014_reused_device(run: Run) -> None:
     text = "Registering your device for mobile management (Failed: 0x80180014)"
-    cap = Capture().autopilot("self_deploying").first_sync()
-    cap.record("DevicePreparation", "failed", {"MdmEnrollmentSubcategory": ("failed", text)})
-    cap.record("DeviceSetup", "notStarted")
+    cap = prep_failed("self_deploying", "MdmEnrollmentSubcategory", text)
     cap.event("autopilot", 179, at(4), {"Stage": "MDMEnrolling"})
     cap.event(
         "dm_admin",
@@ -127,9 +118,7 @@ def test_enrollment_blocked_80180014_reused_device(run: Run) -> None:
 
 def test_multiple_mdm_configurations_81036501(run: Run) -> None:
     text = "Registering your device for mobile management (Failed: 0x81036501)"
-    cap = Capture().autopilot("self_deploying").first_sync()
-    cap.record("DevicePreparation", "failed", {"MdmEnrollmentSubcategory": ("failed", text)})
-    cap.record("DeviceSetup", "notStarted")
+    cap = prep_failed("self_deploying", "MdmEnrollmentSubcategory", text)
     cap.event("autopilot", 115, at(4), {"HRESULT": hex32(0x81036501)}, level=2)
     report = run(cap)
 
@@ -143,11 +132,7 @@ def test_multiple_mdm_configurations_81036501(run: Run) -> None:
 def test_policy_provider_never_finished(run: Run) -> None:
     """IME (Sidecar) never installed: InstallationState 1, its MSI stuck downloading."""
     text = "Preparing your device for mobile management (Failed: 0x800705b4)"
-    cap = Capture().autopilot("user_driven").first_sync()
-    cap.record(
-        "DevicePreparation", "failed", {"EspProviderInstallationSubcategory": ("failed", text)}
-    )
-    cap.record("DeviceSetup", "notStarted")
+    cap = prep_failed("user_driven", "EspProviderInstallationSubcategory", text)
     cap.provider("Sidecar", 1)
     ime_msi = "{" + guid(40).upper() + "}"
     cap.msi(

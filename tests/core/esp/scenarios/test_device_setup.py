@@ -3,6 +3,8 @@ an unknown code, and the device-phase reboot that makes the user sign in twice."
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tests.builders.capture import DEVICE_SID, USER_SID, Capture, at, guid, hex32
 from tests.core.esp.scenarios.conftest import (
     Run,
@@ -19,6 +21,12 @@ SIDECAR_URI = (
     "./Device/Vendor/MSFT/EnrollmentStatusTracking/Setup/Apps/Tracking/Sidecar/"
     "Win32App_{}_1/InstallationState"
 )
+
+
+def _msi_failed_event(cap: Capture, when: datetime, product: str, code: int, log: str) -> None:
+    """DeviceManagement 1924: the MSI install failed (log path, command, product, SID, code)."""
+    data = {"LogPath": log, "CommandLine": "/quiet", "ProductCode": product, "SID": DEVICE_SID}
+    cap.event("dm_admin", 1924, when, {**data, "HRESULT": hex32(code)}, level=2)
 
 
 def _device_apps_failed(text: str, mode: str = "user_driven") -> Capture:
@@ -76,19 +84,7 @@ def test_lob_msi_failed_1924(run: Run) -> None:
     cap.snapshots("ExpectedMSIAppPackages", [(at(22), {MSI_URI.format(product): 60})])
     cap.msi(product, 60, last_error=0x80070643)
     cap.event("dm_admin", 1920, at(21), {"ProductCode": product, "SID": DEVICE_SID})
-    cap.event(
-        "dm_admin",
-        1924,
-        at(22),
-        {
-            "LogPath": r"C:\Windows\Temp\MSI-contoso.log",
-            "CommandLine": "/quiet",
-            "ProductCode": product,
-            "SID": DEVICE_SID,
-            "HRESULT": hex32(0x80070643),
-        },
-        level=2,
-    )
+    _msi_failed_event(cap, at(22), product, 0x80070643, r"C:\Windows\Temp\MSI-contoso.log")
     report = run(cap)
 
     step = failed_step(report, APPS, "Apps (Failed: 0x80070643)", "0x80070643")
@@ -109,18 +105,12 @@ def test_lob_and_win32_mixed_another_install_in_progress(run: Run) -> None:
     cap.win32_app(app, "Contoso Agent", enforcement=1000, detected=True, when=at(24))
     cap.snapshots("ExpectedMSIAppPackages", [(at(25), {MSI_URI.format(product): 60})])
     cap.msi(product, 60, last_error=0x80070652)
-    cap.event(
-        "dm_admin",
-        1924,
+    _msi_failed_event(
+        cap,
         at(25),
-        {
-            "LogPath": "Another installation is in progress, please try again later (1618)",
-            "CommandLine": "/quiet",
-            "ProductCode": product,
-            "SID": DEVICE_SID,
-            "HRESULT": hex32(0x80070652),
-        },
-        level=2,
+        product,
+        0x80070652,
+        "Another installation is in progress, please try again later (1618)",
     )
     report = run(cap)
 

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 from tests.builders.capture import Capture, at, hex32
-from tests.core.esp.scenarios.conftest import Run, errors_only_on, failed_step, finding_ids
+from tests.core.esp.scenarios.conftest import (
+    Run,
+    errors_only_on,
+    failed_step,
+    finding_ids,
+    prep_failed,
+)
 
 JOIN = "DevicePreparation.AadjSubcategory"
 MDM = "DevicePreparation.MdmEnrollmentSubcategory"
@@ -49,9 +55,7 @@ def test_auto_enrollment_failed_8018002b_hybrid(run: Run) -> None:
 
 def test_hybrid_domain_join_80070774(run: Run) -> None:
     text = "Joining your organization's network (Failed: 0x80070774)"
-    cap = Capture().autopilot("hybrid_user_driven").first_sync()
-    cap.record("DevicePreparation", "failed", {"AadjSubcategory": ("failed", text)})
-    cap.record("DeviceSetup", "notStarted")
+    cap = prep_failed("hybrid_user_driven", "AadjSubcategory", text)
     cap.record("AccountSetup", "notStarted")
     report = run(cap)
 
@@ -64,9 +68,7 @@ def test_hybrid_domain_join_80070774(run: Run) -> None:
 
 def test_entra_object_missing_801c03f3_pre_provisioning(run: Run) -> None:
     text = "Registering your device for mobile management (Failed: 0x801c03f3)"
-    cap = Capture().autopilot("pre_provisioning").first_sync()
-    cap.record("DevicePreparation", "failed", {"MdmEnrollmentSubcategory": ("failed", text)})
-    cap.record("DeviceSetup", "notStarted")
+    cap = prep_failed("pre_provisioning", "MdmEnrollmentSubcategory", text)
     cap.shell_core(
         at(6),
         "CommercialOOBE_ESPDevicePreparation_DeviceEnrollment_WhiteGloveAadJoinError",
