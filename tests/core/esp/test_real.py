@@ -10,8 +10,8 @@ import pytest
 from core.esp.analyze import analyze
 from core.esp.model import EspReport
 from core.evidence import Evidence, SourceInfo, load_evidence
-from core.report.json_report import report_to_dict
 from core.registry.dump import parse_dump
+from core.report.json_report import report_to_dict
 
 pytestmark = pytest.mark.real
 
