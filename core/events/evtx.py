@@ -44,6 +44,9 @@ _U64: _Unpack = struct.Struct("<Q").unpack_from
 #: decodes ~7 MB (5,600 records) in 0.2-0.3 s, while starting "spawn" workers and pickling
 #: the records back cost about 1 s (measured on 2 cores).
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
+#: Records kept from one log. Windows logs hold tens of thousands; past this a file is hostile
+#: or not an ESP log, and reading on would only exhaust memory.
+MAX_RECORDS_PER_LOG = 1_000_000
 STAGE = "Reading event logs"
 
 PathArg = str | os.PathLike[str]
@@ -117,6 +120,13 @@ class _FileReader:
                 header = f.read(FILE_HEADER_SIZE)
                 count = self._chunk_count(header, size)
                 for index in range(count):
+                    if len(self.records) >= MAX_RECORDS_PER_LOG:
+                        self.problem(
+                            f"chunk {index}",
+                            f"over {MAX_RECORDS_PER_LOG:,} records: the rest of the log is not"
+                            " read",
+                        )
+                        break
                     offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
                     f.seek(offset)
                     self._read_chunk(f.read(CHUNK_SIZE), index, offset)
@@ -218,6 +228,10 @@ class _FileReader:
         self.stats.records += 1
 
     def _fallback(self, buf: bytes, p: int, where: str) -> Decoded | None:
+        if not _tables_are_sane(buf):
+            # python-evtx follows these chains without a visited set: a loop hangs it.
+            self.problem(where, "record cannot be decoded: the chunk's name/template table loops")
+            return None
         pyevtx = _python_evtx()
         try:
             xml = pyevtx.Record(buf, p, pyevtx.ChunkHeader(buf, 0)).xml()
@@ -228,6 +242,25 @@ class _FileReader:
         return Decoded(
             f.time, f.channel, f.provider, f.event_id, f.level, f.computer, f.data, f.record_id
         )
+
+
+def _tables_are_sane(chunk: bytes) -> bool:
+    """True when the chunk's name-string and template hash chains end, inside the chunk.
+
+    Each table is an array of chain heads (64 at 0x80, 32 at 0x180); every node starts with
+    the offset of the next node in its chain, 0 ending it.
+    """
+    limit = min(len(chunk), CHUNK_SIZE) - 4
+    for table, heads in ((0x80, 64), (0x180, 32)):
+        for i in range(heads):
+            seen: set[int] = set()
+            offset = _U32(chunk, table + 4 * i)[0]
+            while offset:
+                if offset in seen or not _CHUNK_HEADER_SIZE <= offset <= limit:
+                    return False
+                seen.add(offset)
+                offset = _U32(chunk, offset)[0]
+    return True
 
 
 def read_evtx_stats(

@@ -24,11 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 QUICK_BUDGET = 300
 
 
-# Known, reported to the event-log reader's owner: python-evtx's fallback loops forever on a
-# chunk string-table cycle (tests/core/regressions/evtx/test_evtx_findings.py). Strict: the
-# mark must go when that is fixed.
-_EVTX_HANG = pytest.mark.xfail(strict=True, reason="evtx string-table cycle hangs (engineer C)")
-READERS = [pytest.param(r, marks=_EVTX_HANG) if r == "evtx" else r for r in sorted(TARGETS)]
+READERS = sorted(TARGETS)
 
 
 @pytest.mark.parametrize("reader", READERS)

@@ -188,3 +188,13 @@ def test_records_the_fast_path_cannot_decode_are_rendered_by_python_evtx(
         )
         assert abs(a.time - b.time) <= timedelta(microseconds=3)  # python-evtx: float seconds
         assert data_differences(a.data, b.data, strip=False) == []
+
+
+def test_records_per_log_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.events import evtx as evtx_module
+
+    path = write_evtx(tmp_path / "many.evtx", [typed_record(event_id=i) for i in range(1500)])
+    monkeypatch.setattr(evtx_module, "MAX_RECORDS_PER_LOG", 100)
+    records, problems = evtx_module.read_evtx(path)
+    assert 100 <= len(records) < 1500
+    assert any("records: the rest of the log is not read" in p.message for p in problems)

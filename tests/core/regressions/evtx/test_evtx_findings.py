@@ -1,4 +1,4 @@
-"""evtx fuzz findings for the event-log reader (core/events, engineer C): xfail until fixed.
+"""evtx fuzz findings for the event-log reader, kept as regression tests.
 
 Each input is rebuilt from the evtx test builder (no real capture bytes), minimised to the one
 damage that triggers the failure.
@@ -39,12 +39,6 @@ def _string_cycle_evtx(path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HANG: read_evtx's python-evtx fallback (core/events/evtx.py _fallback) follows a "
-    "chunk string-table chain that loops (Evtx ChunkHeader._load_strings) forever; needs a "
-    "step or visited-offset cap before calling python-evtx",
-)
 def test_string_table_cycle_does_not_hang(tmp_path: Path) -> None:
     path = _string_cycle_evtx(tmp_path / "cycle.evtx")
     code = "import sys; from core.events.evtx import read_evtx; read_evtx(sys.argv[1])"
