@@ -53,12 +53,17 @@ class Limits:
     def check_member(self, name: str, size: int, container: str) -> None:
         if size > self.max_member_bytes:
             raise LimitExceeded(
-                f"{container}!{name}: {size:,} bytes is over the per-member cap of "
+                f"{container}!{printable(name)}: {size:,} bytes is over the per-member cap of "
                 f"{self.max_member_bytes:,} bytes"
             )
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def printable(name: str) -> str:
+    """A member name fit for a one-line message: control characters shown as escapes."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
 def safe_member_parts(name: str) -> tuple[str, ...]:

@@ -91,7 +91,8 @@ def _lines(rng: random.Random, buf: bytearray) -> bytearray:
     elif op == 2:
         lines[i], lines[j] = lines[j], lines[i]
     else:  # one very long line: line-length caps and quadratic scans show up here
-        lines[i] = lines[i] * rng.choice((64, 512, 4096))
+        times = rng.choice((64, 512, 4096))
+        lines[i] = lines[i] * max(1, min(times, MAX_INPUT // max(len(lines[i]), 1)))
     return bytearray(b"\n".join(lines))
 
 

@@ -191,3 +191,12 @@ def test_unsupported_and_missing_inputs(tmp_path: Path) -> None:
         open_source(junk)
     with pytest.raises(UnsupportedInput, match="no such file"):
         open_source(tmp_path / "missing.cab")
+
+
+def test_messages_stay_on_one_line_whatever_the_member_name() -> None:
+    from core.sources.safety import Limits, printable
+
+    assert printable("a\nb\x00c") == "a\\nb\\x00c"
+    with pytest.raises(LimitExceeded) as caught:
+        Limits(max_member_bytes=1).check_member("evil\nname", 10, "x.cab")
+    assert "\n" not in str(caught.value)
