@@ -122,7 +122,7 @@ class StepPanel(QWidget):
         box.addWidget(self.items_filter)
         split = QSplitter(Qt.Orientation.Vertical)
         self.items_view = table_view(self.items_proxy, name="itemsView", sort_column=None)
-        fit_columns(self.items_view, {0: 30, 1: 8, 2: 7, 3: 16, 4: 15, 5: 26})
+        fit_columns(self.items_view, {0: 22, 1: 9, 2: 8, 3: 19, 4: 16, 5: 24})
         add_copy_action(self.items_view, lambda: row_text(self.items_view))
         self.history_model = HistoryModel(self.times, self)
         self.history_view = table_view(self.history_model, name="historyView")
@@ -237,6 +237,7 @@ class StepPanel(QWidget):
             self.hint.hide()
         self.items_model.set_rows(step.items)
         self.history_model.set_rows([])
+        self._select_telling_item(step)
         self.registry_model.set_refs(step.registry)
         self.events_model.set_rows(step.events)
         self.fields_model.set_rows([])
@@ -268,6 +269,18 @@ class StepPanel(QWidget):
         titles = ("&Items", "&Registry", "&Events", "Ti&meline")
         for i, (title, count) in enumerate(zip(titles, counts, strict=True)):
             self.tabs.setTabText(i, f"{title} ({count})")
+
+    def _select_telling_item(self, step: Step) -> None:
+        """Select the item that explains the step (the first failed one, else the first with a
+        history) so its history shows at once."""
+        if not step.items:
+            return
+        failed = [i for i, item in enumerate(step.items) if item.status in {"failed", "error"}]
+        with_history = [i for i, item in enumerate(step.items) if item.history]
+        row = (failed or with_history or [0])[0]
+        index = self.items_proxy.mapFromSource(self.items_model.index(row, 0))
+        if index.isValid():
+            self.items_view.setCurrentIndex(index)
 
     # -- selection details ----------------------------------------------------------------
 
