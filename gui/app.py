@@ -7,7 +7,14 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import (
+    QEventLoop,
+    QMessageLogContext,
+    Qt,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -16,6 +23,23 @@ from gui.icons import icon
 from gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+qt_log = logging.getLogger("qt")
+
+# Harmless messages of Qt's own platform plugins, printed on every run without a screen.
+QT_NOISE = frozenset({"This plugin does not support propagateSizeHints()"})
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Qt's messages go through Python logging (so the CLI's level applies), minus noise."""
+    if message not in QT_NOISE:
+        qt_log.log(_QT_LEVELS.get(mode, logging.WARNING), "%s", message)
 
 SCREENSHOT_SIZE = (1280, 800)
 SCREENSHOT_TIMEOUT_MS = 300_000
@@ -26,6 +50,7 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    qInstallMessageHandler(_qt_message)
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication(sys.argv[:1])
