@@ -147,17 +147,27 @@ def _from_object(phase: PhaseDef, doc: dict[str, Any], knowledge: Knowledge) -> 
     return RecordPhase(phase.id, "flat" if flat else "nested", state, status, text, steps)
 
 
+# Texts are captured with a bounded lazy quantifier: ``.*?`` would rescan the rest of the
+# value from every candidate start, quadratic on a long damaged value (fuzzing found one).
+_TEXT = r'([^\r\n]{0,512}?)'
 _RX_CATEGORY_STATE = re.compile(r'"categoryState"\s*:\s*"(\w+)"')
-_RX_CATEGORY_TEXT = re.compile(r'"category(?:StatusText|StatusMessage)"\s*:\s*"(.*?)"\s*[,}]')
+_RX_CATEGORY_TEXT = re.compile(
+    r'"category(?:StatusText|StatusMessage)"\s*:\s*"' + _TEXT + r'"\s*[,}]'
+)
 _RX_CATEGORY_OK = re.compile(r'"categorySucceeded"\s*:\s*(true|false)', re.IGNORECASE)
 _RX_NESTED = re.compile(
     r'"([A-Za-z]+(?:\.[A-Za-z]+)?)"\s*:\s*\{\s*"subcategoryState"\s*:\s*"(\w+)"'
-    r'(?:\s*,\s*"subcategoryStatusText"\s*:\s*"(.*?)")?\s*\}'
+    r'(?:\s*,\s*"subcategoryStatusText"\s*:\s*"' + _TEXT + r'")?\s*\}'
 )
-_RX_FLAT = re.compile(r'"([A-Za-z]+(?:\.[A-Za-z]+)?Subcategory)"\s*:\s*"(.*?)"\s*(?=[,}])')
+_RX_FLAT = re.compile(
+    r'"([A-Za-z]+(?:\.[A-Za-z]+)?Subcategory)"\s*:\s*"' + _TEXT + r'"\s*(?=[,}])'
+)
+#: A real status value is a few KB; the regex fallback reads at most this much of a damaged one.
+MAX_REGEX_INPUT = 64 * 1024
 
 
 def _from_regex(phase: PhaseDef, raw: str, knowledge: Knowledge) -> RecordPhase:
+    raw = raw[:MAX_REGEX_INPUT]
     doc: dict[str, Any] = {}
     if m := _RX_CATEGORY_STATE.search(raw):
         doc["categoryState"] = m.group(1)

@@ -19,6 +19,7 @@ import logging
 import lzma
 import os
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -278,7 +279,10 @@ def extract_zip(
     label = path.name
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    # NotImplementedError: a "version needed" zipfile does not support (fuzzing found it);
+    # the rest: damaged central directories that zipfile does not wrap in BadZipFile.
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError,
+            struct.error, IndexError, KeyError) as exc:
         raise CorruptInput(f"{label}: not a readable zip ({exc})") from None
     written: list[Path] = []
     with archive:

@@ -24,3 +24,20 @@ def test_side_file_nested_too_deeply_is_a_problem(tmp_path: Path) -> None:
     files, problems = read_side_files([path])
     assert files.ztd is None
     assert [p.message for p in problems] == ["not valid JSON: nested too deeply"]
+
+
+def test_long_damaged_status_value_is_read_in_linear_time() -> None:
+    # Fuzz finding (status): a 0.5 MB damaged *Category.Status value made the regex fallback
+    # rescan the rest of the text from every start ("(.*?)" lazy captures): over 10 s.
+    import time
+
+    from core.esp.knowledge import load
+    from core.esp.status import parse_category
+
+    knowledge = load()
+    piece = '{"categoryState":"inProgress","DeviceSetup.AppsSubcategory":{"subcategoryState":"'
+    raw = (piece + "\r") * 6000
+    start = time.perf_counter()
+    for phase in knowledge.phases:
+        parse_category(phase, raw, knowledge, "x.reg:1")
+    assert time.perf_counter() - start < 5  # was unbounded; now milliseconds

@@ -45,3 +45,18 @@ def test_member_with_an_empty_name_is_corrupt_input(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptInput):
         extract_zip(path, tmp_path / "out")
+
+
+def test_zip_needing_an_unsupported_version_is_corrupt_input(tmp_path: Path) -> None:
+    # Fuzz finding (zip): zipfile.ZipFile() raised NotImplementedError("zip file version 8.0")
+    # for a central directory entry that asks for a newer zip spec than zipfile reads.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("a.txt", b"hello")
+    data = bytearray(buf.getvalue())
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 6] = 80  # "version needed to extract": 8.0
+    path = tmp_path / "diag.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptInput, match="not a readable zip"):
+        extract_zip(path, tmp_path / "out")
