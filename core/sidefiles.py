@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 MAX_SIDE_FILE_BYTES = 16 * 1024 * 1024
 """Side files are a few KB; anything bigger is not what we think it is."""
 
-# CloudAssignedOobeConfig bits (esp-reference §2.4: 1..16 documented, the rest community).
+# CloudAssignedOobeConfig bits (esp-reference §2.4: 1..16 documented, the rest community);
+# the same bits are read from the registry's Provisioning\Diagnostics\Autopilot key.
 OOBE_BITS: Mapping[int, str] = {
     1: "SkipCortanaOptIn",
     2: "OobeUserNotLocalAdmin",
@@ -46,6 +47,11 @@ OOBE_BITS: Mapping[int, str] = {
     512: "EnablePatchDownload",
     1024: "SkipKeyboard",
 }
+
+
+def oobe_flags(value: int) -> tuple[str, ...]:
+    """Names of the CloudAssignedOobeConfig bits set in ``value``."""
+    return tuple(name for bit, name in OOBE_BITS.items() if value & bit)
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -97,8 +103,7 @@ class ZtdProfile:
 
     @property
     def oobe_flags(self) -> tuple[str, ...]:
-        bits = self.oobe_config or 0
-        return tuple(name for bit, name in OOBE_BITS.items() if bits & bit)
+        return oobe_flags(self.oobe_config or 0)
 
     @property
     def self_deploying(self) -> bool | None:

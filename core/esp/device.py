@@ -28,28 +28,9 @@ CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 COMPUTER_NAME = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName"
 BIOS = r"HKLM\HARDWARE\DESCRIPTION\System\BIOS"
 
-#: CloudAssignedOobeConfig bits (DOC 1-16, community 32-1024; esp-reference §2.4).
-OOBE_BITS: dict[int, str] = {
-    1: "SkipCortanaOptIn",
-    2: "OobeUserNotLocalAdmin",
-    4: "SkipExpressSettings",
-    8: "SkipOemRegistration",
-    16: "SkipEula",
-    32: "TpmAttestation",
-    64: "AadDeviceAuth",
-    128: "AadTpmRequired",
-    256: "SkipWindowsUpgradeUx",
-    512: "EnablePatchDownload",
-    1024: "SkipKeyboard",
-}
 SELF_DEPLOYING_BITS = 32 | 64
 SKIPPED = 0xFFFFFFFF
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
-
-
-def oobe_flags(value: int) -> list[str]:
-    """Names of the CloudAssignedOobeConfig bits set in ``value``."""
-    return [name for bit, name in OOBE_BITS.items() if value & bit]
 
 
 def block_flags(value: int) -> tuple[bool, bool, bool]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from core.problems import Problem
 from core.registry.model import ValueData
@@ -26,16 +26,7 @@ Status = Literal[
     "not_required",
     "unknown",
 ]
-STATUSES: tuple[Status, ...] = (
-    "not_started",
-    "identifying",
-    "in_progress",
-    "succeeded",
-    "failed",
-    "skipped",
-    "not_required",
-    "unknown",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 DeploymentMode = Literal[
     "user_driven",
     "hybrid_user_driven",
@@ -51,7 +42,7 @@ ItemKind = Literal[
 Severity = Literal["error", "warning", "info"]
 TimelineKind = Literal["event", "registry", "log"]
 PhaseId = Literal["DevicePreparation", "DeviceSetup", "AccountSetup"]
-PHASE_IDS: tuple[PhaseId, ...] = ("DevicePreparation", "DeviceSetup", "AccountSetup")
+PHASE_IDS: tuple[PhaseId, ...] = get_args(PhaseId)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from core.esp.analyze import analyze
-from core.esp.device import block_flags, filetime, oobe_flags
+from core.esp.device import block_flags, filetime
+from core.sidefiles import oobe_flags
 from tests.core.esp.builders import (
     DIAG,
     autopilot_keys,
@@ -17,7 +18,7 @@ from tests.core.esp.builders import (
 
 
 def test_oobe_bits() -> None:
-    assert oobe_flags(0x11C) == [
+    assert list(oobe_flags(0x11C)) == [
         "SkipExpressSettings",
         "SkipOemRegistration",
         "SkipEula",
