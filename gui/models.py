@@ -196,10 +196,49 @@ class RowTableModel(QAbstractTableModel):
 # -- the composite ESP -------------------------------------------------------------------
 
 
-class EspTreeModel(QAbstractItemModel):
+class TwoLevelModel(QAbstractItemModel):
+    """A tree of top rows, each with one level of children.
+
+    ``internalId`` is 0 for a top row and ``parent row + 1`` for a child, so ``parent()``
+    needs no lookup. Subclasses say how many rows there are and how many columns.
+    """
+
+    COLUMN_COUNT = 1
+
+    def _top_count(self) -> int:
+        raise NotImplementedError
+
+    def _child_count(self, row: int) -> int:
+        raise NotImplementedError
+
+    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, 0)
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
+        if not parent.isValid():
+            return self._top_count()
+        if parent.internalId() == 0 and parent.column() == 0:
+            return self._child_count(parent.row())
+        return 0
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
+        return self.COLUMN_COUNT
+
+
+class EspTreeModel(TwoLevelModel):
     """Phases (top level) and their visible steps (children); columns: title, status."""
 
     TITLE, STATUS = range(2)
+    COLUMN_COUNT = 2
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -210,27 +249,11 @@ class EspTreeModel(QAbstractItemModel):
         self._phases = report.phases if report is not None else ()
         self.endResetModel()
 
-    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, 0)
-        return self.createIndex(row, column, parent.row() + 1)  # id = 1-based phase number
+    def _top_count(self) -> int:
+        return len(self._phases)
 
-    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, 0)
-
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
-        if not parent.isValid():
-            return len(self._phases)
-        if parent.internalId() == 0 and parent.column() == 0:
-            return len(self._phases[parent.row()].steps)
-        return 0
-
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
-        return 2
+    def _child_count(self, row: int) -> int:
+        return len(self._phases[row].steps)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -414,13 +437,14 @@ class ValuesModel(RowTableModel):
 # -- registry trees ----------------------------------------------------------------------
 
 
-class RegistryRefModel(QAbstractItemModel):
+class RegistryRefModel(TwoLevelModel):
     """A step's registry evidence: keys (top level) → values (children).
 
     Columns: name, type, data, last write, origin. Keys show their full path.
     """
 
     NAME, TYPE, DATA, LAST_WRITE, ORIGIN = range(5)
+    COLUMN_COUNT = 5
     _TITLES = ("Key / value", "Type", "Data", "Last write", "Origin")
 
     def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
@@ -434,27 +458,11 @@ class RegistryRefModel(QAbstractItemModel):
         self._refs = tuple(refs)
         self.endResetModel()
 
-    def index(self, row: int, column: int, parent: AnyIndex = _ROOT) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, 0)
-        return self.createIndex(row, column, parent.row() + 1)
+    def _top_count(self) -> int:
+        return len(self._refs)
 
-    def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]  # Qt overload
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, 0)
-
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
-        if not parent.isValid():
-            return len(self._refs)
-        if parent.internalId() == 0 and parent.column() == 0:
-            return len(self._refs[parent.row()].values)
-        return 0
-
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
-        return 5
+    def _child_count(self, row: int) -> int:
+        return len(self._refs[row].values)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
