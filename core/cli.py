@@ -83,6 +83,8 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
     from core.evidence import load_evidence  # noqa: PLC0415
     from core.registry.render import format_tree  # noqa: PLC0415
 
+    if args.sample and args.path is not None and args.key is None:
+        args.key, args.path = args.path, None  # `registry --sample KEY`: the one word is KEY
     evidence = load_evidence(_input_path(args))
     printed = format_tree(evidence.registry, args.key, out, max_depth=args.depth)
     if args.key and printed == 0:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from pathlib import Path
 
 import pytest
 
+from core import cli
 from core.errors import Cancelled, CorruptInput, UnsupportedInput
 from core.progress import CancelToken
 from core.sources import native
@@ -41,21 +43,24 @@ def _write(tmp_path: Path, data: bytes, name: str = "t.cab") -> Path:
 @pytest.mark.parametrize("backend", ["python", "native"])
 @pytest.mark.parametrize("capture", REAL_CABS)
 def test_real_cab_matches_manifest(
-    real_dir: Path, tmp_path: Path, capture: str, backend: str
+    real_dir: Path, tmp_path: Path, capture: str, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``espview extract`` (the CLI, backend forced by ESPVIEW_CAB_BACKEND) is byte-exact."""
     if backend == "native" and not HAVE_NATIVE:
         pytest.skip("no native cab extractor installed")
     cab_dir = real_dir / capture
     expected = _manifest(cab_dir)
     dest = tmp_path / "out"
-    paths = extract_cab(cab_dir / "MDMDiagReport.cab", dest, backend=backend)
+    monkeypatch.setenv("ESPVIEW_CAB_BACKEND", backend)
+    out = io.StringIO()
+    assert cli.main(["extract", str(cab_dir / "MDMDiagReport.cab"), str(dest)], out=out) == 0
+    assert out.getvalue().startswith(f"{len(expected)} of {len(expected)} members extracted")
     got = {
         p.relative_to(dest).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in dest.rglob("*")
         if p.is_file()
     }
     assert got == expected
-    assert len(paths) == len(expected)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no native leftovers
 
 

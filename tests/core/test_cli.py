@@ -1,0 +1,95 @@
+"""The ``espview`` command: exit codes and one-line messages (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from core import cli
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    return cli.main(args, out=out), out.getvalue()
+
+
+def test_unusable_input_is_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "holiday.jpg"
+    junk.write_bytes(b"\xff\xd8\xff\xe0 not evidence")
+    code, out = _run(["report", str(junk), "--json"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_UNUSABLE
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "holiday.jpg" in err
+    assert "Traceback" not in err
+
+
+def test_missing_path_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _ = _run(["events", str(tmp_path / "nope.cab")])
+    assert code == cli.EXIT_UNUSABLE
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_internal_error_is_exit_3_with_crash_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def boom(args: object, out: object) -> int:
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(cli, "cmd_events", boom)
+    code, _ = _run(["events", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_INTERNAL
+    assert err.startswith("espview: internal error: ZeroDivisionError: bug")
+    assert "Traceback" not in err
+
+
+def test_subcommand_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["report", "--json", "--text"])
+    assert exc.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_events_json_is_one_object_per_line() -> None:
+    import json
+
+    code, out = _run(["events", "--sample", "--json"])
+    assert code == cli.EXIT_OK
+    lines = out.splitlines()
+    assert lines
+    for line in lines:
+        event = json.loads(line)
+        assert list(event) == [
+            "time", "channel", "provider", "event_id", "level", "record_id", "data", "origin",
+        ]
+        assert event["time"].endswith("Z")
+        assert "#" in event["origin"]
+
+
+def test_registry_prints_a_key_tree_and_rejects_a_missing_key() -> None:
+    key = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
+    code, out = _run(["registry", "--sample", key])
+    assert code == cli.EXIT_OK
+    assert "DeviceSetupCategory.Status" in out
+    code, out = _run(["registry", "--sample", r"HKLM\SOFTWARE\NoSuchKey"])
+    assert code == cli.EXIT_UNUSABLE
+
+
+def test_report_on_the_sample_in_every_format(tmp_path: Path) -> None:
+    import json
+
+    code, out = _run(["report", "--sample", "--json"])
+    assert code == cli.EXIT_OK
+    assert json.loads(out)["schema"] == "espview.report/1"
+    code, out = _run(["report", "--sample", "--text"])
+    assert out.splitlines()[0].startswith("FAILED at Device setup › Apps")
+    html = tmp_path / "r.html"
+    code, _ = _run(["report", "--sample", "--html", str(html)])
+    assert code == cli.EXIT_OK
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
