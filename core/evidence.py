@@ -105,9 +105,18 @@ class _Routed:
     side: list[Member] = field(default_factory=list)
 
 
-def _route(members: list[Member]) -> _Routed:
-    """Sort members by reader, by name first and by content where names say nothing."""
+def _route(members: list[Member], single_kind: str | None = None) -> _Routed:
+    """Sort members by reader, by name first and by content where names say nothing.
+
+    ``single_kind`` is the sniffed kind of a single-file input: a hive or log the user
+    opened directly is read whatever its name.
+    """
     routed = _Routed()
+    by_kind = {"reg": routed.registry, "hive": routed.registry, "evtx": routed.evtx,
+               "log": routed.logs, "json": routed.side}
+    if single_kind in by_kind and len(members) == 1:
+        by_kind[single_kind].append(members[0])
+        return routed
     for member in members:
         base = member.basename.lower()
         if base.endswith(".evtx"):
@@ -137,7 +146,7 @@ def load_evidence(
     """
     opened = open_source(Path(path), progress=progress, cancel=cancel)
     problems = list(opened.problems)
-    routed = _route(opened.members)
+    routed = _route(opened.members, opened.kind)
     steps = 4
     if cancel is not None:
         cancel.check()
