@@ -76,14 +76,17 @@ class XmlRenderer:
             with open(self.path, "rb") as f:
                 f.seek(self.chunk_offset)
                 buf = f.read(CHUNK_SIZE)
+            if not _tables_are_sane(buf):
+                # python-evtx follows these chains without a visited set: a loop hangs it.
+                raise CorruptInput("the chunk's name/template table loops")
             chunk = pyevtx.ChunkHeader(buf, 0)
             record = pyevtx.Record(buf, self.record_offset, chunk)
             if record.record_num() != self.number:
-                raise CorruptInput("record moved")
+                raise CorruptInput("it is no longer where it was read")
             return str(record.xml())
-        except CorruptInput:
+        except CorruptInput as exc:
             raise CorruptInput(
-                f"{self.path}: record {self.number} is no longer where it was read"
+                f"{self.path}: record {self.number} cannot be rendered as XML: {exc}"
             ) from None
         except Exception as exc:  # python-evtx raises anything on damaged data
             raise CorruptInput(

@@ -49,3 +49,16 @@ def test_string_table_cycle_does_not_hang(tmp_path: Path) -> None:
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         pytest.fail("read_evtx ran over 5 s on a 68 KB file (a string-table cycle)")
+
+
+def test_xml_of_a_record_in_a_looping_chunk_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    # Fuzz finding (evtx, seed 12): the fast decoder read the records of a chunk whose
+    # string-table chain loops, and a later record.xml() hung in python-evtx's renderer.
+    from core.errors import CorruptInput
+    from core.events.evtx import read_evtx
+
+    path = _string_cycle_evtx(tmp_path / "cycle.evtx")
+    records, _ = read_evtx(path)
+    assert records  # the second record decodes without python-evtx
+    with pytest.raises(CorruptInput, match="table loops"):
+        records[0].xml()
