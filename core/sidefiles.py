@@ -18,7 +18,7 @@ import csv
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -396,19 +396,28 @@ def _parse_ztd(text: str, name: str, problems: list[Problem]) -> ZtdProfile | No
 
 
 def _parse_hashes(text: str, name: str, problems: list[Problem]) -> list[DeviceHashRow]:
-    reader = csv.reader(text.splitlines())
+    rows: list[DeviceHashRow] = []
+    try:
+        _read_hash_rows(csv.reader(text.splitlines()), name, problems, rows)
+    except csv.Error as exc:  # e.g. an unterminated quote swallowing the rest of the file
+        problems.append(Problem(name, "", f"not a readable CSV file: {exc}"))
+    return rows
+
+
+def _read_hash_rows(
+    reader: Iterator[list[str]], name: str, problems: list[Problem], rows: list[DeviceHashRow]
+) -> None:
     header = next(reader, None)
     if header is None:
         problems.append(Problem(name, "", "empty hardware-hash file"))
-        return []
+        return
     cols = {h.strip().lower(): i for i, h in enumerate(header)}
     serial_at = cols.get("device serial number")
     if serial_at is None:
         problems.append(Problem(name, "line 1", "no 'Device Serial Number' column"))
-        return []
+        return
     pid_at = cols.get("windows product id")
     hash_at = cols.get("hardware hash")
-    rows: list[DeviceHashRow] = []
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -420,7 +429,6 @@ def _parse_hashes(text: str, name: str, problems: list[Problem]) -> list[DeviceH
             return row[at].strip() if at is not None and at < len(row) else ""
 
         rows.append(DeviceHashRow(cell(serial_at), cell(pid_at), cell(hash_at), name))
-    return rows
 
 
 _LOOSE_PAIR = re.compile(r'^\s*"?([A-Za-z][\w ]*?)"?\s*:\s*(.*?)\s*,?\s*$')

@@ -41,3 +41,16 @@ def test_long_damaged_status_value_is_read_in_linear_time() -> None:
     for phase in knowledge.phases:
         parse_category(phase, raw, knowledge, "x.reg:1")
     assert time.perf_counter() - start < 5  # was unbounded; now milliseconds
+
+
+def test_hash_csv_with_an_unterminated_quote_is_a_problem(tmp_path: Path) -> None:
+    # Fuzz finding (sidefiles, seed 14): an unterminated quote made one CSV field swallow the
+    # rest of the file and csv raised "field larger than field limit" as a traceback.
+    from core.sidefiles import read_side_files
+
+    path = tmp_path / "DeviceHash_PC.csv"
+    body = "Device Serial Number,Windows Product ID,Hardware Hash\r\nSN1,,\"" + "A" * 200_000
+    path.write_text(body, encoding="utf-8")
+    files, problems = read_side_files([path])
+    assert files.device_hashes == ()
+    assert any("not a readable CSV file" in p.message for p in problems)
