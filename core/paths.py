@@ -20,13 +20,20 @@ APP_NAME = "ESPView"
 
 
 def resource_path(*parts: str) -> Path:
-    """Path of a file under ``resources/``, the same way frozen (PyInstaller) and unfrozen."""
+    """Path of a file under ``resources/``, the same way frozen (PyInstaller) and unfrozen.
+
+    Frozen: the bundle's ``resources/``. From a checkout (or an editable install): the
+    ``resources/`` beside ``core/``. From a wheel: ``<prefix>/share/espview/resources``.
+    """
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root is not None:
-        base = Path(frozen_root) / "resources"
-    else:
-        base = Path(__file__).resolve().parent.parent / "resources"
-    return base.joinpath(*parts)
+        return Path(frozen_root).joinpath("resources", *parts)
+    beside = Path(__file__).resolve().parent.parent / "resources"
+    if not beside.is_dir():
+        installed = Path(sys.prefix) / "share" / "espview" / "resources"
+        if installed.is_dir():
+            return installed.joinpath(*parts)
+    return beside.joinpath(*parts)
 
 
 def _writable_dir(path: Path) -> bool:
