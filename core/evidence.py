@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,15 +151,8 @@ def load_evidence(
     if cancel is not None:
         cancel.check()
 
-    side_files: SideFiles | None = None
-    if routed.side:
-        progress("Reading side files", 0, steps)
-        from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
-
-        side_files, side_problems = read_side_files(
-            [m.path for m in routed.side], names=[m.name for m in routed.side]
-        )
-        problems.extend(side_problems)
+    progress("Reading side files", 0, steps)
+    side_files = _read_side_files(routed.side, problems)
 
     progress("Reading the registry", 1, steps)
     registry = _read_registry(routed.registry, problems, cancel)
@@ -179,20 +172,12 @@ def load_evidence(
         events.sort(key=lambda record: (record.time, record.file, record.record_id))
 
     progress("Reading Intune logs", 3, steps)
-    logs: list[LogLine] = []
-    if routed.logs:
-        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
-        from core.logs.zones import autopilot_zones  # noqa: PLC0415 - load readers on use
+    from core.logs.zones import autopilot_zones  # noqa: PLC0415 - load readers on use
 
-        # IME writes local clock times without a zone; the device's zone (when a side file
-        # names it) turns them into UTC. Without it they are read as UTC.
-        zone_name = _device_zone(side_files)
-        logs, log_problems = read_cmtrace_files(
-            [m.path for m in routed.logs],
-            names=[m.name for m in routed.logs],
-            zones=autopilot_zones(zone_name) if zone_name else (),
-        )
-        problems.extend(log_problems)
+    # IME writes local clock times without a zone; the device's zone (when a side file
+    # names it) turns them into UTC. Without it they are read as UTC.
+    zone_name = _device_zone(side_files)
+    logs = _read_logs(routed.logs, autopilot_zones(zone_name) if zone_name else [], problems)
 
     progress("Done", steps, steps)
     return Evidence(
@@ -203,6 +188,32 @@ def load_evidence(
         side_files=side_files,
         problems=problems,
     )
+
+
+def _read_side_files(members: list[Member], problems: list[Problem]) -> SideFiles | None:
+    if not members:
+        return None
+    from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
+
+    side_files, side_problems = read_side_files(
+        [m.path for m in members], names=[m.name for m in members]
+    )
+    problems.extend(side_problems)
+    return side_files
+
+
+def _read_logs(
+    members: list[Member], zones: Sequence[tzinfo], problems: list[Problem]
+) -> list[LogLine]:
+    if not members:
+        return []
+    from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
+
+    logs, log_problems = read_cmtrace_files(
+        [m.path for m in members], names=[m.name for m in members], zones=zones
+    )
+    problems.extend(log_problems)
+    return logs
 
 
 def _workers_from_env() -> int | None:
@@ -302,24 +313,9 @@ def load_live_evidence(
         if path.is_file():
             files.append(Member(str(path), path, path.stat().st_size))
     routed = _route(files)
-    side_files: SideFiles | None = None
-    if routed.side:
-        from core.sidefiles import read_side_files  # noqa: PLC0415 - load readers on use
-
-        side_files, side_problems = read_side_files(
-            [m.path for m in routed.side], names=[m.name for m in routed.side]
-        )
-        problems.extend(side_problems)
-    logs: list[LogLine] = []
-    if routed.logs:
-        from core.logs.cmtrace import read_cmtrace_files  # noqa: PLC0415 - load readers on use
-
-        # On the device itself, IME's clock times are this machine's local time.
-        local = datetime.now().astimezone().tzinfo or UTC
-        logs, log_problems = read_cmtrace_files(
-            [m.path for m in routed.logs], names=[m.name for m in routed.logs], zones=[local]
-        )
-        problems.extend(log_problems)
+    side_files = _read_side_files(routed.side, problems)
+    # On the device itself, IME's clock times are this machine's local time.
+    logs = _read_logs(routed.logs, [datetime.now().astimezone().tzinfo or UTC], problems)
     progress("Done", 3, 3)
     return Evidence(
         source=SourceInfo("live", "this device", tuple(m.name for m in files)),
