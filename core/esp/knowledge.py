@@ -1,8 +1,9 @@
 """The knowledge files under ``resources/knowledge`` as typed, read-once data.
 
 ``steps.toml`` (phases, steps, channels, status vocabularies), ``events.toml`` (event
-catalogue), ``errors.toml`` (error codes and hints) and ``rules.toml`` (finding texts and
-thresholds). Adding a hint or an event id is an edit there, not here.
+catalogue) and ``rules.toml`` (finding texts and thresholds); error codes, their causes and
+hints come from :mod:`core.codes` (``codes.tsv``, ``errors.toml``). Adding a hint or an event
+id is an edit there, not here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core import codes
+from core.codes import ErrorDef
 from core.paths import resource_path
 
 
@@ -61,20 +64,6 @@ class EventDef:
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorDef:
-    code: int
-    title: str
-    cause: str
-    hint: str
-    source: str | None
-    steps: tuple[str, ...] = ()
-
-    @property
-    def code_text(self) -> str:
-        return f"0x{self.code:08X}"
-
-
-@dataclass(frozen=True, slots=True)
 class RuleDef:
     id: str
     severity: str
@@ -119,26 +108,12 @@ class Knowledge:
         return None if alias is None else self.events.get((alias, event_id))
 
     def error(self, code: int, step_id: str | None = None) -> ErrorDef | None:
-        """The entry for ``code`` specific to ``step_id`` if any, else the general one."""
-        entries = self.errors.get(code & 0xFFFFFFFF, ())
-        general = None
-        for entry in entries:
-            if step_id is not None and step_id in entry.steps:
-                return entry
-            if not entry.steps and general is None:
-                general = entry
-        return general
+        """Our cause / first step for ``code`` specific to ``step_id`` if any, else the
+        general one (:func:`core.codes.cause_of`)."""
+        return codes.cause_of(code, step_id)
 
     def rule(self, rule_id: str) -> RuleDef:
         return self.rules[rule_id]
-
-
-def parse_code(text: str | int) -> int:
-    """``"0x800705B4"`` / ``"-2147023436"`` / ``2147943860`` → unsigned 32-bit int."""
-    if isinstance(text, int):
-        return text & 0xFFFFFFFF
-    text = text.strip()
-    return int(text, 16 if text.lower().startswith("0x") else 10) & 0xFFFFFFFF
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -156,7 +131,6 @@ def load() -> Knowledge:
     """Read and type the knowledge files (once per process)."""
     steps_doc = _read("steps.toml")
     events_doc = _read("events.toml")
-    errors_doc = _read("errors.toml")
     rules_doc = _read("rules.toml")
 
     channels = {alias: _str_tuple(names) for alias, names in steps_doc["channels"].items()}
@@ -195,20 +169,6 @@ def load() -> Knowledge:
         (re.compile(entry["pattern"]), entry["step"])
         for entry in events_doc.get("shell_core_name", [])
     )
-    errors: dict[int, list[ErrorDef]] = {}
-    for e in errors_doc.get("error", []):
-        code = parse_code(e["code"])
-        errors.setdefault(code, []).append(
-            ErrorDef(
-                code,
-                e["title"],
-                e["cause"],
-                e["hint"],
-                e.get("source"),
-                _str_tuple(e.get("steps", [])),
-            )
-        )
-    facilities = {int(k): str(v) for k, v in errors_doc.get("facilities", {}).items()}
     rules: dict[str, RuleDef] = {}
     for rule_id, r in rules_doc.get("rule", {}).items():
         known = {"severity", "title", "text", "hint", "source"}
@@ -231,8 +191,8 @@ def load() -> Knowledge:
         steps=steps,
         events=events,
         shell_core_names=shell_core,
-        errors={k: tuple(v) for k, v in errors.items()},
-        facilities=facilities,
+        errors=codes.causes(),
+        facilities=codes.facility_names(),
         rules=rules,
         channel_alias={
             name.casefold(): alias for alias, names in channels.items() for name in names
