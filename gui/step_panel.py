@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from core.esp.model import EspReport, EventRef, RegistryRef, RegistryValueRef, Step
 from core.events.model import EventRecord
+from core.report.common import hresult_text
 from gui.export import step_summary
 from gui.fonts import derived
 from gui.models import (
@@ -251,7 +253,7 @@ class StepPanel(QWidget):
             return
         parts = [f"<code>{step.id}</code>"]
         if step.hresult:
-            parts.append(f"error <b>{step.hresult}</b>")
+            parts.append(f"error <b>{html.escape(hresult_text(step.hresult) or step.hresult)}</b>")
         if step.started or step.ended:
             parts.append(f"{self.times.fmt(step.started) or '?'} → "
                          f"{self.times.fmt(step.ended) or '?'} ({self.times.label})")

@@ -24,8 +24,8 @@ from tests.core.report.builders import (
 )
 
 TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline"]
-STEP_KEYS = ["id", "title", "status", "status_text", "hresult", "started", "ended", "items",
-             "registry", "events", "hint"]
+STEP_KEYS = ["id", "title", "status", "status_text", "hresult", "hresult_text", "started",
+             "ended", "items", "registry", "events", "hint"]
 
 
 def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
@@ -47,8 +47,10 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
     apps = d["phases"][1]["steps"][3]
     assert list(apps) == STEP_KEYS
     assert apps["hresult"] == "0x80070643"
+    assert apps["hresult_text"].startswith("0x80070643 (ERROR_INSTALL_FAILURE: ")
     assert apps["started"] == "2024-04-02T16:20:00.000Z"
     assert list(apps["items"][1]) == ["kind", "id", "name", "scope", "status", "hresult",
+                                      "hresult_text",
                                       "history"]
     assert apps["items"][1]["history"][0] == {"time": "2024-04-02T16:21:00.000Z",
                                               "status": "downloading"}
