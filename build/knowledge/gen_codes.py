@@ -9,6 +9,7 @@ Inputs (all named, all re-readable):
   every ``_HRESULT_TYPEDEF_`` HRESULT with its symbolic name, plus the ``FACILITY_*`` numbers.
   The header carries no message texts, so a code from it alone gets a meaning spelled from its
   name (``ERROR_FILE_NOT_FOUND`` -> "File not found"); the curated tables override that.
+* ``ntstatus.h`` beside it: NTSTATUS error codes (0xC…), which CloudAP / AAD events carry.
 * ``wininet.h`` and ``winhttp.h`` beside it: the WinInet / WinHTTP errors (12001-12199) that
   show up as 0x80072xxx.
 * the curated tables ``build/knowledge/sources/*.toml``, written by hand from Microsoft's
@@ -36,6 +37,9 @@ OUTPUT = ROOT / "resources" / "knowledge" / "codes.tsv"
 WINERROR = Path("/usr/share/mingw-w64/include/winerror.h")
 #: WinInet / WinHTTP errors (12001-12199) live in their own headers beside winerror.h.
 EXTRA_HEADERS = ("wininet.h", "winhttp.h")
+#: NTSTATUS errors (0xC…) that CloudAP / AAD and the TPM stack report, from ntstatus.h.
+NTSTATUS = "ntstatus.h"
+NTSTATUS_SOURCE = "mingw-w64 ntstatus.h (public domain; Debian package mingw-w64-common)"
 WINERROR_SOURCE = "mingw-w64 winerror.h (public domain; Debian package mingw-w64-common)"
 
 _WIN32 = re.compile(
@@ -45,6 +49,7 @@ _WININET = re.compile(
     r"^#define\s+(ERROR_(?:INTERNET|HTTP|WINHTTP|FTP|GOPHER)_\w+)\s+\(?(?:INTERNET_ERROR_BASE|WINHTTP_ERROR_BASE)\s*\+\s*(\d+)\)?"
 )
 _HRESULT = re.compile(r"^#define\s+(\w+)\s+_HRESULT_TYPEDEF_\((0x[0-9A-Fa-f]{1,8})L?\)")
+_NTSTATUS = re.compile(r"^#define\s+(STATUS_\w+)\s+\(\(NTSTATUS\)(0x[Cc][0-9A-Fa-f]{7})L?\)")
 _FACILITY = re.compile(r"^#define\s+FACILITY_(\w+)\s+(\d+)\s*$")
 _ACRONYMS = {
     "ID",
@@ -74,7 +79,7 @@ _ACRONYMS = {
     "CPU",
     "PIN",
 }
-_PREFIXES = ("ERROR_", "E_", "S_", "CO_E_", "RPC_E_", "RPC_S_", "WSA", "NERR_")
+_PREFIXES = ("ERROR_", "STATUS_", "E_", "S_", "CO_E_", "RPC_E_", "RPC_S_", "WSA", "NERR_")
 
 
 def spelled(name: str) -> str:
@@ -162,6 +167,19 @@ def parse_wininet(folder: Path) -> dict[int, tuple[str, str]]:
     return codes
 
 
+def parse_ntstatus(folder: Path) -> dict[int, tuple[str, str]]:
+    """``STATUS_*`` error codes (severity 0xC only: success and warning values would collide
+    with Win32 numbers and HRESULTs)."""
+    path = folder / NTSTATUS
+    codes: dict[int, tuple[str, str]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="latin-1").splitlines():
+            m = _NTSTATUS.match(line)
+            if m is not None:
+                codes.setdefault(int(m.group(2), 16), (m.group(1), spelled(m.group(1))))
+    return codes
+
+
 def build(winerror: Path) -> str:
     base, win_facilities = parse_winerror(winerror)
     for number, entry in parse_wininet(winerror.parent).items():
@@ -169,6 +187,11 @@ def build(winerror: Path) -> str:
     curated, ranges, facilities = read_curated(SOURCES)
     sources = {WINERROR_SOURCE: "W"}
     table: dict[int, tuple[str, str, str]] = {c: (n, m, "W") for c, (n, m) in base.items()}
+    nt_codes = parse_ntstatus(winerror.parent)
+    if nt_codes:
+        sources[NTSTATUS_SOURCE] = "N"
+    for code, (name, meaning) in nt_codes.items():
+        table.setdefault(code, (name, meaning, "N"))
     for code, name, meaning, source in curated:
         key = sources.setdefault(source, f"S{len(sources)}")
         table[code] = (name, meaning, key)
