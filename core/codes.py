@@ -282,23 +282,33 @@ def format_code(value: str | int | None, step_id: str | None = None) -> str | No
     return None if info is None else info.text()
 
 
-_IN_TEXT = re.compile(r"\b0x[0-9A-Fa-f]{8}\b")
+_IN_TEXT = re.compile(
+    r"\b(0x[0-9A-Fa-f]{8})\b"
+    # a decimal code after a name that says it is one: "errorCode": 2278622236, HRESULT=-2147…
+    r"|((?i:errorcode|error code|hresult)[\"']?\s*[:=]\s*[\"']?)(-?\d{5,10})\b"
+)
 
 
 def annotate_codes(text: str) -> str:
-    """``text`` with each ``0x????????`` failure code followed by its name, once per code:
-    ``"Failed: 0x87d1041c"`` → ``"Failed: 0x87D1041C (NAME: meaning)"``. Unknown codes and
-    success codes stay as they are."""
-    if "0x" not in text and "0X" not in text:
+    """``text`` with each failure code written as ``0x????????`` (or as a decimal number right
+    after ``errorCode``/``HRESULT``) followed by its name, once per code: ``"Failed: 0x87d1041c"``
+    → ``"Failed: 0x87D1041C (NAME: meaning)"``. Unknown and success codes stay as they are."""
+    if "0x" not in text and "0X" not in text and "rror" not in text and "RESULT" not in text:
         return text
     seen: set[int] = set()
 
     def fill(match: re.Match[str]) -> str:
-        code = int(match.group(0), 16)
+        if match.group(1) is None:
+            prefix, raw = match.group(2), match.group(3)
+        else:
+            prefix, raw = "", match.group(1)
+        code = parse_code(raw)
+        if code is None or not code & 0x80000000 or code in seen:
+            return match.group(0)
         info = _describe(code, None)
-        if not code & 0x80000000 or code in seen or not info.known:
+        if not info.known:
             return match.group(0)
         seen.add(code)
-        return info.text()
+        return prefix + info.text()
 
     return _IN_TEXT.sub(fill, text)

@@ -107,6 +107,13 @@ def test_annotate_codes_names_failure_codes_once() -> None:
     assert "ok 0x00000000" in text
 
 
+def test_annotate_codes_reads_decimal_codes_after_their_name() -> None:
+    text = codes.annotate_codes('{"message": "x", "errorCode": 2278622236}; HRESULT=-2147024891')
+    assert '"errorCode": 0x87D1041C (' in text
+    assert "HRESULT=0x80070005 (E_ACCESSDENIED: " in text
+    assert codes.annotate_codes("took 2278622236 ms") == "took 2278622236 ms"
+
+
 def test_codes_table_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     bad = tmp_path / "knowledge"
     bad.mkdir()

@@ -97,6 +97,14 @@ def test_messages_from_a_built_evtx(tmp_path: Path) -> None:
     )
 
 
+def test_free_text_names_the_codes_inside_it() -> None:
+    shell = "Microsoft-Windows-Shell-Core"
+    value = '{"message": "BootstrapStatus: x_Failed", "errorCode": 2278622236}'
+    line, templated = render_message(_event(shell, 62407, {"Name": "x_Failed", "Value": value}))
+    assert templated
+    assert '"errorCode": 0x87D1041C (' in line
+
+
 def test_a_missing_field_falls_back_to_the_generic_line() -> None:
     line, templated = render_message(_event(AUTOPILOT, 153, {"InitialState": "0"}))
     assert not templated
