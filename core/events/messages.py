@@ -22,7 +22,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from core.codes import annotate_codes, describe_code
@@ -46,6 +46,7 @@ def clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=8192)  # the same few codes ("0x0") repeat over thousands of records
 def code_text(value: str) -> str:
     """A field value that holds an error code, shown as ``0x…`` with its name; a failure code
     also gets its meaning. Anything that is not a number is returned clipped."""
