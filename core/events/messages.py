@@ -134,7 +134,7 @@ def _compile(entry: dict[str, Any], maps: dict[str, dict[str, dict[int, str]]]) 
         if key.isdigit():
             index = int(key) - 1
             name = None
-            if fields is not None:
+            if fields is not None and not (optional and index >= len(fields)):
                 if not 0 <= index < len(fields):
                     raise MessageTableError(
                         f"{where}: {{{key}}} but the event has {len(fields)} fields"
