@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         self.act_sample = self._action("Open the &sample", self.open_sample, None, "actSample")
         self.act_live = self._action("&Attach to this device (read-only)", self.open_live,
                                      "Ctrl+L", "actLive")
-        self.act_refresh = self._action("&Reload", self.refresh, "F5", "actRefresh")
+        self.act_refresh = self._action("Re&load", self.refresh, "F5", "actRefresh")
         self.act_bundle = self._action("Save evidence &bundle…", self.save_bundle_dialog,
                                        "Ctrl+B", "actBundle")
         self.act_collect = self._action("&Collect standard logs…", self.collect_logs_dialog,

@@ -7,6 +7,7 @@ The window talks to it through methods and signals only (:meth:`show_page`,
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
@@ -407,12 +408,22 @@ class StepPanel(QWidget):
         if item is None:
             return
         needles = [n.casefold() for n in (item.id, item.name) if n]
+        # Events name a profile by its own name (".../SCEP/CorpWifi", "SCEP-CorpWifi" →
+        # "CorpWifi"); the id's last part finds them where the whole id does not.
+        tail = re.split(r"[/\\_-]", item.id.strip("{}"))[-1]
+        if len(tail) >= 6:
+            needles.append(tail.casefold())
 
         def about(obj: Any) -> bool:
             if isinstance(obj, LogRef) and obj.item is not None:
                 return obj.item.casefold() in needles
-            text = f"{getattr(obj, 'summary', '')}\n{getattr(obj, 'message', '')}".casefold()
-            return any(n in text for n in needles)
+            text = f"{getattr(obj, 'summary', '')}\n{getattr(obj, 'message', '')}"
+            record = self._loaded.event(obj.origin) if isinstance(obj, EventRef) and \
+                self._loaded is not None else None
+            if record is not None:  # the event's data names the item where its summary won't
+                text += "\n" + "\n".join(record.data.values())
+            folded = text.casefold()
+            return any(n in folded for n in needles)
 
         self.events_proxy.set_predicate(about)
         self.logs_proxy.set_predicate(about)

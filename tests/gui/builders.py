@@ -227,3 +227,56 @@ def log_lines() -> list[LogLine]:
             (990, 53.0, 1, "Sync session ended")]
     return [LogLine(t(minutes), message, "CertificateManager", "12", kind, IME, number)
             for number, minutes, kind, message in rows]
+
+
+def markup_strings(sentinel: str) -> tuple[str, ...]:
+    """Strings a hostile capture could carry: an image fetch, a file link, styled HTML."""
+    return (f'<img src="{sentinel}">',
+            f'<a href="file://{sentinel}">click</a>',
+            '<b style="color:red;font-size:40px">FAKE</b><table><tr><td>x</td></tr></table>')
+
+
+def hostile_capture(sentinel: str, source_path: str = "/captures/MDMDiagReport.cab"
+                    ) -> tuple[Evidence, EspReport]:
+    """:func:`failed_report` and its evidence with markup in every string a view shows."""
+    from dataclasses import replace  # noqa: PLC0415 - only here
+
+    img, link, styled = markup_strings(sentinel)
+    mark = f"{img}{link}{styled}"
+    report = failed_report(source_path)
+
+    def step(s: Step) -> Step:
+        return replace(
+            s, title=s.title + img, status_text=(s.status_text or "") + link,
+            status_reason=styled,
+            items=tuple(replace(i, name=(i.name or "") + mark, id=i.id + img,
+                                history=tuple(replace(h, status=h.status + link)
+                                              for h in i.history)) for i in s.items),
+            registry=tuple(replace(r, path=r.path + "\\" + img, origin=r.origin + link,
+                                   values=tuple(replace(v, name=v.name + img, data=mark,
+                                                        display=styled) for v in r.values))
+                           for r in s.registry),
+            events=tuple(replace(e, summary=e.summary + mark, channel=e.channel + img)
+                         for e in s.events),
+            logs=tuple(replace(x, message=mark, component=img) for x in s.logs),
+            hint=replace(s.hint, title=s.hint.title + img, text=mark) if s.hint else None,
+            started_source=link)
+
+    phases = tuple(replace(p, title=p.title + img, steps=tuple(step(s) for s in p.steps),
+                           status_reason=styled) for p in report.phases)
+    findings = tuple(replace(f, title=f.title + img, text=mark,
+                             evidence=(*f.evidence, mark)) for f in report.findings)
+    timeline = tuple(replace(e, summary=e.summary + mark) for e in report.timeline)
+    device = replace(report.device, name=img, serial=link, profile_name=styled,
+                     tenant_domain=img, os_build=link)
+    source = replace(report.source, files=(*report.source.files, mark),
+                     problems=(*report.source.problems, Problem(mark, img, styled)))
+    hostile = replace(report, device=device, phases=phases, findings=findings,  # type: ignore[arg-type]  # three phases
+                      timeline=timeline, source=source)
+    ev = evidence(source_path)
+    ev.events = [replace(e, data={k: v + mark for k, v in e.data.items()},
+                         _render_xml=lambda m=mark: m) for e in ev.events]
+    ev.logs = [replace(x, message=x.message + mark, component=img) for x in ev.logs]
+    ev.problems = list(source.problems)
+    ev.source = replace(ev.source, files=source.files)
+    return ev, hostile
