@@ -117,7 +117,6 @@ def test_markup_in_evidence_is_never_rendered(qtbot, settings, sentinel, tmp_pat
             labels += _check_widgets(win, marker)
         win.show_page("files")
         win.files.view.setCurrentIndex(win.files.view.model().index(0, 0))
-        win.about()
         QToolTip.hideText()
         qtbot.wait(50)
         assert labels > 10  # the markup really reached labels (as text)
