@@ -274,7 +274,7 @@ class RegistryBrowser(QWidget):
         split.addWidget(self.values_view)
         split.setSizes([420, 520])
         layout.addWidget(split, 1)
-        self.status = plain_label(name="registryStatus", selectable=True)
+        self.status = plain_label(elastic=True, name="registryStatus", selectable=True)
         layout.addWidget(self.status)
         self.tree.selectionModel().selectionChanged.connect(self._key_selected)
 
@@ -355,7 +355,7 @@ class FilesView(QWidget):
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
-        self.viewer_title = plain_label(name="memberTitle", selectable=True)
+        self.viewer_title = plain_label(elastic=True, name="memberTitle", selectable=True)
         self.viewer = QPlainTextEdit()
         self.viewer.setObjectName("memberViewer")
         self.viewer.setReadOnly(True)
@@ -367,7 +367,7 @@ class FilesView(QWidget):
         split.addWidget(right)
         split.setSizes([420, 520])
         layout.addWidget(split, 1)
-        self.status = plain_label(name="filesStatus", selectable=True, wrap=True)
+        self.status = plain_label(elastic=True, name="filesStatus", selectable=True, wrap=True)
         layout.addWidget(self.status)
         #: ``ask_save(title, name) -> path`` (the window's save dialog; tests replace it).
         self.ask_save: Callable[[str, str], str] = lambda _title, _name: ""

@@ -118,7 +118,7 @@ class DetailsPane(QWidget):
         self.neighbours_of: Callable[[LogLine], list[LogLine]] = lambda line: [line]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.heading = plain_label(name=f"{name}Heading", selectable=True, wrap=True)
+        self.heading = plain_label(elastic=True, name=f"{name}Heading", selectable=True, wrap=True)
         layout.addWidget(self.heading)
         self.pages = QStackedWidget()
         layout.addWidget(self.pages, 1)
@@ -156,7 +156,8 @@ class DetailsPane(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.log_fields: dict[str, Any] = {}
         for caption in ("Time", "Type", "Component", "Thread", "File and line", "Item"):
-            value = plain_label(selectable=True, name=f"{name}Log{caption.replace(' ', '')}")
+            value = plain_label(selectable=True, elastic=True,
+                                name=f"{name}Log{caption.replace(' ', '')}")
             form.addRow(caption, value)
             self.log_fields[caption] = value
         box.addLayout(form)

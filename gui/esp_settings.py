@@ -37,7 +37,7 @@ def blocking_apps(report: EspReport) -> list[str]:
     for step_id in APP_STEPS:
         step = report.step(step_id)
         if step is not None:
-            names.extend(item.name or item.id for item in step.items)
+            names.extend(item.name or item.id for item in step.items if item.kind != "provider")
     return names
 
 

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self._build_report_page())
         self._build_actions()
         self._build_menus()
-        self.source_label = plain_label(name="sourceLabel")
+        self.source_label = plain_label(elastic=True, name="sourceLabel")
         self.zone_label = plain_label(name="zoneLabel")
         self.statusBar().addWidget(self.source_label, 1)
         self.statusBar().addPermanentWidget(self.zone_label)
@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
         self.banner = FindingBanner()
         self.banner.go_to_step.connect(self.select_step)
         self.banner.show_all.connect(lambda: self.show_page("findings"))
-        self.load_error = plain_label(name="loadError", selectable=True, wrap=True)
+        self.load_error = plain_label(elastic=True, name="loadError", selectable=True, wrap=True)
         self.load_error.setFrameShape(QFrame.Shape.StyledPanel)
         self.load_error.setForegroundRole(QPalette.ColorRole.BrightText)
         self.load_error.setBackgroundRole(QPalette.ColorRole.Dark)
@@ -229,7 +229,8 @@ class MainWindow(QMainWindow):
                                     ("files", self.files, "Files")):
             self.add_page(name, widget, title)
         self.tabs.currentChanged.connect(lambda _index: self._note())
-        left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 60)
+        # Wide enough for the ESP's longest step title next to its status text.
+        left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)  # the ESP keeps its width; details take the rest

@@ -14,15 +14,22 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 ELLIPSIS = "…"
 
 
 def plain_label(text: str = "", parent: QWidget | None = None, *, name: str = "",
-                selectable: bool = False, wrap: bool = False) -> QLabel:
-    """A ``QLabel`` that shows ``text`` literally, whatever it holds."""
+                selectable: bool = False, wrap: bool = False, elastic: bool = False) -> QLabel:
+    """A ``QLabel`` that shows ``text`` literally, whatever it holds.
+
+    ``elastic`` labels (long paths, provenance) never widen the window: they take the width
+    they are given and the rest is cut (the full text stays selectable and copyable).
+    """
     label = QLabel(parent)
+    if elastic:
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label.setMinimumWidth(1)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     if name:

@@ -78,7 +78,8 @@ class StepPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
 
         top = QHBoxLayout()
-        self.title = plain_label("Select a step", name="stepTitle", selectable=True, wrap=True)
+        self.title = plain_label("Select a step", elastic=True, name="stepTitle",
+                                 selectable=True, wrap=True)
         self.title.setFont(derived(self.title.font(), scale=1.3, bold=True))
         top.addWidget(self.title, 1)
         self.copy_button = QPushButton("Cop&y summary")
@@ -87,7 +88,7 @@ class StepPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_summary)
         top.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
-        self.meta = plain_label(name="stepMeta", selectable=True, wrap=True)
+        self.meta = plain_label(elastic=True, name="stepMeta", selectable=True, wrap=True)
         layout.addWidget(self.meta)
         self.reason = plain_label(name="stepReason", selectable=True, wrap=True)
         layout.addWidget(self.reason)
@@ -153,7 +154,7 @@ class StepPanel(QWidget):
         lower_box = QVBoxLayout(lower)
         lower_box.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        self.item_caption = plain_label(name="itemCaption")
+        self.item_caption = plain_label(elastic=True, name="itemCaption")
         self.item_evidence_button = QPushButton("Its events and log lines")
         self.item_evidence_button.setObjectName("itemEvidence")
         self.item_evidence_button.setToolTip("Show the step's events and log lines about the "

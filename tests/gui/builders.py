@@ -239,7 +239,7 @@ def markup_strings(sentinel: str) -> tuple[str, ...]:
 def hostile_capture(sentinel: str, source_path: str = "/captures/MDMDiagReport.cab"
                     ) -> tuple[Evidence, EspReport]:
     """:func:`failed_report` and its evidence with markup in every string a view shows."""
-    from dataclasses import replace  # noqa: PLC0415 - only here
+    from dataclasses import replace
 
     img, link, styled = markup_strings(sentinel)
     mark = f"{img}{link}{styled}"

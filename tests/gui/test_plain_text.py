@@ -67,7 +67,7 @@ def _check_widgets(root: QWidget, marker: str) -> int:
     return seen
 
 
-@pytest.mark.qt_log_ignore("This plugin does not support raise")  # tooltips, offscreen
+@pytest.mark.qt_log_ignore("This plugin does not support raise", "This plugin does not support propagateSizeHints")  # noqa: E501 - offscreen tooltips
 def test_markup_in_evidence_is_never_rendered(qtbot, settings, sentinel, tmp_path):
     from gui.crash import CrashHandler
     from gui.main_window import MainWindow
