@@ -6,6 +6,7 @@
     python3 dev.py knowledge [--check]   regenerate the error-code and event-message tables
                                    (resources/knowledge/codes.tsv, messages.toml) from their
                                    inputs; --check only verifies they are up to date
+    python3 dev.py gallery OUT [CAPTURE...]   screenshots of every view (offscreen) into OUT
 
 Each command creates ``.venv`` beside this file on first use and installs the project
 with its development extras into it; it reinstalls only when ``pyproject.toml`` changes.
@@ -111,8 +112,16 @@ def run(args: list[str]) -> int:
     return subprocess.run([python, "-m", "core.cli", *args], check=False).returncode
 
 
+def gallery(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([python, "-m", "gui.gallery", *args], cwd=ROOT, env=env,
+                          check=False).returncode
+
+
 def main() -> int:
-    commands = {"run": run, "test": test, "freeze": freeze, "knowledge": knowledge}
+    commands = {"run": run, "test": test, "freeze": freeze, "gallery": gallery,
+                "knowledge": knowledge}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
