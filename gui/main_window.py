@@ -44,6 +44,7 @@ from gui.live import LIVE_SUPPORTED, LiveSession, LogCollector
 from gui.prepare import Loaded
 from gui.settings import RecentFiles, make_settings
 from gui.step_panel import StepPanel
+from gui.timechart import TimeChartView
 from gui.timefmt import TimeDisplay
 from gui.worker import Loader, LoadThread, live_loader, path_loader
 
@@ -189,6 +190,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.problems, "Problems")
         self.tabs.addTab(self.registry, "Registry")
         self.tabs.addTab(self.files, "Files")
+        self.chart = TimeChartView(self.times)
+        self.tabs.addTab(self.chart, "Time chart")
+        self.chart.step_clicked.connect(self.select_step)
+        self.chart.item_clicked.connect(self.select_item)
         self.splitter.addWidget(self.esp)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)  # the ESP keeps its width; details take the rest
@@ -241,6 +246,9 @@ class MainWindow(QMainWindow):
             for i, title in enumerate(("Step details", "Timeline", "Problems", "Registry",
                                        "Files"))
         ]
+        self.tab_actions.append(self._action(
+            "Time c&hart", lambda: self.show_tab(self.tabs.indexOf(self.chart)),
+            f"Ctrl+{len(self.tab_actions) + 1}", "actTabChart"))
         self.act_utc = QAction("&UTC", self, checkable=True)
         self.act_utc.setObjectName("actUtc")
         self.act_local = QAction("&Device-local time", self, checkable=True)
@@ -359,6 +367,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(self.STEP_TAB)
         return True
 
+    def select_item(self, step_id: str, item_id: str) -> bool:
+        """Select a step and, on its Items tab, one of its items."""
+        return self.select_step(step_id) and self.step_panel.select_item(item_id)
+
     def _step_selected(self, step: Step | None) -> None:
         loaded = self.loaded
         if loaded is None:
@@ -383,6 +395,7 @@ class MainWindow(QMainWindow):
         self.step_panel.set_lookup(loaded.event)
         self.esp.set_report(report)
         self.timeline.set_rows(loaded.timeline, report)
+        self.chart.set_report(report)
         self.problems.set_problems(loaded.problems)
         self.registry.set_registry(loaded.evidence.registry if loaded.evidence else None)
         files = loaded.evidence.source.files if loaded.evidence else report.source.files

@@ -27,7 +27,7 @@ from core.report.timechart import (
 #: Rows drawn at most; the rest are counted per step ("+N more items").
 MAX_ROWS = 60
 WIDTH = 1100
-LABEL_WIDTH = 300
+LABEL_WIDTH = 330  # every step title fits; long item names elide in the middle
 RIGHT_PAD = 28  # room for a failure mark at the very end
 AXIS_HEIGHT = 34
 ROW_HEIGHT = 20
@@ -36,10 +36,12 @@ CHAR_WIDTH = 6.6  # average width of a 12 px sans-serif character, for clipping 
 
 # The report's palette (html_report ``_CSS``), written out rather than through its CSS
 # variables so the SVG also reads right on its own and in renderers without ``var()``.
-_LIGHT = {"fg": "#1b1f24", "muted": "#5b6470", "line": "#d8dde3", "panel": "#f5f7f9",
+_LIGHT = {"bg": "#ffffff", "fg": "#1b1f24", "muted": "#5b6470", "line": "#d8dde3",
+          "panel": "#f5f7f9",
           "ok": "#1a7f37", "bad": "#cf222e", "run": "#0969da", "warn": "#9a6700",
           "unk": "#8250df", "off": "#8c959f", "dl": "#1f9bd1", "inst": "#3d3fb8"}
-_DARK = {"fg": "#e6edf3", "muted": "#9198a1", "line": "#30363d", "panel": "#161b22",
+_DARK = {"bg": "#0d1117", "fg": "#e6edf3", "muted": "#9198a1", "line": "#30363d",
+         "panel": "#161b22",
          "ok": "#3fb950", "bad": "#f85149", "run": "#58a6ff", "warn": "#d29922",
          "unk": "#bc8cff", "off": "#6e7681", "dl": "#39c5f0", "inst": "#8d8ff5"}
 
@@ -47,7 +49,7 @@ _DARK = {"fg": "#e6edf3", "muted": "#9198a1", "line": "#30363d", "panel": "#161b
 def _colours(c: dict[str, str]) -> str:
     return (
         f".tc text{{fill:{c['fg']}}}.tc .muted{{fill:{c['muted']}}}.tc .note{{fill:{c['muted']}}}"
-        f".tc .band{{fill:{c['panel']}}}.tc .grid{{stroke:{c['line']}}}"
+        f".tc .band{{fill:{c['panel']}}}.tc .bg{{fill:{c['bg']}}}.tc .grid{{stroke:{c['line']}}}"
         f".tc .s-succeeded,.tc .s-not_required{{fill:{c['ok']}}}.tc .s-failed{{fill:{c['bad']}}}"
         f".tc .s-in_progress,.tc .s-identifying,.tc .k-work{{fill:{c['run']}}}"
         f".tc .s-not_started,.tc .s-skipped,.tc .k-wait{{fill:{c['off']}}}"
@@ -148,8 +150,11 @@ def _row(plot: _Plot, row: Row, y: float, out: list[str]) -> None:
             f"{_x(label)}</text>")
     out.append(f'<a href="{_anchor(row.step_id)}">{text}</a>' if row.step_id else text)
     if not row.timed:
-        out.append(f'<text class="note" x="{plot.left + 6}" y="{_num(y + 14)}">'
-                   f"{_x(row.note or 'no time in the evidence')}</text>")
+        note = row.note or "no time in the evidence"
+        back = "band" if row.level == "phase" else "bg"  # grid lines pass behind the words
+        out.append(f'<rect class="{back}" x="{plot.left + 2}" y="{_num(y + 1)}" '
+                   f'width="{_num(len(note) * CHAR_WIDTH + 10)}" height="{ROW_HEIGHT - 2}"/>'
+                   f'<text class="note" x="{plot.left + 6}" y="{_num(y + 14)}">{_x(note)}</text>')
         return
     bars: list[str] = []
     for bar in row.bars:
@@ -214,13 +219,18 @@ def render_svg(chart: Chart, max_rows: int = MAX_ROWS) -> str:
                        f'y="{_num(y + 14)}">+{count} more item{"s" if count != 1 else ""} '
                        "(listed in the step's table)</text></a>")
         y += ROW_HEIGHT
+    timed = [i for i, entry in enumerate(shown) if isinstance(entry, Row) and entry.timed]
     for line in chart.timeouts:
         if not line.in_range:
             continue
         lx = plot.x(line.time)
+        # Drawn over the rows that have times, not through the "no time" notes.
+        spans = "".join(f'<line class="timeout" x1="{_num(lx)}" y1="{body_top + i * ROW_HEIGHT}" '
+                        f'x2="{_num(lx)}" y2="{body_top + (i + 1) * ROW_HEIGHT}"/>'
+                        for i in timed)
         out.append(f'<g><title>{_x(line.label)}: {_x(display_time(line.time))}</title>'
                    f'<line class="timeout" x1="{_num(lx)}" y1="{AXIS_HEIGHT - 4}" '
-                   f'x2="{_num(lx)}" y2="{body_bottom}"/></g>')
+                   f'x2="{_num(lx)}" y2="{AXIS_HEIGHT}"/>{spans}</g>')
         anchor = "end" if lx > WIDTH - 200 else "start"
         shift = -4 if anchor == "end" else 4
         out.append(f'<text class="timeout-t" x="{_num(lx + shift)}" y="{AXIS_HEIGHT - 24}" '
