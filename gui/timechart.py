@@ -61,7 +61,7 @@ ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
 }
 TIMEOUT_COLOUR = ("#9a6700", "#d29922")
 LABEL_CHARS = 40  # label column width at least, in average characters
-TICK_SPACING = 110  # pixels between axis ticks at least
+TICK_SPACING = 80  # pixels between axis ticks at least
 
 
 def is_dark(palette: QPalette) -> bool:
