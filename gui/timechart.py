@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
@@ -444,13 +445,29 @@ class TimeChartView(QScrollArea):
         self.setFocusProxy(self.canvas)
         self.canvas.row_activated.connect(self._activated)
 
+        self._pending: EspReport | None = None
+
     @property
     def chart(self) -> Chart | None:
+        self._lay_out()
         return self.canvas.chart
 
     def set_report(self, report: EspReport | None) -> None:
-        """Lay the chart out for ``report`` (the GUI draws; ``core`` decides what)."""
-        self.canvas.set_chart(build_chart(report, zone=UTC) if report is not None else None)
+        """Show ``report``; it is laid out (by ``core``) when the tab is first shown, so
+        opening a capture does not pay for a chart nobody looks at."""
+        self._pending = report
+        self.canvas.set_chart(None)
+        if self.isVisible():
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        if self._pending is not None:
+            report, self._pending = self._pending, None
+            self.canvas.set_chart(build_chart(report, zone=UTC))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._lay_out()
+        super().showEvent(event)
 
     def _activated(self, index: int) -> None:
         row = self.canvas.chart.rows[index] if self.canvas.chart else None

@@ -200,8 +200,13 @@ def _utc(value: datetime) -> datetime:
 
 
 def _horizon(report: EspReport) -> datetime | None:
-    """The last moment the evidence speaks of: open bars run up to here, no further."""
-    times: list[datetime] = [e.time for e in report.timeline]
+    """The last moment the evidence speaks of: open bars run up to here, no further.
+
+    The timeline is sorted by time (the analysis builds it so), so its last entry is its
+    latest: a capture's timeline has tens of thousands of entries, and this runs when a
+    capture opens.
+    """
+    times: list[datetime] = [report.timeline[-1].time] if report.timeline else []
     for phase in report.phases:
         times.extend(t for t in (phase.started, phase.ended) if t is not None)
         for step in phase.steps:

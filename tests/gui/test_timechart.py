@@ -177,3 +177,15 @@ def test_empty_report_lists_rows_without_drawing(chart_view):
     assert len(_distinct_colours(image)) > 3  # the rows and their notes are still written
     chart_view.set_report(None)
     assert chart_view.chart is None
+
+
+def test_laid_out_only_when_shown(qtbot, window):
+    """Opening a capture does not pay for the chart until its tab is shown."""
+    from tests.gui.builders import failed_report
+
+    view = TimeChartView(window.times)
+    qtbot.addWidget(view)
+    view.set_report(failed_report())
+    assert view.canvas.chart is None
+    view.show()
+    assert view.canvas.chart is not None
