@@ -410,6 +410,15 @@ class TimeChartCanvas(QWidget):
                 return
         super().mousePressEvent(event)
 
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        index = self.row_at(event.position().y())
+        row = self.chart.rows[index] if self.chart is not None and index >= 0 else None
+        if row is not None and row.step_id is not None:  # a phase row opens nothing
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.unsetCursor()
+        super().mouseMoveEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         event.accept()  # the press did the work
 

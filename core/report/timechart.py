@@ -220,10 +220,10 @@ def _span_bar(status: Status, kind: SegmentKind, started: datetime | None,
     """A phase's or step's bar: its own start and end; a running one runs to the horizon."""
     if started is None and ended is None:
         return None
-    if started is not None and ended is not None:
-        start, end = sorted((_utc(started), _utc(ended)))
+    if started is not None and ended is not None and _utc(ended) >= _utc(started):
+        start, end = _utc(started), _utc(ended)
         return Bar(start, end, status, 1, (Segment(start, end, kind, status),))
-    if started is not None:
+    if started is not None:  # (an end before the start is not drawn: see _odd_times)
         start = _utc(started)
         end = max(start, horizon) if horizon is not None and status in ("in_progress",
                                                                          "identifying") else start
@@ -231,6 +231,13 @@ def _span_bar(status: Status, kind: SegmentKind, started: datetime | None,
     assert ended is not None
     end = _utc(ended)
     return Bar(end, end, status, 1, (Segment(end, end, kind, status),), open_start=True)
+
+
+def _odd_times(started: datetime | None, ended: datetime | None) -> str | None:
+    if started is not None and ended is not None and _utc(ended) < _utc(started):
+        return (f"the evidence gives an end ({display_time(ended)}) before the start; "
+                "only the start is drawn")
+    return None
 
 
 def _merge(segments: list[Segment]) -> tuple[Segment, ...]:
@@ -323,7 +330,8 @@ def _step_rows(phase: Phase, step: Step, horizon: datetime | None) -> list[Row]:
     marker = _failure_marker(step.status, bar, "step", step.hresult)
     rows = [Row("step", step.title, step.status, step.id,
                 bars=(bar,) if bar else (), markers=(marker,) if marker else (),
-                note=None if bar else "no start or end time in the evidence",
+                note=_odd_times(step.started, step.ended) or (
+                    None if bar else "no start or end time in the evidence"),
                 hresult=step.hresult)]
     for item in step.items:
         bars, markers = item_attempts(item, horizon)
@@ -372,7 +380,8 @@ def build_chart(report: EspReport, *, max_ticks: int = DEFAULT_MAX_TICKS,
         bar = _span_bar(phase.status, "phase", phase.started, phase.ended, horizon)
         marker = _failure_marker(phase.status, bar, "phase", None)
         below = [row for step in phase.steps for row in _step_rows(phase, step, horizon)]
-        note = None if bar else "no start or end time in the evidence"
+        note = _odd_times(phase.started, phase.ended) or (
+            None if bar else "no start or end time in the evidence")
         if bar is None and collapse_untimed and not any(row.timed for row in below):
             # Nothing in this phase has a time: one line says so instead of one per step.
             below = []

@@ -146,7 +146,8 @@ def _row(plot: _Plot, row: Row, y: float, out: list[str]) -> None:
                    f'height="{ROW_HEIGHT}"/>')
     out.append(f'<circle class="s-{row.status}" cx="{indent + 4}" cy="{_num(y + 10)}" r="4">'
                f"<title>{_x(row.status)}</title></circle>")
-    text = (f'<text class="{css}" x="{indent + 13}" y="{_num(y + 14)}"><title>{_x(name)}</title>'
+    tip = f"{name}\n{row.note}" if row.note and row.timed else name
+    text = (f'<text class="{css}" x="{indent + 13}" y="{_num(y + 14)}"><title>{_x(tip)}</title>'
             f"{_x(label)}</text>")
     out.append(f'<a href="{_anchor(row.step_id)}">{text}</a>' if row.step_id else text)
     if not row.timed:

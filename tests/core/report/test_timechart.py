@@ -245,3 +245,18 @@ def test_words() -> None:
     assert short.endswith("ProfileNumberSeven")
     assert "…" in short
     assert elide_middle("short", 30) == "short"
+
+
+def test_an_end_before_the_start_is_not_drawn_as_a_span() -> None:
+    report = full_report()
+    setup = report.phases[1]
+    apps = replace(setup.steps[3], started=at(27), ended=at(20), items=())
+    report = replace(report, phases=(report.phases[0], replace(
+        setup, steps=(*setup.steps[:3], apps)), report.phases[2]))
+    row = next(r for r in build_chart(report).rows if r.step_id == APPS)
+    (bar,) = row.bars
+    assert bar.start == at(27)
+    assert bar.open_end
+    assert row.note is not None
+    assert "before the start" in row.note
+    assert not row.markers  # the failure's time is not known

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from core.esp.model import HistoryEntry, Item
 from core.report.html_report import render_html
-from core.report.timechart import build_chart, item_attempts
-from core.report.timechart_svg import render_svg
+from core.report.timechart import Row, build_chart, item_attempts, visible_rows
+from core.report.timechart_svg import MAX_ROWS, render_svg
 from tests.core.report.builders import APPS, HOSTILE, at, full_report, hostile_report
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,3 +104,35 @@ def test_nothing_timed_says_so() -> None:
     svg = render_svg(build_chart(minimal_report()))
     ET.fromstring(svg)
     assert "No time in the evidence" in svg
+
+
+CAPTURES = ["mdmdiag-itziktdk-MyRes", "mdmdiag-joopjaeng-jaeng", "mdmdiag-shahzadssd-logfile"]
+
+
+@pytest.mark.real
+@pytest.mark.slow
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_real_captures_chart_and_svg(real_dir: Path, capture: str) -> None:
+    """Shape only (the captures hold personal data): every bar inside the axis, every phase
+    listed, the SVG well-formed with one drawn item bar per attempt shown."""
+    from core.esp.analyze import analyze
+    from core.evidence import load_evidence
+
+    cab = real_dir / capture / "MDMDiagReport.cab"
+    if not cab.is_file():
+        pytest.skip(f"{capture} is not here")
+    report = analyze(load_evidence(cab))
+    chart = build_chart(report)
+    assert [r.label for r in chart.rows if r.level == "phase"] == [p.title for p in
+                                                                  report.phases]
+    for row in chart.rows:
+        assert row.timed or row.note
+        for bar in row.bars:
+            assert chart.start is not None
+            assert chart.end is not None
+            assert chart.start <= bar.start <= bar.end <= chart.end
+    svg = render_svg(chart)
+    root = ET.fromstring(svg)
+    shown = [e for e in visible_rows(chart, MAX_ROWS) if isinstance(e, Row)]
+    drawn = [g for g in root.iter(f"{SVG}g") if g.get("class") == "bar item"]
+    assert len(drawn) == sum(len(r.bars) for r in shown if r.level == "item")
