@@ -9,6 +9,7 @@ theme works.
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from core.esp.model import EspReport
-from core.report.common import STATUS_LABELS
+from core.report.common import STATUS_LABELS, clean
 from core.report.timechart import (
     ACTIVITY_LABELS,
     Bar,
@@ -63,6 +64,13 @@ ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
 TIMEOUT_COLOUR = ("#9a6700", "#d29922")
 LABEL_CHARS = 40  # label column width at least, in average characters
 TICK_SPACING = 80  # pixels between axis ticks at least
+
+
+def tooltip_html(text: str) -> str:
+    """Evidence text shown *as text* in a tooltip: Qt would take a name like ``<b>x`` for rich
+    text, so the words are escaped into a pre-formatted paragraph (lines kept)."""
+    lines = (html.escape(clean(line), quote=False) for line in text.split("\n"))
+    return "<p style='white-space:pre'>" + "<br>".join(lines) + "</p>"
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -283,7 +291,7 @@ class TimeChartCanvas(QWidget):
         if row.level == "phase":
             painter.setFont(bold)
         room = self.label_width - indent - 20
-        name = row_title(row)
+        name = clean(row_title(row))
         shown = elide_middle(name, max(room // max(fm.averageCharWidth(), 1), 5))
         while QFontMetrics(painter.font()).horizontalAdvance(shown) > room and len(shown) > 5:
             shown = elide_middle(name, len(shown) - 2)
@@ -394,7 +402,7 @@ class TimeChartCanvas(QWidget):
             assert isinstance(event, QHelpEvent)
             text = self.hit_text(QPointF(event.pos()))
             if text:
-                QToolTip.showText(event.globalPos(), text, self)
+                QToolTip.showText(event.globalPos(), tooltip_html(text), self)
             else:
                 QToolTip.hideText()
                 event.ignore()

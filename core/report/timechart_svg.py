@@ -27,7 +27,7 @@ from core.report.timechart import (
 #: Rows drawn at most; the rest are counted per step ("+N more items").
 MAX_ROWS = 60
 WIDTH = 1100
-LABEL_WIDTH = 330  # every step title fits; long item names elide in the middle
+LABEL_WIDTH = 350  # every step title fits; long item names elide in the middle
 RIGHT_PAD = 28  # room for a failure mark at the very end
 AXIS_HEIGHT = 34
 ROW_HEIGHT = 20
@@ -140,7 +140,7 @@ def _row(plot: _Plot, row: Row, y: float, out: list[str]) -> None:
     indent = {"phase": 4, "step": 16, "item": 30}[row.level]
     name = row_title(row)
     css = "ph" if row.level == "phase" else ""
-    label = _clip(name, LABEL_WIDTH - indent - 24)
+    label = _clip(clean(name), LABEL_WIDTH - indent - 24)  # \xNN counts as shown
     if row.level == "phase":
         out.append(f'<rect class="band" x="0" y="{_num(y)}" width="{WIDTH}" '
                    f'height="{ROW_HEIGHT}"/>')

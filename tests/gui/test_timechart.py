@@ -189,3 +189,13 @@ def test_laid_out_only_when_shown(qtbot, window):
     assert view.canvas.chart is None
     view.show()
     assert view.canvas.chart is not None
+
+
+def test_hostile_names_stay_text_in_tooltips():
+    from gui.timechart import tooltip_html
+
+    shown = tooltip_html('<b>App</b> & "x"\x1b[31m\nline two')
+    assert "<b>App" not in shown
+    assert "&lt;b&gt;App&lt;/b&gt; &amp;" in shown
+    assert "\x1b" not in shown
+    assert shown.count("<br>") == 1
