@@ -39,9 +39,10 @@ from core.report.timechart import (
     Row,
     bar_description,
     build_chart,
+    chart_ticks,
+    duration_text,
     elide_middle,
     row_title,
-    time_ticks,
     timeout_note,
 )
 from gui.fonts import derived
@@ -120,7 +121,7 @@ class TimeChartCanvas(QWidget):
 
     def _footer_lines(self) -> int:
         notes = [t for t in self.chart.timeouts if not t.in_range] if self.chart else []
-        return 1 + len(notes)
+        return 1 + len(notes) + (1 if self.chart is not None and self.chart.breaks else 0)
 
     def sizeHint(self) -> QSize:
         rows = len(self.chart.rows) if self.chart else 0
@@ -200,8 +201,7 @@ class TimeChartCanvas(QWidget):
         # Axis and grid.
         if chart.start is not None and chart.end is not None:
             width = max(self.plot_right() - self.plot_left(), 1.0)
-            ticks = time_ticks(chart.start, chart.end, max(int(width // TICK_SPACING), 2),
-                               self.times.zone)
+            ticks = chart_ticks(chart, max(int(width // TICK_SPACING), 2), self.times.zone)
             grid = QPen(palette.color(QPalette.ColorRole.Mid))
             grid.setWidthF(0.6)
             for tick in ticks:
@@ -248,9 +248,24 @@ class TimeChartCanvas(QWidget):
                 self._paint_bar(painter, index, row, bar, dark)
             for marker in row.markers:
                 self._paint_failure(painter, self.x_of(marker.time), top + rh / 2)
+        footer = bottom + 4
+        # Axis breaks over the bars: what crosses one fades into it.
+        for br in chart.breaks:
+            b0, b1 = self.x_of(br.start), self.x_of(br.end)
+            veil = QColor(palette.color(QPalette.ColorRole.Base))
+            veil.setAlpha(200)
+            painter.fillRect(QRectF(b0, self.axis_height - 4, b1 - b0,
+                                    bottom - self.axis_height + 4), veil)
+            painter.setPen(QPen(muted, 1, Qt.PenStyle.DotLine))
+            for x in (b0, b1):
+                painter.drawLine(QPointF(x, self.axis_height - 4), QPointF(x, bottom))
+            words = duration_text((br.end - br.start).total_seconds())
+            painter.drawText(QPointF((b0 + b1) / 2 - fm.horizontalAdvance(words) / 2,
+                                     bottom + fm.ascent() + 2), words)
+        if chart.breaks:
+            footer += rh
         # Timeout lines over the rows.
         warn = QColor(TIMEOUT_COLOUR[1 if dark else 0])
-        footer = bottom + 4
         for line in chart.timeouts:
             if not line.in_range:
                 continue
@@ -391,6 +406,11 @@ class TimeChartCanvas(QWidget):
             for bar in row.bars:
                 if self.bar_rect(index, bar).adjusted(-2, -2, 2, 2).contains(pos):
                     return bar_description(row, bar, self.times.fmt)
+        for br in chart.breaks:
+            if self.x_of(br.start) <= pos.x() <= self.x_of(br.end):
+                return (f"{br.label}: {self.times.fmt(br.start)} → {self.times.fmt(br.end)}\n"
+                        "The axis is cut here; bars crossing it keep their real length in "
+                        "their tooltips.")
         for line in chart.timeouts:
             if line.in_range and abs(self.x_of(line.time) - pos.x()) <= 4 \
                     and pos.y() < self.row_top(len(chart.rows)):

@@ -14,8 +14,9 @@ end the evidence does not give is marked *open* (still in that state at the last
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Literal
 
 from core.esp import knowledge
@@ -131,12 +132,30 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class AxisBreak:
+    """A stretch in which nothing starts, ends or fails (e.g. a device left off overnight),
+    drawn narrow so the minutes around it stay readable; it says how long it really was."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{duration_text((self.end - self.start).total_seconds())} without a change"
+
+
+#: The share of the axis one break takes, whatever its length.
+BREAK_SHARE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     rows: tuple[Row, ...]
     start: datetime | None  # None: nothing in the report has a time
     end: datetime | None
     timeouts: tuple[TimeoutLine, ...] = ()
     ticks: tuple[Tick, ...] = ()
+    breaks: tuple[AxisBreak, ...] = ()
 
     @property
     def span_seconds(self) -> float:
@@ -145,10 +164,33 @@ class Chart:
         return (self.end - self.start).total_seconds()
 
     def fraction(self, when: datetime) -> float:
-        """Where ``when`` falls on the axis, 0 at the start and 1 at the end."""
+        """Where ``when`` falls on the axis, 0 at the start and 1 at the end (breaks drawn
+        narrow, the rest to scale)."""
         if self.start is None or self.span_seconds <= 0:
             return 0.0
-        return (_utc(when) - self.start).total_seconds() / self.span_seconds
+        t = _utc(when)
+        shown = self.span_seconds - sum((b.end - b.start).total_seconds() for b in self.breaks)
+        scale = (1 - BREAK_SHARE * len(self.breaks)) / shown
+        position, cursor = 0.0, self.start
+        for br in self.breaks:
+            if t <= br.start:
+                break
+            position += (br.start - cursor).total_seconds() * scale
+            if t < br.end:
+                return position + BREAK_SHARE * (t - br.start) / (br.end - br.start)
+            position += BREAK_SHARE
+            cursor = br.end
+        return position + (t - cursor).total_seconds() * scale
+
+    def pieces(self) -> list[tuple[datetime, datetime]]:
+        """The stretches of the axis drawn to scale (between the breaks)."""
+        if self.start is None or self.end is None:
+            return []
+        edges = [self.start]
+        for br in self.breaks:
+            edges.extend((br.start, br.end))
+        edges.append(self.end)
+        return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 # -- state words -------------------------------------------------------------------------
@@ -403,8 +445,47 @@ def build_chart(report: EspReport, *, max_ticks: int = DEFAULT_MAX_TICKS,
     if start is not None and end is not None and start == end:
         end = start + timedelta(minutes=1)  # one moment: still an axis to put it on
     timeouts = tuple(_timeouts(report, start, end))
-    ticks = time_ticks(start, end, max_ticks, zone) if start and end else ()
-    return Chart(tuple(rows), start, end, timeouts, ticks)
+    moments = [t for row in rows for bar in row.bars for seg in bar.segments
+               for t in (seg.start, seg.end)]
+    moments.extend(m.time for row in rows for m in row.markers)
+    moments.extend(line.time for line in timeouts if line.in_range)
+    chart = Chart(tuple(rows), start, end, timeouts, (), axis_breaks(moments))
+    return replace(chart, ticks=chart_ticks(chart, max_ticks, zone))
+
+
+#: A quiet stretch becomes a break when it takes at least this share of the axis …
+BREAK_MIN_SHARE = 0.3
+#: … and lasts at least this long (minutes of quiet are part of the story).
+BREAK_MIN = timedelta(hours=2)
+MAX_BREAKS = 3
+
+
+def axis_breaks(moments: list[datetime]) -> tuple[AxisBreak, ...]:
+    """Breaks for the longest quiet stretches between ``moments`` (every start, end, failure
+    and timeout drawn), so a capture with a night in the middle still shows its minutes."""
+    points = sorted(set(moments))
+    if len(points) < 2:
+        return ()
+    span = points[-1] - points[0]
+    gaps = sorted(((b - a, a, b) for a, b in pairwise(points)
+                   if b - a >= max(span * BREAK_MIN_SHARE, BREAK_MIN)), reverse=True)
+    chosen = sorted(gaps[:MAX_BREAKS], key=lambda g: g[1])
+    if not chosen:
+        return ()
+    busy = span - sum((g[0] for g in chosen), timedelta(0))
+    margin = max(busy * 0.04, timedelta(minutes=1))  # room beside the marks at each edge
+    return tuple(AxisBreak(a + margin, b - margin) for length, a, b in chosen
+                 if length > margin * 4)
+
+
+def chart_ticks(chart: Chart, max_ticks: int = DEFAULT_MAX_TICKS,
+                zone: tzinfo = UTC) -> tuple[Tick, ...]:
+    """Round times on the stretches drawn to scale, each with its share of ``max_ticks``."""
+    ticks: list[Tick] = []
+    for first, last in chart.pieces():
+        share = chart.fraction(last) - chart.fraction(first)
+        ticks.extend(time_ticks(first, last, max(round(max_ticks * share), 1), zone))
+    return tuple(ticks)
 
 
 # -- axis --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from core.report.timechart import (
     Chart,
     Row,
     bar_description,
+    duration_text,
     elide_middle,
     row_title,
     timeout_note,
@@ -32,6 +33,7 @@ RIGHT_PAD = 28  # room for a failure mark at the very end
 AXIS_HEIGHT = 34
 ROW_HEIGHT = 20
 LEGEND_HEIGHT = 30
+BREAK_LABEL_HEIGHT = 16
 CHAR_WIDTH = 6.6  # average width of a 12 px sans-serif character, for clipping labels
 
 # The report's palette (html_report ``_CSS``), written out rather than through its CSS
@@ -49,7 +51,8 @@ _DARK = {"bg": "#0d1117", "fg": "#e6edf3", "muted": "#9198a1", "line": "#30363d"
 def _colours(c: dict[str, str]) -> str:
     return (
         f".tc text{{fill:{c['fg']}}}.tc .muted{{fill:{c['muted']}}}.tc .note{{fill:{c['muted']}}}"
-        f".tc .band{{fill:{c['panel']}}}.tc .bg{{fill:{c['bg']}}}.tc .grid{{stroke:{c['line']}}}"
+        f".tc .band{{fill:{c['panel']}}}.tc .bg,.tc .brk{{fill:{c['bg']}}}"
+        f".tc .brk-edge{{stroke:{c['muted']}}}.tc .grid{{stroke:{c['line']}}}"
         f".tc .s-succeeded,.tc .s-not_required{{fill:{c['ok']}}}.tc .s-failed{{fill:{c['bad']}}}"
         f".tc .s-in_progress,.tc .s-identifying,.tc .k-work{{fill:{c['run']}}}"
         f".tc .s-not_started,.tc .s-skipped,.tc .k-wait{{fill:{c['off']}}}"
@@ -70,7 +73,8 @@ _STYLE = (
     ".tc .o-open{fill:none;stroke-width:1;stroke-dasharray:3 2}"
     ".tc .fail{stroke-width:2.2;stroke-linecap:round;fill:none}"
     ".tc .timeout{stroke-width:1.6;stroke-dasharray:6 4}.tc .timeout-t{font-weight:600}"
-    ".tc a:hover rect{stroke-width:1}"
+    ".tc a:hover rect{stroke-width:1}.tc .brk{fill-opacity:.8}"
+    ".tc .brk-edge{stroke-width:1;stroke-dasharray:2 3}"
     + _colours(_LIGHT)
     + "@media (prefers-color-scheme:dark){" + _colours(_DARK) + "}"
 )
@@ -82,7 +86,7 @@ def _x(text: object) -> str:
 
 
 def _clip(text: str, width: float) -> str:
-    return elide_middle(text, int(width / CHAR_WIDTH))
+    return elide_middle(text, int(width / (CHAR_WIDTH + 0.4)))  # paths: wide %, M, W
 
 
 def _anchor(step_id: str) -> str:
@@ -191,7 +195,8 @@ def render_svg(chart: Chart, max_rows: int = MAX_ROWS) -> str:
     plot = _Plot(chart)
     shown = visible_rows(chart, max_rows)
     notes = [t for t in chart.timeouts if not t.in_range]
-    height = AXIS_HEIGHT + ROW_HEIGHT * len(shown) + LEGEND_HEIGHT + 18 * len(notes) + 6
+    below = BREAK_LABEL_HEIGHT if chart.breaks else 0
+    height = AXIS_HEIGHT + ROW_HEIGHT * len(shown) + below + LEGEND_HEIGHT + 18 * len(notes) + 6
     out: list[str] = [
         f'<svg class="tc" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-labelledby="tc-title"><title id="tc-title">Time chart: '
@@ -220,6 +225,18 @@ def render_svg(chart: Chart, max_rows: int = MAX_ROWS) -> str:
                        f'y="{_num(y + 14)}">+{count} more item{"s" if count != 1 else ""} '
                        "(listed in the step's table)</text></a>")
         y += ROW_HEIGHT
+    for br in chart.breaks:  # over the bars: what crosses a break fades into it
+        b0, b1 = plot.x(br.start), plot.x(br.end)
+        out.append(f'<g><title>{_x(br.label)}: {_x(display_time(br.start))} → '
+                   f"{_x(display_time(br.end))} (the axis is cut here)</title>"
+                   f'<rect class="brk" x="{_num(b0)}" y="{AXIS_HEIGHT - 4}" '
+                   f'width="{_num(b1 - b0)}" height="{body_bottom - AXIS_HEIGHT + 4}"/>'
+                   f'<line class="brk-edge" x1="{_num(b0)}" y1="{AXIS_HEIGHT - 4}" '
+                   f'x2="{_num(b0)}" y2="{body_bottom}"/><line class="brk-edge" x1="{_num(b1)}" '
+                   f'y1="{AXIS_HEIGHT - 4}" x2="{_num(b1)}" y2="{body_bottom}"/>'
+                   f'<text class="muted" x="{_num((b0 + b1) / 2)}" y="{body_bottom + 13}" '
+                   f'text-anchor="middle">{_x(duration_text((br.end - br.start).total_seconds()))}'
+                   "</text></g>")
     timed = [i for i, entry in enumerate(shown) if isinstance(entry, Row) and entry.timed]
     for line in chart.timeouts:
         if not line.in_range:
@@ -236,7 +253,7 @@ def render_svg(chart: Chart, max_rows: int = MAX_ROWS) -> str:
         shift = -4 if anchor == "end" else 4
         out.append(f'<text class="timeout-t" x="{_num(lx + shift)}" y="{AXIS_HEIGHT - 24}" '
                    f'text-anchor="{anchor}">timeout ({_x(line.phase_title)})</text>')
-    y = float(body_bottom) + 6
+    y = float(body_bottom) + 6 + below
     _legend(y, out)
     y += LEGEND_HEIGHT
     for line in notes:

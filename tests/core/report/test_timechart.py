@@ -260,3 +260,43 @@ def test_an_end_before_the_start_is_not_drawn_as_a_span() -> None:
     assert row.note is not None
     assert "before the start" in row.note
     assert not row.markers  # the failure's time is not known
+
+
+def test_a_long_quiet_stretch_is_cut_out_of_the_axis() -> None:
+    """A phase that waited a night: the minutes on either side stay readable."""
+    report = full_report()
+    setup = report.phases[1]
+    late = 40 * 60  # forty hours later the apps step runs for seven minutes
+    apps = replace(setup.steps[3], started=at(late), ended=at(late + 7), items=(
+        _item("Late app", (late + 1, "downloading"), (late + 3, "installing"),
+              (late + 6, "installed")),))
+    report = replace(report, phases=(report.phases[0], replace(
+        setup, ended=at(late + 7), steps=(*setup.steps[:3], apps)), report.phases[2]))
+    chart = build_chart(report)
+    (cut,) = chart.breaks
+    assert at(14) < cut.start < cut.end < at(late)
+    assert "without a change" in cut.label
+    # The cut takes a fixed share; the seven minutes of apps take far more than they would
+    # on a straight forty-hour axis.
+    assert chart.fraction(cut.end) - chart.fraction(cut.start) == pytest.approx(0.05)
+    apps_row = next(r for r in chart.rows if r.step_id == APPS and r.level == "step")
+    width = chart.fraction(apps_row.bars[0].end) - chart.fraction(apps_row.bars[0].start)
+    assert width > 7 / (late + 7) * 20
+    # Monotonic, 0 at the start and 1 at the end, no tick inside the cut.
+    assert chart.start is not None
+    assert chart.end is not None
+    samples = [chart.start + (chart.end - chart.start) * i / 200 for i in range(201)]
+    fractions = [chart.fraction(t) for t in samples]
+    assert fractions == sorted(fractions)
+    assert fractions[0] == pytest.approx(0)
+    assert fractions[-1] == pytest.approx(1)
+    assert chart.ticks
+    assert not any(cut.start < t.time < cut.end for t in chart.ticks)
+    # The timeout (60 min after Device setup started) is still drawn, before the cut.
+    (line,) = chart.timeouts
+    assert line.in_range
+    assert line.time < cut.start
+
+
+def test_no_cut_when_activity_is_spread() -> None:
+    assert build_chart(full_report()).breaks == ()
