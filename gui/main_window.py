@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.chart, "Time chart")
         self.chart.step_clicked.connect(self.select_step)
         self.chart.item_clicked.connect(self.select_item)
+        self.esp.step_selected.connect(self.chart.show_step)
         self.splitter.addWidget(self.esp)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)  # the ESP keeps its width; details take the rest

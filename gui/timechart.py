@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
-from core.esp.model import EspReport
+from core.esp.model import EspReport, Step
 from core.report.common import STATUS_LABELS, clean
 from core.report.timechart import (
     ACTIVITY_LABELS,
@@ -483,6 +483,7 @@ class TimeChartView(QScrollArea):
         self.canvas.row_activated.connect(self._activated)
 
         self._pending: EspReport | None = None
+        self._wanted: str | None = None  # the step to mark once laid out
 
     @property
     def chart(self) -> Chart | None:
@@ -501,10 +502,28 @@ class TimeChartView(QScrollArea):
         if self._pending is not None:
             report, self._pending = self._pending, None
             self.canvas.set_chart(build_chart(report, zone=UTC))
+            self._mark()
 
     def showEvent(self, event: QShowEvent) -> None:
         self._lay_out()
         super().showEvent(event)
+
+    def show_step(self, step: Step | None) -> None:
+        """Mark the row of the step selected elsewhere (the ESP tree), without emitting; a
+        chart not laid out yet marks it when it is."""
+        self._wanted = step.id if step is not None else None
+        self._mark()
+
+    def _mark(self) -> None:
+        chart = self.canvas.chart
+        if chart is None:
+            return
+        index = next((i for i, row in enumerate(chart.rows)
+                      if row.level == "step" and row.step_id == self._wanted), -1)
+        self.canvas.set_current(index)
+        if index >= 0:
+            self.ensureVisible(0, self.canvas.row_top(index) + self.canvas.row_height // 2, 0,
+                               self.canvas.row_height * 2)
 
     def _activated(self, index: int) -> None:
         row = self.canvas.chart.rows[index] if self.canvas.chart else None

@@ -199,3 +199,31 @@ def test_hostile_names_stay_text_in_tooltips():
     assert "&lt;b&gt;App&lt;/b&gt; &amp;" in shown
     assert "\x1b" not in shown
     assert shown.count("<br>") == 1
+
+
+def test_the_step_selected_in_the_esp_is_marked_in_the_chart(loaded_window):
+    win = loaded_window
+    win.select_step(CERT_STEP)
+    win.tab_actions[-1].trigger()  # laid out when first shown, with the step marked
+    row = win.chart.canvas.current_row()
+    assert row is not None
+    assert (row.level, row.step_id) == ("step", CERT_STEP)
+    win.select_step("DeviceSetup.AppsSubcategory")  # and follows the ESP from then on
+    row = win.chart.canvas.current_row()
+    assert row is not None
+    assert (row.level, row.step_id) == ("step", "DeviceSetup.AppsSubcategory")
+
+
+def test_marking_a_step_does_not_lay_out_a_hidden_chart(qtbot, window):
+    from tests.gui.builders import failed_report
+
+    report = failed_report()
+    view = TimeChartView(window.times)
+    qtbot.addWidget(view)
+    view.set_report(report)
+    view.show_step(report.step(CERT_STEP))
+    assert view.canvas.chart is None
+    view.show()
+    row = view.canvas.current_row()
+    assert row is not None
+    assert row.step_id == CERT_STEP
