@@ -88,6 +88,7 @@ class TimeChartCanvas(QWidget):
         self.times = times
         self.chart: Chart | None = None
         self.current = -1
+        self._label_width: tuple[Chart | None, object, int] = (None, None, 0)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setAutoFillBackground(True)
@@ -109,6 +110,10 @@ class TimeChartCanvas(QWidget):
     def label_width(self) -> int:
         """Wide enough for every phase and step title (items may elide), at most 40 % of
         the width."""
+        key = (self.width(), self.font().key())
+        chart, known, width = self._label_width
+        if chart is self.chart and known == key:  # asked for every bar drawn: measure once
+            return width
         fm = self.fontMetrics()
         widest = fm.averageCharWidth() * LABEL_CHARS
         if self.chart is not None:
@@ -117,7 +122,9 @@ class TimeChartCanvas(QWidget):
                 if row.level != "item":
                     metrics = bold if row.level == "phase" else fm
                     widest = max(widest, metrics.horizontalAdvance(row.label) + 40)
-        return int(min(widest, max(self.width() * 0.4, fm.averageCharWidth() * LABEL_CHARS)))
+        width = int(min(widest, max(self.width() * 0.4, fm.averageCharWidth() * LABEL_CHARS)))
+        self._label_width = (self.chart, key, width)
+        return width
 
     def _footer_lines(self) -> int:
         notes = [t for t in self.chart.timeouts if not t.in_range] if self.chart else []
@@ -183,7 +190,7 @@ class TimeChartCanvas(QWidget):
 
     # -- painting ------------------------------------------------------------------------
 
-    def paintEvent(self, _event: QPaintEvent) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
@@ -219,7 +226,12 @@ class TimeChartCanvas(QWidget):
                              "No time in the evidence: nothing to draw. Every row is listed.")
         # Rows.
         bold = derived(self.font(), bold=True)
-        for index, row in enumerate(chart.rows):
+        exposed = event.rect()  # thousands of rows: paint only those on screen
+        first = max(self.row_at(exposed.top()), 0)
+        last = self.row_at(exposed.bottom())
+        last = len(chart.rows) - 1 if last < 0 else last
+        for index in range(first, last + 1):
+            row = chart.rows[index]
             top = self.row_top(index)
             band = QRectF(0, top, self.width(), rh)
             if row.level == "phase":
