@@ -79,6 +79,11 @@ def _click_bar(qtbot, view: TimeChartView, label: str, bar: int = 0,
     qtbot.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
 
 
+def _chart_action(win):
+    """View › Time chart (Ctrl+7), the action a technician uses."""
+    return next(a for a in win.page_actions if a.objectName() == "actPage_chart")
+
+
 def test_sample_renders(chart_view):
     report = analyze(load_evidence(resource_path("samples", "sample.cab")))
     chart_view.set_report(report)
@@ -130,12 +135,12 @@ def test_clicking_bars_emits_step_and_item(chart_view, qtbot, loaded_window):
 def test_main_window_tab_selects_step_and_item(loaded_window, qtbot):
     win = loaded_window
     win.select_step("DeviceSetup.AppsSubcategory")
-    win.tab_actions[-1].trigger()
+    _chart_action(win).trigger()
     assert win.tabs.currentWidget() is win.chart
     assert win.tabs.tabText(win.tabs.currentIndex()) == "Time chart"
     _click_bar(qtbot, win.chart, "Corp Wi-Fi user certificate")
     assert win.esp.current_step().id == CERT_STEP
-    assert win.tabs.currentIndex() == win.STEP_TAB
+    assert win.current_page() == "step"
     selected = win.step_panel.items_view.currentIndex()
     assert selected.data() is not None
     assert win.step_panel.items_view.model().index(selected.row(), 0).data()
@@ -143,7 +148,7 @@ def test_main_window_tab_selects_step_and_item(loaded_window, qtbot):
 
     assert selected.data(OBJECT_ROLE).id == "SCEP-CorpWifi"
     # The keyboard does the same: back to the chart, Up/Down, Enter.
-    win.tab_actions[-1].trigger()
+    _chart_action(win).trigger()
     canvas = win.chart.canvas
     canvas.set_current(_row_index(win.chart, "Company Portal") - 1)
     qtbot.keyClick(canvas, Qt.Key.Key_Down)
@@ -204,7 +209,7 @@ def test_hostile_names_stay_text_in_tooltips():
 def test_the_step_selected_in_the_esp_is_marked_in_the_chart(loaded_window):
     win = loaded_window
     win.select_step(CERT_STEP)
-    win.tab_actions[-1].trigger()  # laid out when first shown, with the step marked
+    _chart_action(win).trigger()  # laid out when first shown, with the step marked
     row = win.chart.canvas.current_row()
     assert row is not None
     assert (row.level, row.step_id) == ("step", CERT_STEP)
