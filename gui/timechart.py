@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
@@ -64,7 +65,7 @@ ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
 }
 TIMEOUT_COLOUR = ("#9a6700", "#d29922")
 LABEL_CHARS = 40  # label column width at least, in average characters
-TICK_SPACING = 80  # pixels between axis ticks at least
+TICK_SPACING = 64  # pixels between axis ticks at least
 
 
 def tooltip_html(text: str) -> str:
@@ -108,7 +109,7 @@ class TimeChartCanvas(QWidget):
 
     @property
     def label_width(self) -> int:
-        """Wide enough for every phase and step title (items may elide), at most 40 % of
+        """Wide enough for every phase and step title (items may elide), at most 45 % of
         the width."""
         key = (self.width(), self.font().key())
         chart, known, width = self._label_width
@@ -122,18 +123,53 @@ class TimeChartCanvas(QWidget):
                 if row.level != "item":
                     metrics = bold if row.level == "phase" else fm
                     widest = max(widest, metrics.horizontalAdvance(row.label) + 40)
-        width = int(min(widest, max(self.width() * 0.4, fm.averageCharWidth() * LABEL_CHARS)))
+        width = int(min(widest, max(self.width() * 0.45, fm.averageCharWidth() * LABEL_CHARS)))
         self._label_width = (self.chart, key, width)
         return width
 
-    def _footer_lines(self) -> int:
-        notes = [t for t in self.chart.timeouts if not t.in_range] if self.chart else []
-        return 1 + len(notes) + (1 if self.chart is not None and self.chart.breaks else 0)
+    def _legend_lines(self) -> list[list[tuple[str, str, float]]]:
+        """The legend's entries (kind, words, x), wrapped to the width."""
+        fm = self.fontMetrics()
+        entries = [(kind, ACTIVITY_LABELS[kind]) for kind in ("download", "install", "work",
+                                                               "wait")]
+        entries += [("failed", "failed"), ("timeout", "ESP timeout")]
+        lines: list[list[tuple[str, str, float]]] = [[]]
+        x = 6.0
+        for kind, words in entries:
+            width = 30 + fm.horizontalAdvance(words)
+            if lines[-1] and x + width > self.width():
+                lines.append([])
+                x = 6.0
+            lines[-1].append((kind, words, x))
+            x += width
+        return lines
+
+    def _notes(self) -> list[str]:
+        chart = self.chart
+        if chart is None:
+            return []
+        return [timeout_note(chart, line, self.times.fmt) for line in chart.timeouts
+                if not line.in_range]
+
+    def _note_height(self, text: str) -> int:
+        bounds = self.fontMetrics().boundingRect(
+            QRect(0, 0, max(self.width() - 12, 100), 10_000), Qt.TextFlag.TextWordWrap, text)
+        return bounds.height() + 4
+
+    def _footer_height(self) -> int:
+        rh = self.row_height
+        breaks = rh if self.chart is not None and self.chart.breaks else 0
+        return breaks + len(self._legend_lines()) * rh + \
+            sum(self._note_height(note) for note in self._notes())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.updateGeometry()  # the legend and notes wrap: the height follows the width
 
     def sizeHint(self) -> QSize:
         rows = len(self.chart.rows) if self.chart else 0
         height = self.axis_height + rows * self.row_height + \
-            self._footer_lines() * self.row_height + 8
+            self._footer_height() + 12
         return QSize(self.label_width + 500, height)
 
     def minimumSizeHint(self) -> QSize:
@@ -296,14 +332,13 @@ class TimeChartCanvas(QWidget):
             left = x - w - 4 if x + w + 4 > self.width() else x + 4
             painter.drawText(QPointF(left, fm.ascent() + 2), caption)
             painter.setFont(self.font())
-        self._paint_legend(painter, footer, dark, text)
+        y = self._paint_legend(painter, footer, dark, text)
         painter.setPen(muted)
-        y = footer + rh
-        for line in chart.timeouts:
-            if not line.in_range:
-                painter.drawText(QPointF(6, y + fm.ascent()),
-                                 timeout_note(chart, line, self.times.fmt))
-                y += rh
+        for note in self._notes():
+            height = self._note_height(note)
+            painter.drawText(QRectF(6, y, self.width() - 12, height),
+                             int(Qt.TextFlag.TextWordWrap), note)
+            y += height
 
     def _paint_label(self, painter: QPainter, index: int, row: Row, top: int,
                      bold: QFont, text: QColor) -> None:
@@ -380,24 +415,24 @@ class TimeChartCanvas(QWidget):
         painter.drawLine(QPointF(x - 4, y - 4), QPointF(x + 4, y + 4))
         painter.drawLine(QPointF(x - 4, y + 4), QPointF(x + 4, y - 4))
 
-    def _paint_legend(self, painter: QPainter, top: float, dark: bool, text: QColor) -> None:
-        fm = self.fontMetrics()
-        x = 6.0
+    def _paint_legend(self, painter: QPainter, top: float, dark: bool, text: QColor) -> float:
+        """Draw the legend from ``top``; returns where it ends."""
         y = top + (self.row_height - 10) / 2
-        for kind in ("download", "install", "work", "wait"):
-            painter.fillRect(QRectF(x, y, 14, 10), QColor(ACTIVITY_COLOURS[kind][1 if dark else 0]))
-            painter.setPen(text)
-            words = ACTIVITY_LABELS[kind]
-            painter.drawText(QPointF(x + 18, y + 10), words)
-            x += 30 + fm.horizontalAdvance(words)
-        self._paint_failure(painter, x + 4, y + 5)
-        painter.setPen(text)
-        painter.drawText(QPointF(x + 14, y + 10), "failed")
-        x += 24 + fm.horizontalAdvance("failed")
-        painter.setPen(QPen(QColor(TIMEOUT_COLOUR[1 if dark else 0]), 1.6, Qt.PenStyle.DashLine))
-        painter.drawLine(QPointF(x, y - 2), QPointF(x, y + 12))
-        painter.setPen(text)
-        painter.drawText(QPointF(x + 6, y + 10), "ESP timeout")
+        for line in self._legend_lines():
+            for kind, words, x in line:
+                if kind == "failed":
+                    self._paint_failure(painter, x + 7, y + 5)
+                elif kind == "timeout":
+                    painter.setPen(QPen(QColor(TIMEOUT_COLOUR[1 if dark else 0]), 1.6,
+                                        Qt.PenStyle.DashLine))
+                    painter.drawLine(QPointF(x + 7, y - 2), QPointF(x + 7, y + 12))
+                else:
+                    painter.fillRect(QRectF(x, y, 14, 10),
+                                     QColor(ACTIVITY_COLOURS[kind][1 if dark else 0]))
+                painter.setPen(text)
+                painter.drawText(QPointF(x + 18, y + 10), words)
+            y += self.row_height
+        return top + self.row_height * len(self._legend_lines())
 
     # -- interaction ---------------------------------------------------------------------
 

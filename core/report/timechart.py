@@ -36,7 +36,7 @@ ACTIVITY_LABELS: dict[str, str] = {
     "step": "step",
     "download": "downloading",
     "install": "installing",
-    "work": "in progress (download and install not told apart)",
+    "work": "in progress (download or install)",
     "wait": "waiting / not started yet",
     "unknown": "state not recognised",
 }
