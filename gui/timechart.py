@@ -253,7 +253,8 @@ class TimeChartCanvas(QWidget):
                 painter.drawLine(QPointF(x, self.axis_height - 4), QPointF(x, bottom))
                 painter.setPen(muted)
                 w = fm.horizontalAdvance(tick.label)
-                painter.drawText(QPointF(x - w / 2, self.axis_height - 8), tick.label)
+                left = min(x - w / 2, self.width() - w - 2)  # the last label stays whole
+                painter.drawText(QPointF(left, self.axis_height - 8), tick.label)
             painter.setPen(muted)
             painter.drawText(QPointF(6, self.axis_height - 8), f"Times: {self.times.label}")
         else:
