@@ -31,6 +31,8 @@ from core.report.common import (
     value_text,
     verdict,
 )
+from core.report.timechart import build_chart
+from core.report.timechart_svg import render_svg
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +361,8 @@ def render_html(report: EspReport) -> str:
     ]
     _header(report, out)
     _composite(report, out)
+    out.append('<section id="timechart"><h2>Time chart</h2>'
+               f"{render_svg(build_chart(report))}</section>")
     out.append('<section id="steps"><h2>Evidence per step</h2>')
     for phase in report.phases:
         for step in phase.steps:
