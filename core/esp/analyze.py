@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
+from core.esp.device import DeviceFacts, analyze_device
 from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
-from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
 from core.esp.hresult import fmt
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
@@ -31,11 +30,13 @@ from core.esp.model import (
     Status,
     Step,
 )
+from core.esp.rules import Context, Found, PhaseState, StepState, run_rules
 from core.esp.status import RecordPhase, read_record
 from core.esp.timeline import build_timeline
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.problems import Problem
+from core.registry.values import as_flag, value_of
 
 log = logging.getLogger(__name__)
 
@@ -304,8 +305,10 @@ def analyze(evidence: Evidence) -> EspReport:
     phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
     _times(steps, phases, items, links.by_step, evidence.events, facts)
 
-    ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
-    ctx.logs = evidence.logs
+    ctx = Context(
+        knowledge, facts, record, phases, steps, items, evidence.events, links, notes,
+        logs=evidence.logs,
+    )
     found = run_rules(ctx)
 
     built_phases: list[Phase] = []

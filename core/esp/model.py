@@ -32,6 +32,7 @@ DeploymentMode = Literal[
     "hybrid_user_driven",
     "self_deploying",
     "pre_provisioning",
+    "device_preparation",
     "not_autopilot",
     "unknown",
 ]

@@ -233,6 +233,7 @@ MODE_LABELS = {
     "hybrid_user_driven": "User-driven (hybrid join)",
     "self_deploying": "Self-deploying",
     "pre_provisioning": "Pre-provisioning",
+    "device_preparation": "Autopilot device preparation",
     "not_autopilot": "Not Autopilot",
     "unknown": "unknown",
 }
