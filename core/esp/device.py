@@ -119,15 +119,18 @@ class DeviceFacts:
 
 
 def _pick_enrollment(registry: RegistryView) -> tuple[RegKey | None, RegKey | None]:
+    """The Intune enrollment (``MS DM Server``), preferring one with ``FirstSync`` (the ESP's
+    settings); device preparation enrolls without one."""
     root = registry.key(ENROLLMENTS)
     if root is None:
         return None, None
-    best: tuple[int, RegKey, RegKey] | None = None
+    best: tuple[int, RegKey, RegKey | None] | None = None
     for key in root.subkeys():
         first_sync = key.subkey("FirstSync")
-        if first_sync is None:
+        intune = str_of(key, "ProviderID") == "MS DM Server"
+        if first_sync is None and not intune:
             continue
-        score = 1 + (str_of(key, "ProviderID") == "MS DM Server")
+        score = 2 * (first_sync is not None) + intune
         if best is None or score > best[0]:
             best = (score, key, first_sync)
     return (None, None) if best is None else (best[1], best[2])

@@ -36,6 +36,7 @@ CERT_STEP = "AccountSetup.CertificatesSubcategory"
 EVTX = "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx"
 DUMP = "MdmDiagReport_RegistryDump.reg"
 CSP = "./User/Vendor/MSFT/ClientCertificateInstall"
+LEARN = "https://learn.microsoft.com/intune/intune-service/enrollment/windows-enrollment-status"
 
 
 def t(minutes: float) -> datetime:
@@ -134,11 +135,12 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
         Finding("step-failed", "error", CERT_STEP,
                 "Account setup › Certificates failed (0x87D1041C)",
                 "The SCEP profile 'Corp Wi-Fi user certificate' failed to install, which stopped "
-                "the account phase.", (f"{EVTX}#4120", f"{DUMP}:1204")),
+                "the account phase.", (f"{EVTX}#4120", f"{DUMP}:1204"), LEARN, "high"),
         Finding("apps-identifying", "warning", "AccountSetup.AppsSubcategory",
-                "Account setup › Apps never left Identifying", "No tracking list was created.", ()),
+                "Account setup › Apps never left Identifying", "No tracking list was created.", (),
+                LEARN, "medium"),
         Finding("no-ime-log", "info", None, "No Intune Management Extension log in the capture",
-                "Win32 app details come from the registry only.", ()),
+                "Win32 app details come from the registry only.", (), LEARN, "low"),
     )
     timeline = tuple(sorted((
         TimelineEntry(t(0), "event", "DevicePreparation.TpmAttestationSubcategory",

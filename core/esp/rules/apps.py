@@ -67,11 +67,17 @@ def _item_rule(
 
 
 def _status_rule(ctx: Context, rule_id: str, kinds: tuple[str, ...]) -> list[Found]:
-    """One finding per item of ``kinds`` whose status word is in the rule's ``statuses``."""
+    """One finding per item of ``kinds`` whose status word — the item's, or the latest one
+    the IME recorded (a tracked app keeps the ESP's word as its status) — is in the rule's
+    ``statuses``."""
     statuses = set(ctx.param(rule_id, "statuses"))
     results: list[Found] = []
     for item in ctx.items:
-        if item.kind not in kinds or item.status not in statuses:
+        if item.kind not in kinds:
+            continue
+        latest = max(item.history, key=lambda h: h.time).status if item.history else None
+        word = item.status if item.status in statuses else latest
+        if word not in statuses:
             continue
         error, _, _ = _error_text(ctx, item)
         results.append(
@@ -84,7 +90,7 @@ def _status_rule(ctx: Context, rule_id: str, kinds: tuple[str, ...]) -> list[Fou
                 explains=[(item.code, item.step)] if item.code is not None else [],
                 name=item.name or item.id,
                 where=ctx.step_title(item.step),
-                status=item.status.replace("_", " "),
+                status=(word or item.status).replace("_", " "),
                 error=error,
             )
         )
@@ -300,9 +306,43 @@ def store_app_blocked(ctx: Context) -> list[Found]:
     return results
 
 
-@rule("store_app_failed", reads={"knowledge", "items", "logs"})
+@rule(
+    "store_app_failed",
+    reads={"knowledge", "items", "logs", "events", "links"},
+    params=["events"],
+)
 def store_app_failed(ctx: Context) -> list[Found]:
-    return _item_rule(ctx, "store_app_failed", ("modern",), ())
+    """A Store app the ESP tracks failed: its item failed, or a DeviceManagement ESP-tracking
+    event (Windows 11: 1304 could not download, 1309 failed to install) names it."""
+    results = _item_rule(ctx, "store_app_failed", ("modern",), ())
+    named = {ref for found in results for ref in found.about}
+    positions = ctx.find_events(ctx.param("store_app_failed", "events"))
+    for item in ctx.items:
+        if item.kind != "modern" or item.outcome == "done" or item_ref(item) in named:
+            continue
+        folded = item.id.casefold()
+        about = [
+            p
+            for p in positions
+            if any(folded in value.casefold() for value in ctx.events[p].data.values())
+        ]
+        if not about:
+            continue
+        results.append(
+            make(
+                ctx,
+                "store_app_failed",
+                item.step,
+                [ctx.event_line(p) for p in about[:5]] + item_evidence(item)[:1],
+                cites=about,
+                about=[item_ref(item)],
+                name=item.name or item.id,
+                scope=item.scope,
+                status=ctx.links.summaries[about[-1]],
+                error="",
+            )
+        )
+    return results
 
 
 @rule(

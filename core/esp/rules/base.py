@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from core.esp.device import DeviceFacts
+from core.esp.device_prep import DevicePrepFacts
 from core.esp.evidence_links import EventLinks
 from core.esp.items import ItemInfo
 from core.esp.knowledge import Knowledge, RuleDef, StepDef
@@ -65,22 +66,6 @@ class PhaseState:
     started: datetime | None = None
     ended: datetime | None = None
     skip_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DevicePrepFacts:
-    """What the device-preparation analysis found, for its rules (:mod:`core.esp.device_prep`)."""
-
-    status: Status
-    page_status: int | None
-    error_code: int | None
-    error_phase: str | None
-    error_details: str | None
-    timeout_minutes: int | None
-    elapsed_minutes: int | None
-    failed_apps: tuple[tuple[str, int | None, str], ...] = ()  # (name, code, evidence)
-    failed_scripts: tuple[tuple[str, str], ...] = ()  # (name, evidence)
-    evidence: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

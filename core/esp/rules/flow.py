@@ -162,13 +162,25 @@ def reboot_coalescing_failed(ctx: Context) -> list[Found]:
     return [make(ctx, "reboot_coalescing_failed", step_id, evidence, cites=positions)]
 
 
-@rule("skipped_phase", reads={"knowledge", "phases"})
+@rule("skipped_phase", reads={"knowledge", "facts", "phases"})
 def skipped_phase(ctx: Context) -> list[Found]:
-    return [
-        make(ctx, "skipped_phase", None, [], phase=phase.title, reason=phase.skip_reason or "?")
-        for phase in ctx.phases.values()
-        if phase.status == "skipped"
-    ]
+    mode = ctx.facts.device.deployment_mode
+    if mode == "device_preparation":
+        return []  # the classic phases do not apply; the report shows device preparation
+    results: list[Found] = []
+    for phase in ctx.phases.values():
+        if phase.status != "skipped":
+            continue
+        if (
+            phase.id == "AccountSetup"
+            and mode in NO_USER_MODES
+            and not ctx.facts.settings.skip_user_status_page
+        ):
+            continue  # no user phase is how the mode works, not a setting worth a finding
+        results.append(
+            make(ctx, "skipped_phase", None, [], phase=phase.title, reason=phase.skip_reason or "?")
+        )
+    return results
 
 
 @rule("record_problem", reads={"knowledge", "notes"})

@@ -96,11 +96,40 @@ def odj_blob_not_received(ctx: Context) -> list[Found]:
     ]
 
 
-@rule("whfb_prerequisites_failed", reads={"knowledge", "events", "links"}, params=["events"])
+@rule(
+    "whfb_prerequisites_failed",
+    reads={"knowledge", "events", "links"},
+    params=["events", "enabled", "prerequisites"],
+)
 def whfb_prerequisites_failed(ctx: Context) -> list[Found]:
-    """User Device Registration 360/362: Windows Hello for Business provisioning will not be
-    launched after the ESP (a prerequisite such as the PRT or the join is missing)."""
-    return _event_rule(ctx, "whfb_prerequisites_failed")
+    """User Device Registration 360 with Windows Hello for Business enabled by policy and a
+    prerequisite answered "No": Hello will not be provisioned after the ESP. The event is also
+    logged on devices without Hello policy (then the policy field is "No" or "Not Tested")."""
+    enabled = str(ctx.param("whfb_prerequisites_failed", "enabled"))
+    fields = [str(f) for f in ctx.param("whfb_prerequisites_failed", "prerequisites")]
+    positions: list[int] = []
+    missing: list[str] = []
+    for p in ctx.find_events(ctx.param("whfb_prerequisites_failed", "events")):
+        data = ctx.events[p].data
+        if data.get(enabled, "").strip().casefold() != "yes":
+            continue
+        failed = [f for f in fields if data.get(f, "").strip().casefold() == "no"]
+        if failed:
+            positions.append(p)
+            missing.extend(f for f in failed if f not in missing)
+    if not positions:
+        return []
+    return [
+        make(
+            ctx,
+            "whfb_prerequisites_failed",
+            None,
+            [ctx.event_line(p) for p in positions[:10]],
+            cites=positions,
+            count=len(positions),
+            missing=", ".join(missing),
+        )
+    ]
 
 
 @rule("mfa_interrupted", reads={"knowledge", "steps", "events", "links"})

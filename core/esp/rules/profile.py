@@ -81,8 +81,8 @@ def profile_not_downloaded_offline(ctx: Context) -> list[Found]:
 def profile_empty(ctx: Context) -> list[Found]:
     """Autopilot 704: the profile downloaded for the device is empty (the service knows the
     device but gave it no settings), or the policy cache says no profile is available."""
-    if ctx.facts.device.deployment_mode == "device_preparation":
-        return []
+    if ctx.facts.device.deployment_mode in ("device_preparation", "not_autopilot"):
+        return []  # no registration: an empty profile is what such a device gets
     positions = ctx.find_events(ctx.param("profile_empty", "events"))
     evidence = [ctx.event_line(p) for p in positions[:5]]
     if ctx.facts.profile_available is False and ctx.facts.device.autopilot:
