@@ -104,3 +104,12 @@ def test_every_rule_entry_has_the_required_fields() -> None:
     for rule_id, entry in doc["rule"].items():
         for key in ("severity", "confidence", "title", "text", "source"):
             assert entry.get(key), (rule_id, key)
+
+
+def test_every_state_table_is_read_by_the_code() -> None:
+    sources = "".join(
+        path.read_text(encoding="utf-8")
+        for path in (Path(__file__).resolve().parents[4] / "core").rglob("*.py")
+    )
+    for table in load().states:
+        assert f'"{table}"' in sources, f"states.toml [state.{table}] is read by nothing"
