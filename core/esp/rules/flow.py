@@ -82,13 +82,13 @@ def device_phase_timeout(ctx: Context) -> list[Found]:
 @rule(
     "continue_anyway",
     reads={"knowledge", "facts", "phases", "events", "links"},
-    params=["shell_core_markers"],
+    params=["events", "shell_core_markers"],
 )
 def continue_anyway(ctx: Context) -> list[Found]:
     markers = ctx.param("continue_anyway", "shell_core_markers")
     positions = [
         p
-        for p in ctx.find_events(["shell_core:62407", "shell_core:62406"])
+        for p in ctx.find_events(ctx.param("continue_anyway", "events"))
         if any(m in ctx.links.summaries[p] for m in markers)
     ]
     order = [p.id for p in ctx.phases.values()]

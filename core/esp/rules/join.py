@@ -69,18 +69,19 @@ def dc_unreachable(ctx: Context) -> list[Found]:
 @rule(
     "odj_blob_not_received",
     reads={"knowledge", "facts", "events", "links"},
-    params=["events", "timed_out"],
+    params=["events", "connectivity_events", "timed_out"],
 )
 def odj_blob_not_received(ctx: Context) -> list[Found]:
     """Hybrid: DeviceManagement 109/110 report the offline-domain-join wait timed out, or
     100 says connectivity to a domain controller could not be established."""
     timed_out = {str(v) for v in ctx.param("odj_blob_not_received", "timed_out")}
-    positions = [
+    waits = [
         p
         for p in ctx.find_events(ctx.param("odj_blob_not_received", "events"))
-        if ctx.events[p].event_id == 100
-        or next(iter(ctx.events[p].data.values()), "").strip() in timed_out
+        if next(iter(ctx.events[p].data.values()), "").strip() in timed_out
     ]
+    unreachable = ctx.find_events(ctx.param("odj_blob_not_received", "connectivity_events"))
+    positions = sorted(waits + unreachable)
     if not positions:
         return []
     return [
