@@ -278,7 +278,7 @@ def analyze(evidence: Evidence) -> EspReport:
     problems.extend(record_problems)
     account = record.get("AccountSetup")
     facts = analyze_device(
-        evidence.registry, evidence.events, evidence.side_files, record, knowledge
+        evidence.registry, evidence.events, evidence.side_files, record, knowledge, evidence.logs
     )
 
     collector = ItemCollector(

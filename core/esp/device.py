@@ -19,6 +19,7 @@ from core.esp.knowledge import Knowledge
 from core.esp.model import DeploymentMode, Device, Settings
 from core.esp.status import RecordPhase
 from core.events.model import EventRecord
+from core.logs.model import LogLine
 from core.logs.zones import zone_of
 from core.registry.model import RegistryView, RegKey
 from core.registry.values import as_flag, as_int, filetime, str_of, value_of
@@ -261,11 +262,30 @@ def pre_provisioning_markers(
     return markers
 
 
-def device_preparation_markers(registry: RegistryView) -> list[str]:
-    """Device preparation's own registry: the DevicePreparation CSP mirror with a bootstrapper
-    ExecutionContext (its policy orchestration), a PageStatus past "disabled", or the
-    AutopilotDevicePrepHint value (esp-reference §2.9; Get-AutopilotDiagnostics 6.x)."""
+def device_preparation_markers(
+    registry: RegistryView,
+    events: Iterable[EventRecord] = (),
+    logs: Iterable[LogLine] = (),
+    knowledge: Knowledge | None = None,
+) -> list[str]:
+    """Device preparation's own registry — the DevicePreparation CSP mirror with a bootstrapper
+    ExecutionContext (its policy orchestration), a PageStatus past "disabled", the
+    AutopilotDevicePrepHint value (esp-reference §2.9; Get-AutopilotDiagnostics 6.x) — and the
+    bootstrapper agent's own events and log lines (names in steps.toml [device_preparation])."""
     markers: list[str] = []
+    names = [m.casefold() for m in (knowledge.device_prep_names if knowledge else ())]
+    event = next(
+        (e for e in events if any(n in f"{e.channel} {e.provider}".casefold() for n in names)),
+        None,
+    )
+    if event is not None:
+        markers.append(f"bootstrapper agent event {event.event_id} ({event.origin})")
+    line = next(
+        (ln for ln in logs if any(n in f"{ln.file} {ln.component}".casefold() for n in names)),
+        None,
+    )
+    if line is not None:
+        markers.append(f"bootstrapper agent log ({line.origin})")
     prep = registry.key(DEVICE_PREP)
     agent = prep.subkey("BootstrapperAgent") if prep is not None else None
     if str_of(agent, "ExecutionContext"):
@@ -284,6 +304,7 @@ def analyze_device(
     side_files: SideFiles | None,
     record: dict[str, RecordPhase],
     knowledge: Knowledge,
+    logs: Iterable[LogLine] = (),
 ) -> DeviceFacts:
     diag = registry.key(AUTOPILOT_DIAG)
     cache_key = registry.key(POLICY_CACHE)
@@ -312,7 +333,7 @@ def analyze_device(
     mode_value = _int_field(profile, "AutopilotMode")
 
     markers = pre_provisioning_markers(events, record, knowledge)
-    device_prep = device_preparation_markers(registry)
+    device_prep = device_preparation_markers(registry, events, logs, knowledge)
     autopilot: bool | None
     mode: DeploymentMode
     if device_prep and not (tenant_id or tenant_domain):

@@ -116,6 +116,9 @@ class Knowledge:
     channel_alias: dict[str, str]  # casefolded channel name -> alias
     #: value maps of state enumerations: table name -> value -> word
     states: dict[str, dict[int, str]] = field(default_factory=dict)
+    #: names (in event channels / providers, log files / components) only Windows Autopilot
+    #: device preparation writes
+    device_prep_names: tuple[str, ...] = ()
 
     def alias_of(self, channel: str) -> str | None:
         """Alias (``autopilot``, ``dm_admin`` …) of a channel name, case-insensitive."""
@@ -232,7 +235,10 @@ def load() -> Knowledge:
     _keys(
         "steps.toml",
         steps_doc,
-        {"schema", "channels", "json_states", "text_status", "phase", "step"},
+        {"schema", "channels", "json_states", "text_status", "phase", "step", "device_preparation"},
+    )
+    prep_doc = _keys(
+        "steps.toml [device_preparation]", steps_doc.get("device_preparation", {}), {"names"}
     )
     _keys("events.toml", events_doc, {"schema", "esp_channels", "event", "shell_core_name"})
     _keys("errors.toml", errors_doc, {"schema", "facilities", "error"})
@@ -331,4 +337,5 @@ def load() -> Knowledge:
             name.casefold(): alias for alias, names in channels.items() for name in names
         },
         states=_states(states_doc),
+        device_prep_names=_str_tuple(prep_doc.get("names", [])),
     )

@@ -103,3 +103,15 @@ def test_classic_capture_has_no_device_preparation(tmp_path: Path) -> None:
 )
 def test_json_dates(text: str | None, expected: datetime | None) -> None:
     assert json_date(text) == expected
+
+
+def test_recognised_from_the_bootstrapper_agent_event_alone() -> None:
+    from tests.core.esp.builders import event, evidence
+
+    channel = "Microsoft-Windows-Autopilot-BootstrapperAgent/Operational"
+    report = analyze(evidence({}, events=[event(channel, 142, "started")]))
+    assert report.device.deployment_mode == "device_preparation"
+    prep = report.device_preparation
+    assert prep is not None
+    assert prep.status == "unknown"  # no page status recorded: never success without evidence
+    assert prep.evidence[0].startswith("bootstrapper agent event 142")
