@@ -242,15 +242,21 @@ def _name(registry: RegistryView, events: list[EventRecord], profile: dict[str, 
 def pre_provisioning_markers(
     events: Iterable[EventRecord], record: dict[str, RecordPhase], knowledge: Knowledge
 ) -> list[str]:
+    """Why the capture is a pre-provisioning technician flow: the events and Shell-Core
+    breadcrumb named in steps.toml [pre_provisioning], or the ESP's white-glove result step."""
     markers: list[str] = []
+    wanted = set(knowledge.pre_provisioning_events)
     for event in events:
         alias = knowledge.alias_of(event.channel)
-        if alias == "mgmtsvc" and event.event_id == 509:
-            markers.append(f"ManagementService event 509 ({event.origin})")
+        if f"{alias}:{event.event_id}" in wanted:
+            markers.append(f"{event.channel} event {event.event_id} ({event.origin})")
             break
+    breadcrumb = knowledge.pre_provisioning_breadcrumb
     for event in events:
-        if knowledge.alias_of(event.channel) == "shell_core" and any(
-            "WhiteGlove" in v for v in event.data.values()
+        if (
+            breadcrumb
+            and knowledge.alias_of(event.channel) == "shell_core"
+            and any(breadcrumb in v for v in event.data.values())
         ):
             markers.append(f"Shell-Core pre-provisioning breadcrumb ({event.origin})")
             break

@@ -119,6 +119,10 @@ class Knowledge:
     #: names (in event channels / providers, log files / components) only Windows Autopilot
     #: device preparation writes
     device_prep_names: tuple[str, ...] = ()
+    #: ``alias:id`` events that mark a pre-provisioning technician flow, and the word its
+    #: Shell-Core breadcrumbs carry
+    pre_provisioning_events: tuple[str, ...] = ()
+    pre_provisioning_breadcrumb: str = ""
 
     def alias_of(self, channel: str) -> str | None:
         """Alias (``autopilot``, ``dm_admin`` …) of a channel name, case-insensitive."""
@@ -235,7 +239,21 @@ def load() -> Knowledge:
     _keys(
         "steps.toml",
         steps_doc,
-        {"schema", "channels", "json_states", "text_status", "phase", "step", "device_preparation"},
+        {
+            "schema",
+            "channels",
+            "json_states",
+            "text_status",
+            "phase",
+            "step",
+            "device_preparation",
+            "pre_provisioning",
+        },
+    )
+    pre_doc = _keys(
+        "steps.toml [pre_provisioning]",
+        steps_doc.get("pre_provisioning", {}),
+        {"events", "breadcrumb"},
     )
     prep_doc = _keys(
         "steps.toml [device_preparation]", steps_doc.get("device_preparation", {}), {"names"}
@@ -338,4 +356,6 @@ def load() -> Knowledge:
         },
         states=_states(states_doc),
         device_prep_names=_str_tuple(prep_doc.get("names", [])),
+        pre_provisioning_events=_str_tuple(pre_doc.get("events", [])),
+        pre_provisioning_breadcrumb=str(pre_doc.get("breadcrumb", "")),
     )
