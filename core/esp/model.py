@@ -177,6 +177,13 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Redaction:
+    """Set on a report whose identifiers were replaced by pseudonyms (``core.fleet.redact``)."""
+
+    counts: tuple[tuple[str, int], ...] = ()  # (kind, distinct identifiers replaced)
+
+
+@dataclass(frozen=True, slots=True)
 class EspReport:
     source: SourceSummary
     device: Device
@@ -184,6 +191,7 @@ class EspReport:
     phases: tuple[Phase, Phase, Phase]
     findings: tuple[Finding, ...] = ()
     timeline: tuple[TimelineEntry, ...] = field(default=())
+    redaction: Redaction | None = None
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -189,6 +189,8 @@ def report_to_dict(report: EspReport) -> JsonDict:
         "findings": [_finding(f) for f in report.findings],
         "timeline": [_timeline(t) for t in report.timeline],
     }
+    if report.redaction is not None:
+        result["redaction"] = {"redacted": True, "counts": dict(report.redaction.counts)}
     if os.environ.get(VALIDATE_ENV) == "1":
         errors = validate_report_dict(result)
         if errors:
