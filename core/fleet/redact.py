@@ -239,6 +239,19 @@ class Redactor:
                     kind = kind_for_name(value.name)
                     if kind is not None:
                         self.learn(kind, value.data)
+        computers = {record.computer for record in evidence.events if record.computer}
+        for computer in computers:
+            name, _, domain = computer.partition(".")
+            self.learn("device", computer)
+            self.learn("device", name)
+            self.learn("domain", domain)
+        for record in evidence.events:
+            for name, text in record.data.items():
+                kind = kind_for_name(name)
+                if kind is not None:
+                    self.learn(kind, text)
+                elif isinstance(text, str) and ("@" in text or "S-1-" in text or "://" in text):
+                    self.learn_text(text)
         side = evidence.side_files
         if side is None:
             return
