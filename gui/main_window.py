@@ -36,6 +36,7 @@ from core.esp.model import Step
 from core.paths import resource_path
 from gui import export
 from gui.capture_views import FilesView, ProblemsView, RegistryBrowser, TimelineView
+from gui.compare import Compare
 from gui.crash import CrashHandler
 from gui.esp_view import DeviceHeader, EspPanel, FindingBanner, top_finding
 from gui.fonts import derived
@@ -255,6 +256,7 @@ class MainWindow(QMainWindow):
                                             lambda: self.set_utc(not self.times.utc), "Ctrl+T",
                                             "actToggleZone")
         self.act_about = self._action("&About ESPView", self.about, None, "actAbout")
+        self.compare = Compare(self)  # File › Compare with…, Export › Redact identifiers
         for action in (self.act_live, self.act_refresh, self.act_collect):
             action.setVisible(self.live_supported)
             action.setEnabled(self.live_supported)
@@ -274,6 +276,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("E&xport")
         export_menu.addActions([self.act_html, self.act_json])
+        self.compare.install(file_menu, export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit_menu = bar.addMenu("&Edit")
@@ -311,6 +314,7 @@ class MainWindow(QMainWindow):
         for action in (self.act_html, self.act_json, self.act_bundle, self.act_copy_summary):
             action.setEnabled(has_report and not loading)
         self.act_cancel.setEnabled(loading)
+        self.compare.update(has_report, loading)
         self.act_refresh.setEnabled(self.live_supported and self.live_session.active
                                     and not loading)
 
@@ -585,7 +589,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            writer(self.loaded.report, Path(path))
+            writer(self.compare.for_export(self.loaded.report, self.loaded.evidence), Path(path))
         except OSError as exc:
             self.statusBar().showMessage(f"Could not write {path}: {exc.strerror or exc}", 15000)
             return
@@ -598,7 +602,8 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         try:
-            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report)
+            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report,
+                                         redact=self.compare.redact)
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save the bundle: {exc}", 15000)
             return
@@ -641,6 +646,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and threads (closing the window, and test teardown)."""
         self.live_session.stop()
+        self.compare.shutdown()
         self._retire_thread()
         for thread in list(self._retired):
             thread.wait(10000)
