@@ -427,10 +427,10 @@ def _run_dask(todo: list[Task], address: str) -> Iterator[tuple[int, Row]]:
         raise EspViewError(
             "--dask needs the optional 'distributed' package: pip install espview[fleet]"
         ) from exc
-    with Client(address, timeout="10s") as client:
+    with Client(address, timeout="10s") as client:  # type: ignore[no-untyped-call,unused-ignore]
         futures = client.map(_star, todo, pure=False)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures):  # type: ignore[no-untyped-call,unused-ignore]
                 yield future.result()
         except BaseException:
             client.cancel(futures)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path, PurePath
@@ -191,7 +191,70 @@ class _Lines:
         return self._line
 
 
+#: One well-formed record as IME and ConfigMgr write it (attributes in their usual order),
+#: from the blanks before it to its header's ``>``; see :func:`_parse_regular`.
+_REGULAR = re.compile(
+    r"[ \t\r\n\ufeff\x00]*<!\[LOG\[(.*?)\]LOG\]!>[ \t]*"
+    r'<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" context="[^"<>]*" '
+    r'type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">',
+    re.DOTALL,
+)
+_NOT_BLANK = re.compile(r"[^ \t\r\n\ufeff\x00]")
+
+
 def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
+    regular = _parse_regular(text, name)
+    if regular is not None:
+        return regular
+    return _parse_general(text, name)
+
+
+def _parse_regular(text: str, name: str) -> tuple[list[_Raw], list[Problem]] | None:
+    """The common case in one C-level match per record, or None to use the general parser.
+
+    Taken only when the whole text is a sequence of well-formed records whose messages hold
+    no record marker, so the result is exactly what :func:`_parse_general` returns; any
+    irregularity (a stray line, a cut record, an unusual header, a cap reached) hands the
+    file to the general parser, which explains it.
+    """
+    raws: list[_Raw] = []
+    problems: list[Problem] = []
+    dates: dict[str, tuple[int, int, int] | None] = {}
+    match = _REGULAR.match
+    count = text.count
+    append = raws.append
+    size = len(text)
+    pos = 0
+    line = 1
+    counted = 0
+    while True:
+        m = match(text, pos)
+        if m is None:
+            break
+        message, time_s, date_s, component, type_s, thread = m.groups()
+        if _START in message or _END in message or len(message) > MAX_MESSAGE_CHARS:
+            return None
+        if len(raws) >= MAX_LOG_RECORDS:
+            return None
+        start = m.start(1) - len(_START)
+        line += count("\n", counted, start)
+        counted = start
+        local, bias, why = _when(time_s, date_s, dates)
+        if why:
+            problems.append(Problem(name, f"line {line}", why))
+        if "\r" in message:
+            message = message.replace("\r\n", "\n")
+        append(_Raw(local, bias, message, component, thread, _int(type_s), name, line, True))
+        pos = m.end()
+    if pos < size and _NOT_BLANK.search(text, pos) is not None:
+        return None
+    if not raws:
+        return None
+    log.debug("%s: %d records", name, len(raws))
+    return raws, problems
+
+
+def _parse_general(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
     raws: list[_Raw] = []
     problems: list[Problem] = []
     lines = _Lines(text)
@@ -349,17 +412,33 @@ def resolve_times(
     """
     out: list[datetime | None] = [None] * len(readings)
     if len(zones) <= 1:
-        zone = zones[0] if zones else UTC
+        to_utc = _utc_in(zones[0] if zones else UTC)
         for i, (local, bias) in enumerate(readings):
             if local is None:
                 continue
             if bias is not None:
                 out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
             else:
-                out[i] = local.replace(tzinfo=zone).astimezone(UTC)
+                out[i] = to_utc(local)
         return out
     _resolve_eras(readings, zones, out)
     return out
+
+
+def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:
+    """``local → local.replace(tzinfo=zone).astimezone(UTC)``, with the zone's offset looked
+    up once per wall-clock minute (zone rules change offsets on minute boundaries) instead of
+    once per line: a log has tens of thousands of lines and a few hundred distinct minutes."""
+    offsets: dict[datetime, timedelta] = {}
+
+    def to_utc(local: datetime) -> datetime:
+        minute = local.replace(second=0, microsecond=0)
+        offset = offsets.get(minute)
+        if offset is None:
+            offset = offsets[minute] = minute.replace(tzinfo=zone).utcoffset() or timedelta(0)
+        return (local - offset).replace(tzinfo=UTC)
+
+    return to_utc
 
 
 def _resolve_eras(
@@ -373,7 +452,8 @@ def _resolve_eras(
     :data:`ERA_WINDOW` from the line before, but which in an earlier candidate zone lands
     within that window of it, was written by a process still on the earlier zone.
     """
-    current, earlier = zones[-1], list(zones[:-1])
+    current = _utc_in(zones[-1])
+    earlier = [_utc_in(zone) for zone in zones[:-1]]
     prev: datetime | None = None
     for i, (local, bias) in enumerate(readings):
         if local is None:
@@ -381,10 +461,10 @@ def _resolve_eras(
         if bias is not None:
             prev = out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
             continue
-        utc = local.replace(tzinfo=current).astimezone(UTC)
+        utc = current(local)
         if prev is not None and prev - utc > ERA_WINDOW:
             for zone in earlier:
-                other = local.replace(tzinfo=zone).astimezone(UTC)
+                other = zone(local)
                 if abs(other - prev) <= ERA_WINDOW:
                     utc = other
                     break
