@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path, PurePath
 
@@ -199,46 +199,44 @@ _REGULAR = re.compile(
     r'type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">',
     re.DOTALL,
 )
-_NOT_BLANK = re.compile(r"[^ \t\r\n\ufeff\x00]")
+
+
+@dataclass(slots=True)
+class _State:
+    """Where parsing of one text stands: what was read, and the offset to go on from."""
+
+    lines: _Lines
+    raws: list[_Raw] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dates: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)
+    pos: int = 0
 
 
 def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
-    regular = _parse_regular(text, name)
-    if regular is not None:
-        return regular
-    return _parse_general(text, name)
+    state = _State(_Lines(text))
+    _parse_regular(text, name, state)
+    return _parse_general(text, name, state)
 
 
-def _parse_regular(text: str, name: str) -> tuple[list[_Raw], list[Problem]] | None:
-    """The common case in one C-level match per record, or None to use the general parser.
+def _parse_regular(text: str, name: str, state: _State) -> None:
+    """Read the run of well-formed records at ``state.pos``, one C-level match each.
 
-    Taken only when the whole text is a sequence of well-formed records whose messages hold
-    no record marker, so the result is exactly what :func:`_parse_general` returns; any
-    irregularity (a stray line, a cut record, an unusual header, a cap reached) hands the
-    file to the general parser, which explains it.
+    Stops before the first record that is not plainly regular (a stray line, a cut record,
+    an unusual header, a record marker inside a message, a cap reached): the general parser
+    goes on from there in the same state, so the result is exactly the general parser's.
     """
-    raws: list[_Raw] = []
-    problems: list[Problem] = []
-    dates: dict[str, tuple[int, int, int] | None] = {}
+    raws, problems, dates, lines = state.raws, state.problems, state.dates, state.lines
     match = _REGULAR.match
-    count = text.count
     append = raws.append
-    size = len(text)
-    pos = 0
-    line = 1
-    counted = 0
-    while True:
+    pos = state.pos
+    while len(raws) < MAX_LOG_RECORDS:
         m = match(text, pos)
         if m is None:
             break
         message, time_s, date_s, component, type_s, thread = m.groups()
         if _START in message or _END in message or len(message) > MAX_MESSAGE_CHARS:
-            return None
-        if len(raws) >= MAX_LOG_RECORDS:
-            return None
-        start = m.start(1) - len(_START)
-        line += count("\n", counted, start)
-        counted = start
+            break
+        line = lines.at(m.start(1) - len(_START))
         local, bias, why = _when(time_s, date_s, dates)
         if why:
             problems.append(Problem(name, f"line {line}", why))
@@ -246,21 +244,14 @@ def _parse_regular(text: str, name: str) -> tuple[list[_Raw], list[Problem]] | N
             message = message.replace("\r\n", "\n")
         append(_Raw(local, bias, message, component, thread, _int(type_s), name, line, True))
         pos = m.end()
-    if pos < size and _NOT_BLANK.search(text, pos) is not None:
-        return None
-    if not raws:
-        return None
-    log.debug("%s: %d records", name, len(raws))
-    return raws, problems
+    state.pos = pos
 
 
-def _parse_general(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
-    raws: list[_Raw] = []
-    problems: list[Problem] = []
-    lines = _Lines(text)
-    dates: dict[str, tuple[int, int, int] | None] = {}
-    pos = 0
-    for m in _HEADER.finditer(text):
+def _parse_general(text: str, name: str, state: _State) -> tuple[list[_Raw], list[Problem]]:
+    """Every shape of CMTrace text, damage included, from ``state.pos`` on."""
+    raws, problems, lines, dates, pos = (
+        state.raws, state.problems, state.lines, state.dates, state.pos)
+    for m in _HEADER.finditer(text, pos):
         end = m.start()
         body = _skip_blank(text, pos, end)
         marker = text.rfind(_START, body, end)
