@@ -26,7 +26,8 @@ from core.report.common import verdict
 
 #: Fields that hold raw evidence or provenance: not compared.
 EVIDENCE_FIELDS = frozenset({
-    "registry", "events", "history", "timeline", "source", "origin", "evidence", "redaction",
+    "registry", "events", "logs", "history", "timeline", "source", "origin", "evidence",
+    "redaction",
     "steps", "phases", "findings", "items",  # handled by their own matching below
 })
 #: Field names whose change matters on its own.
