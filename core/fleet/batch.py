@@ -218,10 +218,15 @@ def analyse_capture(
     except OSError as exc:
         row.error = f"cannot read: {exc.strerror or exc}"
         return row
+    from core.perf import gc_paused  # noqa: PLC0415
+
     try:
-        evidence = load_evidence(Path(path))
+        # As in the one-shot CLI: no collector passes over the growing evidence (core.perf).
+        with gc_paused():
+            evidence = load_evidence(Path(path))
         try:
-            report = analyze(evidence)
+            with gc_paused():
+                report = analyze(evidence)
             if redact and html_path is not None:
                 from core.fleet.redact import redact_report  # noqa: PLC0415
 
