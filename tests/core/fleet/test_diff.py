@@ -183,3 +183,25 @@ def test_analysed_scenarios_diff_in_process(tmp_path: Path) -> None:
     ra, rb = analyze(load_evidence(a)), analyze(load_evidence(b))
     assert diff_reports(ra, rb).differs
     assert not diff_reports(ra, ra).differs
+
+
+def test_fields_added_to_the_model_later_are_compared() -> None:
+    from dataclasses import field, make_dataclass
+
+    from core.esp.model import Step
+
+    later = make_dataclass("LaterStep", [("confidence", str, field(default="high"))],
+                           bases=(Step,), frozen=True)
+    a = full_report()
+    setup = a.phases[1]
+
+    def with_step(report, step):  # type: ignore[no-untyped-def]
+        phase = replace(setup, steps=(*setup.steps[:3], step))
+        return replace(report, phases=(report.phases[0], phase, report.phases[2]))
+
+    old = setup.steps[3]
+    values = {f: getattr(old, f) for f in old.__dataclass_fields__}
+    ra = with_step(a, later(**values, confidence="high"))
+    rb = with_step(a, later(**values, confidence="low"))
+    changes = [c for c in diff_reports(ra, rb).changes if c.what == "confidence"]
+    assert [(c.a, c.b) for c in changes] == [("high", "low")]
