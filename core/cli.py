@@ -3,8 +3,9 @@
 ``espview [PATH] [--sample] [--live] [--screenshot PNG]`` opens the desktop app; the
 subcommands ``report``, ``extract``, ``events``, ``registry`` and ``code`` work headless.
 
-Exit codes (DESIGN.md): 0 ok; 1 read, but with problems; 2 unusable input (one line on
-stderr, no traceback); 3 internal error (one line on stderr, details in a crash log).
+Exit codes (ARCHITECTURE.md, "Command line"): 0 ok; 1 read, but with problems; 2 unusable
+input (one line on stderr, no traceback); 3 internal error (one line on stderr, details in a
+crash log).
 """
 
 from __future__ import annotations
