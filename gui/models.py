@@ -504,8 +504,9 @@ class RegistryRefModel(TwoLevelModel):
         if column == self.DATA:
             if value is None:
                 return ""
-            return format_data(value.data) if role == Qt.ItemDataRole.DisplayRole else \
+            shown = format_data(value.data) if role == Qt.ItemDataRole.DisplayRole else \
                 format_data(value.data, limit=2000)
+            return f"{shown}  = {value.display}" if value.display else shown  # decoded in core
         return "" if cell is None else str(cell)
 
     def _times_changed(self) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
 from core.esp.model import EventRef, RegistryRef, RegistryValueRef
+from core.esp.values import display
 from core.events.model import EventRecord
 from core.registry.model import RegistryView, RegKey
 
@@ -125,7 +126,7 @@ def expand(registry: RegistryView, pattern: str, users: Iterable[str]) -> list[R
 def registry_ref(key: RegKey, only: tuple[str, ...] = ()) -> RegistryRef:
     wanted = {name.casefold() for name in only}
     values = tuple(
-        RegistryValueRef(v.name, v.type, v.data)
+        RegistryValueRef(v.name, v.type, v.data, display(key.path, v.name, v.data))
         for v in key.values()
         if not wanted or v.name.casefold() in wanted
     )

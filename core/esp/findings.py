@@ -306,7 +306,7 @@ def rule_provider_stall(ctx: Context) -> list[Found]:
             item.outcome == "pending" and step.status in ("failed", "in_progress", "unknown")
         )
         if stuck:
-            state = {"not_installed": 1, "error": 4}.get(item.status, "?")
+            state = item.raw.rsplit(" ", 1)[-1] if item.raw else "?"
             results.append(
                 make(
                     ctx,

@@ -90,9 +90,11 @@ class Item:
     id: str
     name: str | None
     scope: Literal["device", "user"]
-    status: str
+    status: Status  # the report's vocabulary; the state as the evidence says it is raw_status
     hresult: str | None = None
     history: tuple[HistoryEntry, ...] = ()
+    # The decoded raw state behind ``status`` ("completed (InstallationState 3)"), or None.
+    raw_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

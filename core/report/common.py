@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.model import EspReport, Phase, Status, Step
+from core.esp.model import EspReport, Item, Phase, RegistryValueRef, Status, Step
 from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
@@ -185,28 +185,16 @@ def step_title(report: EspReport, step_id: str | None) -> str | None:
     return _where(phase, step)
 
 
-_ITEM_FAILED = ("fail", "error", "timeout", "timed out")
-_ITEM_NOT_STARTED = ("not_processed", "notprocessed", "not processed", "not_installed",
-                     "notinstalled", "not installed", "not_started", "not started", "initialized")
-_ITEM_RUNNING = ("progress", "downloading", "installing", "processing", "running", "pending",
-                 "wait", "retry", "identifying")
-_ITEM_DONE = ("installed", "succe", "complete", "applied", "processed", "not_required",
-              "notrequired", "not required", "compliant")
+def item_state_text(item: Item) -> str:
+    """The item's state as the evidence says it (``completed (InstallationState 3)``), else the
+    status word: the analysis decided the status, reports only show it."""
+    return item.raw_status or STATUS_LABELS[item.status]
 
 
-def item_status(status: str) -> Status:
-    """Map an item's free-text status (``installed``, ``InProgress``, ``failed`` …) to a
-    :data:`Status` for its icon; anything unrecognised is ``unknown``, never success."""
-    word = status.strip().lower()
-    if any(key in word for key in _ITEM_FAILED):
-        return "failed"
-    if any(key in word for key in _ITEM_NOT_STARTED):
-        return "not_started"
-    if any(key in word for key in _ITEM_RUNNING):
-        return "in_progress"
-    if any(key in word for key in _ITEM_DONE):
-        return "succeeded"
-    return "unknown"
+def value_shown(value: RegistryValueRef, limit: int = 160) -> str:
+    """Raw data with its meaning next to it: ``3600 (0xE10) = 3600 s (1 h 0 min)``."""
+    raw = value_text(value.data, limit)
+    return f"{raw}  = {value.display}" if value.display else raw
 
 
 def settings_summary(report: EspReport) -> list[tuple[str, str]]:

@@ -25,10 +25,10 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
-    item_status,
+    item_state_text,
     settings_summary,
     step_title,
-    value_text,
+    value_shown,
     verdict,
 )
 
@@ -280,9 +280,9 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
         for item in step.items:
             history = "<br>".join(f"{_e(display_time(h.time))} {_e(h.status)}"
                                   for h in item.history)
-            rows.append(f"<tr><td>{_icon(item_status(item.status))}</td><td>{_e(item.kind)}</td>"
+            rows.append(f"<tr><td>{_icon(item.status)}</td><td>{_e(item.kind)}</td>"
                         f"<td>{_e(item.name or '')}<div class=\"mono muted\">{_e(item.id)}</div>"
-                        f"</td><td>{_e(item.scope)}</td><td>{_e(item.status)}</td>"
+                        f"</td><td>{_e(item.scope)}</td><td>{_e(item_state_text(item))}</td>"
                         f"<td class=\"mono\">{_e(format_hresult(item.hresult) or '')}</td>"
                         f'<td class="n">{history}</td></tr>')
         out.append(_table(["", "Kind", "Name / id", "Scope", "Status", "HRESULT", "History"],
@@ -295,7 +295,7 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                        f'<span class="mono">{_e(ref.origin)}</span></div>')
             rows = [f"<tr><td class=\"mono\">{_e(v.name or '(Default)')}</td>"
                     f"<td class=\"mono n\">{_e(v.type)}</td>"
-                    f"<td class=\"mono\">{_e(value_text(v.data, 256))}</td></tr>"
+                    f"<td class=\"mono\">{_e(value_shown(v, 256))}</td></tr>"
                     for v in ref.values]
             if rows:
                 out.append(_table(["Name", "Type", "Data"], rows, "values"))

@@ -23,12 +23,12 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
-    item_status,
+    item_state_text,
     key_events,
     settings_summary,
     step_title,
     steps_needing_detail,
-    value_text,
+    value_shown,
     verdict,
 )
 
@@ -212,8 +212,8 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             if len(name) > width:
                 name = name[: width - 1] + "…"
             code = format_hresult(item.hresult) or ""
-            w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
-                   f"{clean(item.status)} {code}".rstrip())
+            w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
+                   f"{clean(item_state_text(item))} {code}".rstrip())
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:
@@ -231,7 +231,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             w.wrap(f"{ref.path}  (last write {display_time(ref.last_write)}; {ref.origin})", 6,
                    "    ")
             for value in ref.values[:MAX_VALUES]:
-                w.wrap(f"{value.name or '(Default)'} = {value_text(value.data)}  ({value.type})", 8,
+                w.wrap(f"{value.name or '(Default)'} = {value_shown(value)}  ({value.type})", 8,
                        "      ")
             if len(ref.values) > MAX_VALUES:
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from core.esp.model import EspReport, Status
 from core.report import render_text, verdict
-from core.report.common import item_status
 from tests.core.report.builders import (
     APPS,
     HOSTILE,
@@ -140,20 +137,3 @@ def test_first_failure_wins() -> None:
     assert step.id == APPS
 
 
-@pytest.mark.parametrize(
-    ("word", "status"),
-    [
-        ("installed", "succeeded"),
-        ("Installed", "succeeded"),
-        ("failed", "failed"),
-        ("Error", "failed"),
-        ("in_progress", "in_progress"),
-        ("downloading", "in_progress"),
-        ("not_processed", "not_started"),
-        ("NotInstalled", "not_started"),
-        ("", "unknown"),
-        ("whatever", "unknown"),
-    ],
-)
-def test_item_status_words(word: str, status: str) -> None:
-    assert item_status(word) == status
