@@ -15,8 +15,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from core.esp.citations import Cited, attach_cited, step_logs
 from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
-from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
+from core.esp.evidence_links import (
+    EventLinks,
+    event_code,
+    event_ref,
+    item_tokens,
+    link_events,
+    link_log_lines,
+    step_registry,
+)
 from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
 from core.esp.hresult import fmt
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
@@ -285,7 +294,11 @@ def analyze(evidence: Evidence) -> EspReport:
     )
     items = collector.collect()
     users = sorted(set(facts.user_sids) | collector.user_sids)
-    item_steps = {i.id.casefold().strip("{}"): i.step for i in items if i.kind != "provider"}
+    item_steps = {
+        token: i.step for i in items if i.kind != "provider" for token in item_tokens(i.id)
+    }
+    item_ids = {token: i.id for i in items if i.kind != "provider" for token in item_tokens(i.id)}
+    log_links = link_log_lines(evidence.logs, item_steps, item_ids)
 
     # First pass: windows from registry history only, to place events named by several steps.
     windows: dict[str, tuple[datetime | None, datetime | None]] = {}
@@ -307,6 +320,9 @@ def analyze(evidence: Evidence) -> EspReport:
     ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
     ctx.logs = evidence.logs
     found = run_rules(ctx)
+    citations = attach_cited(
+        [f.finding for f in found], evidence, links, log_links, items, facts
+    )
 
     built_phases: list[Phase] = []
     for phase_def in knowledge.phases:
@@ -315,13 +331,19 @@ def analyze(evidence: Evidence) -> EspReport:
         for step_def in knowledge.steps_of(phase_def.id, visible_only=True):
             step = steps[step_def.id]
             step_items = [i for i in items if i.step == step_def.id]
+            cited = citations.get(step_def.id, Cited())
             registry = step_registry(
-                evidence.registry, step_def.registry, (k for i in step_items for k in i.keys), users
+                evidence.registry,
+                step_def.registry,
+                (k for i in step_items for k in i.keys),
+                users,
+                cited.keys,
             )
             event_refs = tuple(
                 event_ref(evidence.events[p], links.summaries[p])
                 for p in links.by_step.get(step_def.id, [])
             )
+            log_refs = step_logs(evidence.logs, log_links, step_def.id, cited.logs)
             built_steps.append(
                 Step(
                     id=step_def.id,
@@ -335,6 +357,7 @@ def analyze(evidence: Evidence) -> EspReport:
                     registry=registry,
                     events=event_refs,
                     hint=_hint_for(step, found, steps),
+                    logs=log_refs,
                 )
             )
         built_phases.append(
@@ -348,7 +371,7 @@ def analyze(evidence: Evidence) -> EspReport:
                 steps=tuple(built_steps),
             )
         )
-    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
+    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, log_links)
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
     seen = set(problems)

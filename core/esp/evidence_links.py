@@ -15,9 +15,10 @@ from datetime import datetime
 
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
-from core.esp.model import EventRef, RegistryRef, RegistryValueRef
+from core.esp.model import EventRef, LogRef, RegistryRef, RegistryValueRef, Severity
 from core.esp.values import display
 from core.events.model import EventRecord
+from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
 
 MAX_KEYS_PER_STEP = 200
@@ -138,6 +139,7 @@ def step_registry(
     patterns: tuple[RegPattern, ...],
     extra_keys: Iterable[RegKey],
     users: list[str],
+    cited: Iterable[RegistryRef] = (),
 ) -> tuple[RegistryRef, ...]:
     refs: dict[str, RegistryRef] = {}
     for pattern in patterns:
@@ -152,6 +154,8 @@ def step_registry(
         folded = key.path.casefold()
         if folded not in refs and len(refs) < MAX_KEYS_PER_STEP:
             refs[folded] = registry_ref(key)
+    for ref in cited:  # what a finding cites is always shown, whatever the cap
+        refs.setdefault(ref.path.casefold(), ref)
     return tuple(refs.values())
 
 
@@ -204,11 +208,57 @@ def shell_core_outcome(event: EventRecord) -> str:
     return "info"
 
 
+_LOC_URI = re.compile(r"\./(?:Device|User|Vendor)/[^\s,;\"']+", re.IGNORECASE)
+#: CSP nodes whose next path segment names the tracked item (its profile / package id).
+_NODE_MARKERS = (
+    "scep", "pfxcertinstall", "wifi/profile", "vpnv2", "msi", "installation", "appstore",
+    "nonstore", "tracking/sidecar", "tracking/configmgr",
+)
+
+
+def item_tokens(item_id: str) -> list[str]:
+    """Every form in which evidence may name an item: the id itself, a bare GUID for any
+    decorated form (``Win32App_<guid>_<rev>``, ``{guid}``, ``<guid>_<rev>``), and for a LocURI
+    the profile / package node it ends in (``…/SCEP/<id>/…`` → ``<id>``)."""
+    folded = item_id.casefold()
+    tokens = [folded.strip("{}")]
+    tokens.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(item_id))
+    if folded.startswith("./"):
+        tokens.append(_uri_core(folded))
+        node = uri_node(folded)
+        if node is not None:
+            tokens.append(node)
+    return list(dict.fromkeys(t for t in tokens if len(t) >= 6))
+
+
+def _uri_core(uri: str) -> str:
+    """A LocURI without its ``./Device`` / ``./User`` / ``./Vendor`` prefix, casefolded."""
+    folded = uri.casefold()
+    for prefix in ("./device/", "./user/", "./"):
+        if folded.startswith(prefix):
+            return folded[len(prefix):].rstrip("/")
+    return folded
+
+
+def uri_node(uri: str) -> str | None:
+    """The node naming the item in a CSP LocURI (``…/SCEP/<id>/Install/…`` → ``<id>``)."""
+    folded = uri.casefold()
+    for marker in _NODE_MARKERS:
+        index = folded.find(f"/{marker}/")
+        if index >= 0:
+            rest = folded[index + len(marker) + 2 :]
+            node = rest.split("/", 1)[0]
+            return node or None
+    return None
+
+
 def _ids_in(event: EventRecord) -> list[str]:
     found: list[str] = []
     for value in event.data.values():
-        if len(value) >= 36:
-            found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(value))
+        if len(value) >= 36 or "./" in value:
+            found.extend(_line_tokens(value))
+        elif 6 <= len(value) <= 200 and " " not in value:
+            found.append(value.casefold())  # a bare node name (SCEP profile id, package name)
     return found
 
 
@@ -273,9 +323,42 @@ def link_events(
         links.step_of.append(step)
         links.outcomes.append(outcome)
         links.decides.append(esp and step is not None)
+    _pair_by_code(events, links)
+    for position, step in enumerate(links.step_of):
         if step is not None:
             links.by_step.setdefault(step, []).append(position)
     return links
+
+
+PAIR_WINDOW_SECONDS = 2.0
+
+
+def _pair_by_code(events: list[EventRecord], links: EventLinks) -> None:
+    """An event that names nothing but a code (DeviceManagement 32 "SCEP enrollment failed
+    (0x800B0101)") belongs with the event of the same file written in the same moment with the
+    same code that does name an item (309, carrying the SCEP profile id)."""
+    placed: dict[tuple[str, int], list[int]] = {}
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            code = event_code(events[position])
+            if code is not None:
+                placed.setdefault((events[position].file, code), []).append(position)
+    if not placed:
+        return
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            continue
+        event = events[position]
+        if event.level not in (1, 2, 3):  # only failures and warnings pair by code
+            continue
+        code = event_code(event)
+        if code is None:
+            continue
+        for other in placed.get((event.file, code), ()):
+            gap = abs((events[other].time - event.time).total_seconds())
+            if gap <= PAIR_WINDOW_SECONDS:
+                links.step_of[position] = links.step_of[other]
+                break
 
 
 def _choose(
@@ -303,3 +386,76 @@ def _choose(
     if len(candidates) > 1 and candidates[0].startswith("DevicePreparation"):
         return candidates[1]
     return candidates[0]
+
+
+# -- log lines --------------------------------------------------------------------------------
+
+MAX_LOGS_PER_STEP = 300
+_LOG_SEVERITY: dict[int, Severity] = {3: "error", 2: "warning"}
+
+
+@dataclass(slots=True)
+class LogLinks:
+    """Which log lines belong to which step and item (parallel to the lines)."""
+
+    step_of: list[str | None] = field(default_factory=list)
+    item_of: list[str | None] = field(default_factory=list)
+    by_step: dict[str, list[int]] = field(default_factory=dict)
+
+    def place(self, position: int, step: str, item: str | None = None) -> None:
+        """Tie one more line to a step (log readers that know better, e.g. IME phase lines)."""
+        if self.step_of[position] is None:
+            self.by_step.setdefault(step, []).append(position)
+        elif self.step_of[position] != step:
+            return
+        self.step_of[position] = step
+        if item is not None and self.item_of[position] is None:
+            self.item_of[position] = item
+
+
+def _line_tokens(message: str) -> list[str]:
+    found: list[str] = []
+    if "-" in message:
+        found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(message))
+    if "./" in message:
+        for m in _LOC_URI.finditer(message):
+            found.append(_uri_core(m.group(0)))
+            node = uri_node(m.group(0))
+            if node is not None:
+                found.append(node)
+    return found
+
+
+def link_log_lines(
+    lines: list[LogLine], item_steps: dict[str, str], item_ids: dict[str, str]
+) -> LogLinks:
+    """Tie each log line to the step (and item) it names: an app GUID in any decorated form,
+    an MSI product code or a LocURI of a tracked item. ``item_steps`` / ``item_ids`` map the
+    tokens of :func:`item_tokens` to the item's step and id."""
+    links = LogLinks()
+    for line in lines:
+        step = item = None
+        if item_steps:
+            for token in _line_tokens(line.message):
+                step = item_steps.get(token)
+                if step is not None:
+                    item = item_ids.get(token)
+                    break
+        links.step_of.append(step)
+        links.item_of.append(item)
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            links.by_step.setdefault(step, []).append(position)
+    return links
+
+
+def log_ref(line: LogLine, item: str | None = None) -> LogRef:
+    return LogRef(
+        time=line.time,
+        severity=_LOG_SEVERITY.get(line.type, "info"),
+        component=line.component,
+        thread=line.thread,
+        message=line.message,
+        origin=line.origin,
+        item=item,
+    )

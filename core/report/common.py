@@ -188,7 +188,7 @@ def step_title(report: EspReport, step_id: str | None) -> str | None:
 def item_state_text(item: Item) -> str:
     """The item's state as the evidence says it (``completed (InstallationState 3)``), else the
     status word: the analysis decided the status, reports only show it."""
-    return item.raw_status or STATUS_LABELS[item.status]
+    return item.raw_status or STATUS_LABELS.get(item.status, item.status)
 
 
 def value_shown(value: RegistryValueRef, limit: int = 160) -> str:

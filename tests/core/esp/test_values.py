@@ -48,7 +48,8 @@ def test_states_depend_on_the_key() -> None:
 
 def test_error_codes_signed_and_unsigned() -> None:
     shown = display("HKLM\\X", "ErrorCode", -2016345060)
-    assert shown is not None and shown.startswith("0x87D1041C")
+    assert shown is not None
+    assert shown.startswith("0x87D1041C")
     assert display("HKLM\\X", "ErrorCode", 0) == "0 (success)"
     assert display("HKLM\\X", "LastError", "0x80070643") is not None
 
@@ -60,7 +61,8 @@ def test_json_messages_decode_their_fields() -> None:
         '{"EnforcementState":5000,"ErrorCode":-2016345060,"TargetingMethod":0}',
     )
     assert shown is not None
-    assert "EnforcementState 5000 = failed" in shown and "0x87D1041C" in shown
+    assert "EnforcementState 5000 = failed" in shown
+    assert "0x87D1041C" in shown
     assert "TargetingMethod" not in shown
 
 
