@@ -242,10 +242,15 @@ def device_summary(report: EspReport) -> list[tuple[str, str]]:
 
 
 def steps_needing_detail(report: EspReport) -> list[tuple[Phase, Step]]:
-    """Steps whose evidence the short reports spell out: failed ones, then running ones."""
+    """Steps whose evidence the short reports spell out: failed ones, running ones, then
+    unknown ones whose own evidence points somewhere (linked events or log lines)."""
     failed = [(p, s) for p in report.phases for s in p.steps if s.status == "failed"]
     running = [(p, s) for p in report.phases for s in p.steps if s.status in RUNNING]
-    return failed + running
+    open_ = [
+        (p, s) for p in report.phases for s in p.steps
+        if s.status == "unknown" and (s.events or s.logs)
+    ]
+    return failed + running + open_
 
 
 def key_events(step: Step, limit: int) -> tuple[list[int], int]:

@@ -147,10 +147,14 @@ def _composite(w: _Writer, report: EspReport) -> None:
         w.line(f"  {w.mark(phase.status)} {w.paint(clean(phase.title), 'heading')}"
                f"{' ' * max(2, title_width + 6 - len(phase.title))}"
                f"{w.paint(clean(status), phase.status)}")
+        if phase.status in ("not_started", "unknown") and phase.status_reason:
+            w.wrap(f"why: {phase.status_reason}", 10, "        ")
         if not phase.steps:
             w.line("      (no steps known)")
         for step in phase.steps:
             w.line(_step_line(w, step, 6, title_width))
+            if step.status == "unknown" and step.status_reason and step.events + step.logs:
+                w.wrap(f"why: {step.status_reason}", 12, "          ")
 
 
 def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
@@ -202,8 +206,16 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = format_hresult(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
-    w.wrap(f"{STATUS_LABELS[step.status]}: {status}" + (f" ({hresult})" if hresult else "")
+    label = STATUS_LABELS[step.status]
+    w.wrap((f"{label}: {status}" if status != label else label)
+           + (f" ({hresult})" if hresult else "")
            + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
+    if step.status_reason:
+        w.wrap(f"Why: {step.status_reason}", 7, "  ")
+    sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
+                                                      ("end", step.ended_source)) if src]
+    if sources:
+        w.wrap(f"Times: {'; '.join(sources)}", 9, "  ")
     if step.items:
         w.line(f"  Items ({len(step.items)})")
         width = min(max(len(i.name or i.id) for i in step.items), 44)
