@@ -175,6 +175,8 @@ class EventLinks:
     decides: list[bool] = field(default_factory=list)
     by_step: dict[str, list[int]] = field(default_factory=dict)
     index: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (alias, id) → indexes
+    #: why an ESP-relevant event is tied to no step (position → plain words)
+    unplaced: dict[int, str] = field(default_factory=dict)
 
 
 def _shell_core_name(event: EventRecord) -> str:
@@ -327,7 +329,40 @@ def link_events(
     for position, step in enumerate(links.step_of):
         if step is not None:
             links.by_step.setdefault(step, []).append(position)
+    _explain_unplaced(events, knowledge, links, inactive_phases)
     return links
+
+
+def _explain_unplaced(
+    events: list[EventRecord],
+    knowledge: Knowledge,
+    links: EventLinks,
+    inactive_phases: frozenset[str],
+) -> None:
+    """Say why an event the catalogue ties to ESP steps, or a DeviceManagement error or
+    warning, is tied to none (shown with its timeline entry)."""
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            continue
+        definition = links.definitions[position]
+        event = events[position]
+        if definition is not None and definition.steps:
+            phases = {c.split(".", 1)[0] for c in definition.steps}
+            if phases <= inactive_phases:
+                titles = ", ".join(p.title for p in knowledge.phases if p.id in phases)
+                links.unplaced[position] = (
+                    f"the ESP's record says {titles} did not run, and the event names no "
+                    "tracked item"
+                )
+            else:
+                links.unplaced[position] = (
+                    "it could belong to several steps and names no tracked item, user or "
+                    "device scope, nor falls in a phase's time window"
+                )
+        elif event.level in (1, 2, 3) and (knowledge.alias_of(event.channel) or "").startswith(
+            "dm_"
+        ):
+            links.unplaced[position] = "a generic MDM event that names no item the ESP tracks"
 
 
 PAIR_WINDOW_SECONDS = 2.0

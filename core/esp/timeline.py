@@ -26,6 +26,11 @@ def _log_summary(line: LogLine) -> str:
     return f"{line.component}: {first}" if line.component else first
 
 
+def _event_summary(event_id: int, summary: str, why_unplaced: str | None) -> str:
+    text = f"{event_id} {summary}"
+    return f"{text} [no ESP step: {why_unplaced}]" if why_unplaced else text
+
+
 def build_timeline(
     events: list[EventRecord],
     links: EventLinks,
@@ -41,7 +46,9 @@ def build_timeline(
                 event.time,
                 "event",
                 links.step_of[position],
-                f"{event.event_id} {links.summaries[position]}",
+                _event_summary(
+                    event.event_id, links.summaries[position], links.unplaced.get(position)
+                ),
                 event.origin,
             )
         )

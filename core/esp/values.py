@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from core.esp.hresult import decode, fmt
+from core.esp.codes import describe_code
+from core.esp.hresult import fmt
 from core.esp.model import STATUSES, Status
 from core.paths import resource_path
 from core.registry.model import ValueData
@@ -188,16 +189,8 @@ def duration_text(seconds: int | float) -> str:
 
 
 def code_text(code: int) -> str:
-    """``0x87D1041C`` with its name when the error catalogue knows it."""
-    from core.esp.knowledge import load  # noqa: PLC0415 - avoid loading knowledge at import
-
-    entry = load().error(code)
-    if entry is not None:
-        return f"{fmt(code)} ({entry.title})"
-    parts = decode(code)
-    if parts.win32 is not None:
-        return f"{fmt(code)} (Win32 error {parts.win32})"
-    return fmt(code)
+    """``0x87D1041C: <title>`` — the code database's words (``core.esp.codes``)."""
+    return describe_code(code) or fmt(code)
 
 
 def _number(data: ValueData) -> int | None:

@@ -143,3 +143,24 @@ def test_a_failure_a_retry_recovered_stays_visible(run: Run) -> None:
     assert [h.status for h in item.history] == ["in progress", "error", "completed"]
     assert step.status_reason is not None
     assert "recovered" in step.status_reason
+
+
+def test_an_esp_relevant_event_that_cannot_be_placed_says_why(run: Run) -> None:
+    cap, _ = _account_certs_failed()
+    cap.record("DevicePreparation", "notStarted")
+    cap.record("DeviceSetup", "notStarted")
+    policy = "./Device/Vendor/MSFT/Policy/Config/Contoso/Setting"
+    data = {
+        "Message1": guid(74),
+        "Message2": "MDMDeviceWithAAD",
+        "Message3": "Policy",
+        "InternalCmdType": "1",
+        "Message5": policy,
+        "HexInt1": hex32(0x80070002),
+    }
+    cap.event("dm_admin", 404, at(10), data, level=2)
+    report = run(cap)
+
+    entry = next(e for e in report.timeline if e.kind == "event" and policy in e.summary)
+    assert entry.step is None
+    assert "[no ESP step:" in entry.summary
