@@ -32,6 +32,7 @@ from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
     PHASE_IDS,
+    SEVERITY_ORDER,
     EspReport,
     Hint,
     Phase,
@@ -401,7 +402,7 @@ def _hint_for(step: StepState, found: list[Found], steps: dict[str, StepState]) 
             )
     ranked = sorted(
         (f for f in found if f.finding.step == step.definition.id and f.hint is not None),
-        key=lambda f: {"error": 0, "warning": 1, "info": 2}[f.finding.severity],
+        key=lambda f: SEVERITY_ORDER[f.finding.severity],
     )
     return ranked[0].hint if ranked else None
 

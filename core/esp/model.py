@@ -40,6 +40,8 @@ ItemKind = Literal[
     "task_sequence",
 ]
 Severity = Literal["error", "warning", "info"]
+#: The one severity order (most severe first) every list of findings sorts by.
+SEVERITY_ORDER: dict[str, int] = {sev: n for n, sev in enumerate(get_args(Severity))}
 Confidence = Literal["high", "medium", "low"]
 TimelineKind = Literal["event", "registry", "log"]
 PhaseId = Literal["DevicePreparation", "DeviceSetup", "AccountSetup"]

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.model import EspReport, Item, Phase, RegistryValueRef, Status, Step
+from core.esp.model import (
+    SEVERITY_ORDER,
+    EspReport,
+    Item,
+    Phase,
+    RegistryValueRef,
+    Status,
+    Step,
+)
 from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
@@ -162,8 +170,9 @@ def exit_code_for(report: EspReport) -> int:
 
 def findings_in_order(report: EspReport) -> list[int]:
     """Indexes of the findings, errors first, then warnings, then info (stable within)."""
-    rank = {"error": 0, "warning": 1, "info": 2}
-    return sorted(range(len(report.findings)), key=lambda i: rank[report.findings[i].severity])
+    return sorted(
+        range(len(report.findings)), key=lambda i: SEVERITY_ORDER[report.findings[i].severity]
+    )
 
 
 def phase_of(report: EspReport, step_id: str | None) -> Phase | None:

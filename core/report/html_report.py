@@ -270,6 +270,12 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                f"{_status_span(step.status, step.status_text, step.hresult)} "
                f"{_times(step.started, step.ended)}</summary>")
     out.append(f'<p class="muted mono">{_e(step.id)}</p>')
+    if step.status_reason:
+        out.append(f"<p><strong>Why:</strong> {_e(step.status_reason)}</p>")
+    sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
+                                                      ("end", step.ended_source)) if src]
+    if sources:
+        out.append(f'<p class="muted">Times: {_e("; ".join(sources))}</p>')
     if step.hint is not None:
         hint = step.hint
         out.append(f'<div class="hint"><strong>{_e(hint.title)}</strong><p>{_e(hint.text)}</p>'
@@ -308,7 +314,14 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                 f"<td>{_e(ev.summary)}</td>"
                 f"<td class=\"mono\">{_e(ev.origin)}</td></tr>" for ev in step.events]
         out.append(_table(["Time (UTC)", "Level", "Channel", "Id", "Summary", "Origin"], rows))
-    if not (step.items or step.registry or step.events):
+    if step.logs:
+        out.append(f"<h3>Log lines ({len(step.logs)})</h3>")
+        rows = [f"<tr><td class=\"n\">{_e(display_time(g.time))}</td>"
+                f"<td class=\"n lvl-{_e(g.severity)}\">{_e(g.severity)}</td>"
+                f"<td>{_e(g.component)}</td><td>{_e(g.message[:400])}</td>"
+                f"<td class=\"mono\">{_e(g.origin)}</td></tr>" for g in step.logs]
+        out.append(_table(["Time (UTC)", "Severity", "Component", "Message", "Origin"], rows))
+    if not (step.items or step.registry or step.events or step.logs):
         out.append('<p class="note">No evidence was found for this step.</p>')
     out.append("</details>")
 
