@@ -376,6 +376,8 @@ def _phase_reason(phase: PhaseState, record: dict[str, RecordPhase]) -> str:
     if phase.skip_reason:
         return f"skipped: {phase.skip_reason}"
     if rec is None:
+        if phase.status == "unknown":
+            return "the capture holds no ESP record for this phase, and no other evidence places it"
         return "the capture holds no ESP record for this phase; its state comes from its steps"
     if not rec.active:
         return _not_started_reason(phase.id, record)

@@ -224,12 +224,15 @@ def item_tokens(item_id: str) -> list[str]:
     the profile / package node it ends in (``…/SCEP/<id>/…`` → ``<id>``)."""
     folded = item_id.casefold()
     tokens = [folded.strip("{}")]
-    tokens.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(item_id))
     if folded.startswith("./"):
+        # Not the GUIDs inside a LocURI: a SCEP node embeds its CA's id, which every
+        # certificate check of any profile of that CA names.
         tokens.append(_uri_core(folded))
         node = uri_node(folded)
         if node is not None:
             tokens.append(node)
+    else:
+        tokens.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(item_id))
     return list(dict.fromkeys(t for t in tokens if len(t) >= 6))
 
 
@@ -259,7 +262,7 @@ def _ids_in(event: EventRecord) -> list[str]:
     for value in event.data.values():
         if len(value) >= 36 or "./" in value:
             found.extend(_line_tokens(value))
-        elif 6 <= len(value) <= 200 and " " not in value:
+        if 6 <= len(value) <= 200 and " " not in value:
             found.append(value.casefold())  # a bare node name (SCEP profile id, package name)
     return found
 

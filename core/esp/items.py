@@ -452,12 +452,8 @@ class ItemCollector:
                 info = self.item(self.step_for(phase, list_name), item_kind, item_id, scope)
                 if info.status == "unknown":
                     number = as_int(value.data)
-                    info.status = (
-                        f"state {number} (meaning not documented)"
-                        if number is not None
-                        else str(value.data)
-                    )
-                    info.raw = f"WindowsAutopilotDiagnostics {value.data!r}"
+                    info.status = "meaning not documented" if number is not None else "unknown"
+                    info.raw = f"WindowsAutopilotDiagnostics value {value.data!r}"
                 info.keys.append(key)
 
 
