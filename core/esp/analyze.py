@@ -13,7 +13,7 @@ Order of trust for a step's state:
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.esp.citations import Cited, attach_cited, step_logs
 from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
@@ -253,6 +253,14 @@ def _times(
         ended = last if step.status in FINAL else None
         step.ended = ended[0] if ended else None
         sources[step_id] = (first[1], ended[1] if ended else None)
+    for step_id, step in steps.items():
+        if step.started is None:
+            found_span = _first_sync_span(step_id, facts)
+            if found_span is not None:
+                step.started, end, name = found_span
+                step.ended = end if step.status in FINAL else None
+                source = f"FirstSync Timestamp and {name}"
+                sources[step_id] = (source, source if step.ended else None)
     for phase_id, phase in phases.items():
         starts = [s.started for s in steps.values() if s.definition.phase == phase_id and s.started]
         ends = [s.ended for s in steps.values() if s.definition.phase == phase_id and s.ended]
@@ -262,6 +270,20 @@ def _times(
         if phase.status in FINAL and ends:
             phase.ended = max(ends)
     return sources
+
+
+def _first_sync_span(step_id: str, facts: DeviceFacts) -> tuple[datetime, datetime, str] | None:
+    """Start and end of an Account-setup category from the one user's FirstSync
+    ``Timestamp`` and the category's ``*Duration`` (only when a single user has them)."""
+    phase, _, sub = step_id.partition(".")
+    name = _CATEGORY_DURATIONS.get(sub)
+    if phase != "AccountSetup" or name is None:
+        return None
+    users = [u for u in facts.user_first_sync if u.timestamp and u.durations.get(name)]
+    if len(users) != 1 or users[0].timestamp is None:
+        return None
+    start = users[0].timestamp
+    return start, start + timedelta(seconds=users[0].durations[name]), name
 
 
 def _first_sync_note(step_id: str, facts: DeviceFacts) -> str | None:

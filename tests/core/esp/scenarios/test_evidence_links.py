@@ -3,7 +3,7 @@ times, honest states, retries kept. (Every scenario also runs the shared invaria
 
 from __future__ import annotations
 
-from tests.builders.capture import Capture, at, guid, hex32
+from tests.builders.capture import USER_SID, Capture, at, guid, hex32
 from tests.core.esp.scenarios.conftest import Run, failed_step
 
 CERTS = "AccountSetup.CertificatesSubcategory"
@@ -164,3 +164,23 @@ def test_an_esp_relevant_event_that_cannot_be_placed_says_why(run: Run) -> None:
     entry = next(e for e in report.timeline if e.kind == "event" and policy in e.summary)
     assert entry.step is None
     assert "[no ESP step:" in entry.summary
+
+
+def test_first_sync_timestamp_and_duration_time_a_category(run: Run) -> None:
+    cap = Capture().autopilot("user_driven")
+    cap.first_sync(users={USER_SID: {"CertificatesDuration": 600}}, user_started=at(50))
+    cap.record("DevicePreparation", "succeeded")
+    cap.record("DeviceSetup", "succeeded")
+    cap.record(
+        "AccountSetup",
+        "succeeded",
+        {"CertificatesSubcategory": ("succeeded", "Certificates (1 of 1 applied)")},
+    )
+    report = run(cap)
+
+    step = report.step(CERTS)
+    assert step is not None
+    assert (step.started, step.ended) == (at(50), at(60))
+    assert step.started_source == "FirstSync Timestamp and CertificatesDuration"
+    assert step.status_reason is not None
+    assert "600 s (10 min)" in step.status_reason
