@@ -383,11 +383,12 @@ def _pair_by_code(events: list[EventRecord], links: EventLinks) -> None:
                 placed.setdefault((events[position].file, code), []).append(position)
     if not placed:
         return
+    files = {file for file, _ in placed}
     for position, step in enumerate(links.step_of):
         if step is not None:
             continue
         event = events[position]
-        if event.level not in (1, 2, 3):  # only failures and warnings pair by code
+        if event.level not in (1, 2, 3) or event.file not in files:  # failures / warnings only
             continue
         code = event_code(event)
         if code is None:
@@ -451,9 +452,9 @@ class LogLinks:
             self.item_of[position] = item
 
 
-def _line_tokens(message: str) -> list[str]:
+def _line_tokens(message: str, guids: bool = True) -> list[str]:
     found: list[str] = []
-    if "-" in message:
+    if guids and "-" in message:
         found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(message))
     if "./" in message:
         for m in _LOC_URI.finditer(message):
@@ -471,10 +472,14 @@ def link_log_lines(
     an MSI product code or a LocURI of a tracked item. ``item_steps`` / ``item_ids`` map the
     tokens of :func:`item_tokens` to the item's step and id."""
     links = LogLinks()
+    # Only look for the kinds of names the tracked items have (a GUID scan of every line
+    # costs when no item is named by a GUID).
+    guids = any(_ID_TOKEN.fullmatch(token) for token in item_steps)
+    uris = any("/" in token for token in item_steps)
     for line in lines:
         step = item = None
-        if item_steps:
-            for token in _line_tokens(line.message):
+        if guids or (uris and "./" in line.message):
+            for token in _line_tokens(line.message, guids):
                 step = item_steps.get(token)
                 if step is not None:
                     item = item_ids.get(token)
