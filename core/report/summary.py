@@ -4,14 +4,48 @@ piece of evidence the findings about the step cite."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
+from core.esp.hresult import find_hresult
 from core.esp.model import EspReport, Step
 from core.esp.values import code_text
 from core.report.common import STATUS_LABELS, display_time, item_state_text, value_shown
 
 MAX_LISTED = 20
+
+
+def step_facts(
+    step: Step,
+    fmt_time: Callable[[datetime | None], str] = display_time,
+    time_label: str = "UTC",
+) -> list[str]:
+    """Why the step has its status, its code and the codes of its error events (with their
+    names) and its times with their sources — shared by the summary and the text report."""
+    lines = [f"Why: {step.status_reason}"] if step.status_reason else []
+    if step.hresult:
+        lines.append(f"Error: {code_text(int(step.hresult, 16))}")
+    codes = Counter(
+        code
+        for e in step.events
+        if e.level in ("Error", "Critical") and (code := find_hresult(e.summary)) is not None
+    )
+    if codes:
+        lines.append(
+            "Codes in its error events: "
+            + ", ".join(f"{code_text(code)} ({n}×)" for code, n in codes.most_common(3))
+        )
+    if step.started or step.ended:
+        start = fmt_time(step.started) if step.started else "?"
+        end = fmt_time(step.ended) if step.ended else "?"
+        source = "; ".join(
+            f"{what} from {src}"
+            for what, src in (("start", step.started_source), ("end", step.ended_source))
+            if src
+        )
+        lines.append(f"Time ({time_label}): {start} → {end}" + (f" ({source})" if source else ""))
+    return lines
 
 
 def step_summary(
@@ -23,21 +57,10 @@ def step_summary(
     phase = next((p for p in report.phases if step in p.steps), None)
     status = step.status_text or STATUS_LABELS[step.status]  # the ESP's own words first
     lines = [f"{phase.title + ' › ' if phase else ''}{step.title}: {status}"]
-    if step.status_reason:
-        lines.append(f"Why: {step.status_reason}")
-    if report.device.name or report.device.serial:
-        lines.append(f"Device: {report.device.name or '?'} (serial {report.device.serial or '?'})")
-    if step.hresult:
-        lines.append(f"Error: {code_text(int(step.hresult, 16))}")
-    if step.started or step.ended:
-        start = fmt_time(step.started) if step.started else "?"
-        end = fmt_time(step.ended) if step.ended else "?"
-        source = "; ".join(
-            f"{what} from {src}"
-            for what, src in (("start", step.started_source), ("end", step.ended_source))
-            if src
-        )
-        lines.append(f"Time ({time_label}): {start} → {end}" + (f" ({source})" if source else ""))
+    lines.extend(step_facts(step, fmt_time, time_label))
+    device = report.device
+    if device.name or device.serial:
+        lines.append(f"Device: {device.name or '?'} (serial {device.serial or '?'})")
     if step.hint is not None:
         lines.append(f"Hint: {step.hint.title} — {step.hint.text}")
         if step.hint.source:

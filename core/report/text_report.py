@@ -31,6 +31,7 @@ from core.report.common import (
     value_shown,
     verdict,
 )
+from core.report.summary import step_facts
 
 MARKS: dict[Status, str] = {
     "succeeded": "✔",
@@ -209,13 +210,9 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     label = STATUS_LABELS[step.status]
     w.wrap((f"{label}: {status}" if status != label else label)
            + (f" ({hresult})" if hresult else "")
-           + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
-    if step.status_reason:
-        w.wrap(f"Why: {step.status_reason}", 7, "  ")
-    sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
-                                                      ("end", step.ended_source)) if src]
-    if sources:
-        w.wrap(f"Times: {'; '.join(sources)}", 9, "  ")
+           + ("" if step.started or step.ended else " · no start or end time in the evidence"), 2)
+    for fact in step_facts(step):  # the same lines the GUI's Copy summary starts with
+        w.wrap(fact, 4, "  ")
     if step.items:
         w.line(f"  Items ({len(step.items)})")
         width = min(max(len(i.name or i.id) for i in step.items), 44)
