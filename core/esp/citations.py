@@ -69,8 +69,9 @@ def attach_cited(
     cited: dict[str, Cited] = {}
     if not about_steps:
         return cited
-    events = {event.origin: n for n, event in enumerate(evidence.events)}
-    lines = {line.origin: n for n, line in enumerate(evidence.logs)}
+    origins = {evidence_origin(t) for f in about_steps for t in f.evidence}
+    events = _positions(origins, ((e.file, e.record_id) for e in evidence.events), "#")
+    lines = _positions(origins, ((g.file, g.line) for g in evidence.logs), ":")
     keys: dict[str, RegKey] = {}
     for known in _known_keys(items, facts):
         if known.origin:
@@ -100,6 +101,25 @@ def attach_cited(
             if key is not None and all(k.path != key.path for k in bucket.keys):
                 bucket.keys.append(registry_ref(key))
     return cited
+
+
+def _positions(
+    origins: set[str], places: Iterable[tuple[str, int]], separator: str
+) -> dict[str, int]:
+    """Position of each cited ``file<separator>number`` origin among ``places`` — without
+    formatting an origin string for every event or line of a large capture."""
+    wanted: dict[tuple[str, int], str] = {}
+    for origin in origins:
+        file, sep, number = origin.rpartition(separator)
+        if sep and number.isdigit():
+            wanted[(file, int(number))] = origin
+    found: dict[str, int] = {}
+    if wanted:
+        for position, place in enumerate(places):
+            cited = wanted.get(place)
+            if cited is not None:
+                found.setdefault(cited, position)
+    return found
 
 
 def _tie_event(links: EventLinks, position: int, step: str) -> None:

@@ -9,7 +9,7 @@ time window. Every event gets a one-line summary from the catalogue; unknown eve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -257,14 +257,15 @@ def uri_node(uri: str) -> str | None:
     return None
 
 
-def _ids_in(event: EventRecord) -> list[str]:
-    found: list[str] = []
+def _ids_in(event: EventRecord, bare: bool = True) -> Iterator[str]:
+    """The names an event carries, lazily (callers stop at the first tracked one): GUIDs in
+    any decoration, LocURIs and their item node and, with ``bare``, whole short values (a
+    SCEP profile id or package name on its own)."""
     for value in event.data.values():
         if len(value) >= 36 or "./" in value:
-            found.extend(_line_tokens(value))
-        if 6 <= len(value) <= 200 and " " not in value:
-            found.append(value.casefold())  # a bare node name (SCEP profile id, package name)
-    return found
+            yield from _line_tokens(value)
+        if bare and 6 <= len(value) <= 200 and " " not in value:
+            yield value.casefold()
 
 
 def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
@@ -298,6 +299,8 @@ def link_events(
     places it — never by a default guess.
     """
     links = EventLinks()
+    # Whole values are compared only when some item is named by a bare node (not a GUID).
+    bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
     for position, event in enumerate(events):
         alias = knowledge.alias_of(event.channel)
         definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
@@ -320,8 +323,8 @@ def link_events(
                     step = candidates[0]
                 elif candidates:
                     step = _choose(event, candidates, item_steps, windows, guess=esp)
-        if step is None and event.data:
-            for token in _ids_in(event):
+        if step is None and event.data and item_steps:
+            for token in _ids_in(event, bare):
                 step = item_steps.get(token)
                 if step is not None:
                     break
