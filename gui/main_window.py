@@ -40,6 +40,7 @@ from core.esp.model import Step
 from core.paths import resource_path
 from gui import export
 from gui.capture_views import FilesView, ProblemsView, RegistryBrowser, TimelineView
+from gui.compare import Compare
 from gui.controller import LoadController
 from gui.crash import CrashHandler
 from gui.esp_settings import EspSettingsPanel
@@ -55,6 +56,7 @@ from gui.prepare import Loaded
 from gui.settings import RecentFiles, make_settings
 from gui.step_panel import StepPanel
 from gui.theme import apply_theme
+from gui.timechart import TimeChartView
 from gui.timefmt import TimeDisplay
 from gui.worker import Loader, live_loader, path_loader
 
@@ -228,6 +230,11 @@ class MainWindow(QMainWindow):
                                     ("registry", self.registry, "Registry"),
                                     ("files", self.files, "Files")):
             self.add_page(name, widget, title)
+        self.chart = TimeChartView(self.times)
+        self.add_page("chart", self.chart, "Time chart")
+        self.chart.step_clicked.connect(self.select_step)
+        self.chart.item_clicked.connect(self.select_item)
+        self.esp.step_selected.connect(self.chart.show_step)
         self.tabs.currentChanged.connect(lambda _index: self._note())
         # Wide enough for the ESP's longest step title next to its status text.
         left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
@@ -288,7 +295,8 @@ class MainWindow(QMainWindow):
         self.act_back = self._action("&Back", self.go_back, "Alt+Left", "actBack")
         self.act_forward = self._action("Forwar&d", self.go_forward, "Alt+Right", "actForward")
         titles = {"step": "&Step details", "findings": "F&indings", "timeline": "&Timeline",
-                  "problems": "&Problems", "registry": "&Registry", "files": "Fi&les"}
+                  "problems": "&Problems", "registry": "&Registry", "files": "Fi&les",
+                  "chart": "Time &chart"}
         self.page_actions = [
             self._action(titles[name], lambda n=name: self.show_page(n, focus=True),
                          f"Ctrl+{i + 1}", f"actPage_{name}")
@@ -322,6 +330,7 @@ class MainWindow(QMainWindow):
         self.act_collect_help = self._action("&Collecting logs on a stuck device",
                                              self.show_collect_help, None, "actCollectHelp")
         self.act_about = self._action("&About ESPView", self.about, None, "actAbout")
+        self.compare = Compare(self)  # File › Compare with…, Export › Redact identifiers
         for action in (self.act_live, self.act_collect):
             action.setVisible(self.live_supported)
             action.setEnabled(self.live_supported)
@@ -342,6 +351,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addActions([self.act_html, self.act_json])
+        self.compare.install(file_menu, self.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         self.file_menu = file_menu
@@ -386,6 +396,7 @@ class MainWindow(QMainWindow):
         for action in (self.act_html, self.act_json, self.act_bundle, self.act_copy_summary):
             action.setEnabled(has_report and not loading)
         self.act_cancel.setEnabled(loading)
+        self.compare.update(has_report, loading)
         self.act_refresh.setEnabled(not loading and (self.live_session.active or
                                                      bool(self._current_path)))
         self.act_back.setEnabled(self.history.can_back)
@@ -465,6 +476,10 @@ class MainWindow(QMainWindow):
         if show:
             self.show_page("step")
         return True
+
+    def select_item(self, step_id: str, item_id: str) -> bool:
+        """Select a step and, on its Items tab, one of its items."""
+        return self.select_step(step_id) and self.step_panel.select_item(item_id)
 
     def _step_selected(self, step: Step | None) -> None:
         loaded = self.loaded
@@ -596,6 +611,7 @@ class MainWindow(QMainWindow):
         self.findings.kind_of = lambda text: (t.kind if (t := loaded.resolve(text)) else "")
         self.findings.set_report(report)
         self.timeline.set_loaded(loaded)
+        self.chart.set_report(report)
         self.problems.set_problems(loaded.problems)
         self.registry.set_registry(loaded.evidence.registry if loaded.evidence else None)
         files = loaded.evidence.source.files if loaded.evidence else report.source.files
@@ -794,7 +810,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            writer(self.loaded.report, Path(path))
+            writer(self.compare.for_export(self.loaded.report, self.loaded.evidence), Path(path))
         except OSError as exc:
             self.statusBar().showMessage(f"Could not write {path}: {exc.strerror or exc}", 15000)
             return
@@ -807,7 +823,8 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         try:
-            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report)
+            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report,
+                                         redact=self.compare.redact)
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save the bundle: {exc}", 15000)
             return
@@ -850,6 +867,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and threads (closing the window, and test teardown)."""
         self.live_session.stop()
+        self.compare.shutdown()
         self.loads.shutdown()
         if self.collector.process is not None:
             self.collector.process.kill()

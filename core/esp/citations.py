@@ -9,6 +9,7 @@ record); this module resolves them back to the evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -40,9 +41,23 @@ class Cited:
     keys: list[RegistryRef] = field(default_factory=list)
 
 
+_TRAILING_ORIGIN = re.compile(r"\(([^()\s]+(?:#\d+|:\d+))\)\s*$")
+_PLACE = re.compile(r"(?:#\d+|:\d+)$")
+
+
 def evidence_origin(text: str) -> str:
-    """The origin part of an ``origin: text`` evidence string."""
-    return text.split(": ", 1)[0].strip()
+    """The origin of an evidence string: ``origin: text``, or ``text (origin)``."""
+    head = text.split(": ", 1)[0].strip()
+    if _PLACE.search(head) or head.upper().startswith("HK"):
+        return head
+    trailing = _TRAILING_ORIGIN.search(text)
+    return trailing.group(1) if trailing else head
+
+
+def is_placed(origin: str) -> bool:
+    """Whether an origin names an event (``file#record``), a line of a log or dump
+    (``file:line``) or a registry key (``HKLM\\…``): evidence a step can list."""
+    return bool(_PLACE.search(origin)) or origin.upper().startswith("HK")
 
 
 def _known_keys(items: list[ItemInfo], facts: DeviceFacts) -> Iterable[RegKey]:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.device import as_int, str_of, value_of
 from core.esp.hresult import fmt, from_number
 from core.esp.knowledge import Knowledge
 from core.esp.model import HistoryEntry, Item, ItemKind, Status
 from core.esp.values import state, state_word
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
+from core.registry.values import as_int, filetime, str_of, value_of
 
 EST = r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\EnrollmentStatusTracking"
 DIAGNOSTICS = EST + r"\ESPTrackingInfo\Diagnostics"
@@ -114,7 +114,8 @@ class ItemInfo:
 
     @property
     def raw_status(self) -> str:
-        return f"{self.status} ({self.raw})" if self.raw else self.status
+        word = self.status.replace("_", " ")
+        return f"{word} ({self.raw})" if self.raw else word
 
     def freeze(self) -> Item:
         history = tuple(sorted(self.history, key=lambda h: h.time))
@@ -154,8 +155,6 @@ def parse_time(text: str) -> datetime | None:
         except ValueError:
             continue
     if text.isdigit() and len(text) >= 17:
-        from core.esp.device import filetime  # noqa: PLC0415 - tiny helper, avoid a cycle at import
-
         return filetime(int(text))
     return None
 

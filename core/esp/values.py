@@ -74,26 +74,49 @@ def _rule(entry: Any, tables: dict[str, dict[int, Meaning]], where: str) -> Valu
     return ValueRule(name.casefold(), path.casefold() if path else None, decoder, table)
 
 
-def parse_values(doc: dict[str, Any]) -> ValueTables:
-    """Type and check a parsed ``values.toml``."""
+def _table(
+    table_id: str, rows: Any, states: dict[str, dict[int, str]]
+) -> dict[int, Meaning]:
+    where = f"values.toml table.{table_id}"
+    if not isinstance(rows, dict):
+        raise ValuesFileError(f"{where}: expected a table")
+    if "words" in rows:  # words from states.toml, status per number here
+        if set(rows) != {"words", "status"} or rows["words"] not in states:
+            raise ValuesFileError(f"{where}: needs words (a states.toml table) and status")
+        words = states[rows["words"]]
+        rows = {
+            number: {"word": words.get(_int_key(number, where), ""), "status": status}
+            for number, status in rows["status"].items()
+        }
+    table: dict[int, Meaning] = {}
+    for raw, row in rows.items():
+        place = f"{where}.{raw}"
+        if not isinstance(row, dict) or set(row) != {"word", "status"} or not row["word"]:
+            raise ValuesFileError(f"{place}: needs exactly word and status")
+        if row["status"] not in STATUSES:
+            raise ValuesFileError(f"{place}: {row['status']!r} is not a report status")
+        table[_int_key(raw, place)] = Meaning(str(row["word"]), row["status"])
+    return table
+
+
+def _int_key(raw: object, where: str) -> int:
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise ValuesFileError(f"{where}: the key must be a number") from None
+
+
+def parse_values(
+    doc: dict[str, Any], states: dict[str, dict[int, str]] | None = None
+) -> ValueTables:
+    """Type and check a parsed ``values.toml`` (``states``: the ``states.toml`` tables)."""
     unknown = set(doc) - {"table", "value", "json_field"}
     if unknown:
         raise ValuesFileError(f"values.toml: unknown sections {sorted(unknown)}")
-    tables: dict[str, dict[int, Meaning]] = {}
-    for table_id, rows in doc.get("table", {}).items():
-        table: dict[int, Meaning] = {}
-        for raw, row in rows.items():
-            where = f"values.toml table.{table_id}.{raw}"
-            if not isinstance(row, dict) or set(row) != {"word", "status"}:
-                raise ValuesFileError(f"{where}: needs exactly word and status")
-            if row["status"] not in STATUSES:
-                raise ValuesFileError(f"{where}: {row['status']!r} is not a report status")
-            try:
-                number = int(raw)
-            except ValueError:
-                raise ValuesFileError(f"{where}: the key must be a number") from None
-            table[number] = Meaning(str(row["word"]), row["status"])
-        tables[table_id] = table
+    tables = {
+        table_id: _table(table_id, rows, states or {})
+        for table_id, rows in doc.get("table", {}).items()
+    }
     values = tuple(
         _rule(e, tables, f"values.toml value #{n}") for n, e in enumerate(doc.get("value", []))
     )
@@ -107,8 +130,10 @@ def parse_values(doc: dict[str, Any]) -> ValueTables:
 
 @cache
 def load_values() -> ValueTables:
+    from core.esp.knowledge import load  # noqa: PLC0415 - knowledge loads on first use
+
     with resource_path("knowledge", "values.toml").open("rb") as handle:
-        return parse_values(tomllib.load(handle))
+        return parse_values(tomllib.load(handle), load().states)
 
 
 def state(table: str, number: int | None) -> Meaning | None:
@@ -228,7 +253,7 @@ def _decode(rule: ValueRule, data: ValueData) -> str | None:
         if number is None:
             return None
         meaning = state(rule.table, number)
-        return meaning.word if meaning is not None else None
+        return meaning.word.replace("_", " ") if meaning is not None else None
     if decoder == "filetime":
         when = from_filetime(data)
         return time_text(when) if when else None

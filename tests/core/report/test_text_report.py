@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from core.esp.model import EspReport, Status
 from core.report import render_text, verdict
+from core.report.common import item_status
 from tests.core.report.builders import (
     APPS,
     HOSTILE,
@@ -137,3 +141,40 @@ def test_first_failure_wins() -> None:
     assert step.id == APPS
 
 
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("installed", "succeeded"),
+        ("Installed", "succeeded"),
+        ("failed", "failed"),
+        ("Error", "failed"),
+        ("in_progress", "in_progress"),
+        ("downloading", "in_progress"),
+        ("not_processed", "not_started"),
+        ("NotInstalled", "not_started"),
+        ("", "unknown"),
+        ("whatever", "unknown"),
+    ],
+)
+def test_item_status_words(word: str, status: str) -> None:
+    assert item_status(word) == status
+
+
+def test_device_preparation_and_confidence_are_shown(tmp_path: Path) -> None:
+    from core.esp.analyze import analyze
+    from core.evidence import load_evidence
+    from core.report.html_report import render_html
+    from tests.builders.capture import Capture, at
+
+    cap = Capture().device_preparation(4, error=0x80070643, phase="Apps")
+    cap.prep_app(61, "Contoso Agent", 4, at(5), at(9), error=0x80070643)
+    report = analyze(load_evidence(cap.write_cab(tmp_path / "MDMDiagReport.cab")))
+    text = render_text(report, width=120)
+    assert text.startswith("FAILED — device preparation at Installing apps (0x80070643)")
+    assert "WINDOWS AUTOPILOT DEVICE PREPARATION" in text
+    assert "Installing apps: Failed" in text
+    assert "win32 Contoso Agent: failed 0x80070643" in text
+    assert "error, high confidence" in text
+    html = render_html(report)
+    assert 'id="device-preparation"' in html
+    assert "high confidence" in html

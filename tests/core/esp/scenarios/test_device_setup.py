@@ -68,7 +68,7 @@ def test_win32_app_not_detected_87d1041c(run: Run) -> None:
         "failed",
         "0x87D1041C",
     )
-    assert [h.status for h in items[vpn].history][:2] == ["in progress", "error"]
+    assert [h.status for h in items[vpn].history][:2] == ["in_progress", "error"]
     assert items[notes].hresult is None
     assert items[notes].status == "succeeded"
     assert {"win32_failed", "known_error"} <= finding_ids(report)

@@ -72,7 +72,7 @@ def test_ime_lines_naming_an_app_are_the_steps_log(run: Run) -> None:
     assert "error" in {g.severity for g in step.logs}
     item = next(i for i in step.items if i.id == app)
     assert item.status == "failed"
-    assert item.raw_status == "failed (see ErrorCode) (EnforcementState 5000)"
+    assert item.raw_status == "failed (EnforcementState 5000)"
 
 
 def test_registry_values_show_decoded_times_durations_and_codes(run: Run) -> None:
@@ -140,7 +140,7 @@ def test_a_failure_a_retry_recovered_stays_visible(run: Run) -> None:
     assert step is not None
     assert step.status == "succeeded"
     item = next(i for i in step.items if i.history)
-    assert [h.status for h in item.history] == ["in progress", "error", "completed"]
+    assert [h.status for h in item.history] == ["in_progress", "error", "completed"]
     assert step.status_reason is not None
     assert "recovered" in step.status_reason
 
