@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from core.codes import annotate_codes
 from core.esp.device import DeviceFacts
 from core.esp.evidence_links import EventLinks, LogLinks
 from core.esp.items import ItemInfo
@@ -23,6 +24,7 @@ def _log_summary(line: LogLine) -> str:
     first = line.message.split("\n", 1)[0].strip()
     if len(first) > MAX_LOG_CHARS:
         first = first[: MAX_LOG_CHARS - 1] + "…"
+    first = annotate_codes(first)
     return f"{line.component}: {first}" if line.component else first
 
 

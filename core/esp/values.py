@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from core.esp.codes import describe_code
+from core.codes import format_code
 from core.esp.hresult import fmt
 from core.esp.model import STATUSES, Status
 from core.paths import resource_path
@@ -214,8 +214,8 @@ def duration_text(seconds: int | float) -> str:
 
 
 def code_text(code: int) -> str:
-    """``0x87D1041C: <title>`` — the code database's words (``core.esp.codes``)."""
-    return describe_code(code) or fmt(code)
+    """``0x87D1041C (NAME: meaning)`` — the code database's words (``core.codes``)."""
+    return format_code(code) or fmt(code)
 
 
 def _number(data: ValueData) -> int | None:

@@ -24,6 +24,8 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
+    hresult_short,
+    hresult_text,
     item_state_text,
     key_events,
     redaction_line,
@@ -208,7 +210,7 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
 
 def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
-    hresult = format_hresult(step.hresult)
+    hresult = hresult_text(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
     label = STATUS_LABELS[step.status]
     w.wrap((f"{label}: {status}" if status != label else label)
@@ -223,7 +225,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             name = clean(item.name or item.id)
             if len(name) > width:
                 name = name[: width - 1] + "…"
-            code = format_hresult(item.hresult) or ""
+            code = hresult_short(item.hresult) or ""
             w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
                    f"{clean(item_state_text(item))} {code}".rstrip())
         if len(step.items) > MAX_ITEMS:
