@@ -136,9 +136,13 @@ class TimelineView(QWidget):
     def set_loaded(self, loaded: Loaded | None) -> None:
         self._loaded = loaded
         self.details.neighbours_of = loaded.neighbours if loaded else (lambda line: [line])
-        self.set_rows(loaded.timeline if loaded else [], loaded.report if loaded else None)
+        self.set_rows(loaded.timeline if loaded else [], loaded.report if loaded else None,
+                      loaded.timeline_levels if loaded else None)
 
-    def set_rows(self, rows: list[TimelineRow], report: EspReport | None) -> None:
+    def set_rows(self, rows: list[TimelineRow], report: EspReport | None,
+                 levels: list[str] | None = None) -> None:
+        """Show ``rows``; ``levels`` are their distinct levels when already known (the
+        loading thread collects them, so a long timeline is not walked here)."""
         self._rows = rows
         steps: list[tuple[str, str | None]] = []
         if report is not None:
@@ -146,7 +150,8 @@ class TimelineView(QWidget):
         steps.append((NO_STEP, ""))
         self._fill(self.step_combo, steps)
         self._fill(self.source_combo, [(k, k) for k in ("event", "registry", "log")])
-        levels = sorted({r.level for r in rows if r.level})
+        if levels is None:
+            levels = sorted({r.level for r in rows if r.level})
         self._fill(self.level_combo, [(level, level) for level in levels])
         self._apply()
 

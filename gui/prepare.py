@@ -51,6 +51,13 @@ class Loaded:
     logs: dict[str, LogLine] = field(default_factory=dict)  # origin → line
     log_files: dict[str, list[LogLine]] = field(default_factory=dict)  # file → lines by number
     registry_refs: dict[str, RegistryRef] = field(default_factory=dict)  # origin/path → ref
+    # Per-step slices of ``timeline`` and its distinct levels, so selecting a step or filling
+    # the timeline's filters never walks the whole timeline on the GUI thread.
+    timeline_by_step: dict[str, list[TimelineRow]] = field(default_factory=dict)
+    timeline_levels: list[str] = field(default_factory=list)
+
+    def step_timeline(self, step_id: str) -> list[TimelineRow]:
+        return self.timeline_by_step.get(step_id, [])
 
     def event(self, origin: str) -> EventRecord | None:
         return self.events.get(origin)
@@ -109,8 +116,14 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
         haystack = "\n".join((entry.summary, entry.origin, entry.kind, level, title,
                               entry.step or "")).casefold()
         rows.append(TimelineRow(entry, level, title, haystack))
+    by_step: dict[str, list[TimelineRow]] = defaultdict(list)
+    for row in rows:
+        if row.entry.step:
+            by_step[row.entry.step].append(row)
+    levels = sorted({row.level for row in rows if row.level})
     problems = list(report.source.problems)
     if evidence is not None:
         seen = set(problems)
         problems.extend(p for p in evidence.problems if p not in seen)
-    return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs)
+    return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs,
+                  dict(by_step), levels)

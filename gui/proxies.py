@@ -57,6 +57,8 @@ def filter_timeline(rows: Sequence[TimelineRow], *, step: str | None = None,
     so the whole-capture timeline filters its already chronological list here instead.
     """
     needle = text.strip().casefold()
+    if step is None and source is None and level is None and not needle:
+        return list(rows)  # nothing to filter: no Python pass over every row
     folded_level = level.casefold() if level is not None else None
     out: list[TimelineRow] = []
     for row in rows:
