@@ -622,10 +622,12 @@ class MainWindow(QMainWindow):
         self._fills = {
             "findings": lambda: self._fill_findings(loaded),
             "timeline": lambda: self.timeline.set_loaded(loaded),
-            "problems": lambda: self.problems.set_problems(loaded.problems),
+            "problems": lambda: self.problems.set_problems(loaded.problems,
+                                                           loaded.keys_of("problems")),
             "registry": lambda: self.registry.set_registry(
                 loaded.evidence.registry if loaded.evidence else None),
-            "files": lambda: self.files.set_files(files, loaded.problems, loaded.evidence),
+            "files": lambda: self.files.set_files(files, loaded.problems, loaded.evidence,
+                                                  rows=loaded.files, keys=loaded.keys_of("files")),
             "chart": lambda: self.chart.set_report(report),
         }
         count = len(loaded.problems)

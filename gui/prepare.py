@@ -10,13 +10,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.esp.model import EspReport, RegistryRef
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
 from core.problems import Problem
-from gui.models import TimelineRow
+from gui.models import (
+    EventsModel,
+    FilesModel,
+    ItemsModel,
+    LogRefModel,
+    ProblemsModel,
+    TimelineRow,
+    file_rows,
+    table_keys,
+)
 
 LOG_LEVELS = {1: "Information", 2: "Warning", 3: "Error"}
 _HIVES = ("HKLM\\", "HKCU\\", "HKU\\", "HKCR\\", "HKCC\\", "HKEY_")
@@ -55,6 +65,13 @@ class Loaded:
     # the timeline's filters never walks the whole timeline on the GUI thread.
     timeline_by_step: dict[str, list[TimelineRow]] = field(default_factory=dict)
     timeline_levels: list[str] = field(default_factory=list)
+    # Sort keys of the tables ("items:<step id>", "events:…", "logs:…", "problems",
+    # "files"), built here so sorting them on the GUI thread runs no Python per row.
+    keys: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    files: list[tuple[str, int]] = field(default_factory=list)  # the Files table's rows
+
+    def keys_of(self, table: str) -> list[tuple[Any, ...]] | None:
+        return self.keys.get(table)
 
     def step_timeline(self, step_id: str) -> list[TimelineRow]:
         return self.timeline_by_step.get(step_id, [])
@@ -125,5 +142,13 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
     if evidence is not None:
         seen = set(problems)
         problems.extend(p for p in evidence.problems if p not in seen)
+    files = file_rows(evidence.source.files if evidence is not None else report.source.files,
+                      problems)
+    keys = {"problems": table_keys(ProblemsModel.columns, problems),
+            "files": table_keys(FilesModel.columns, files)}
+    for step in report.steps:
+        keys[f"items:{step.id}"] = table_keys(ItemsModel.columns, step.items)
+        keys[f"events:{step.id}"] = table_keys(EventsModel.columns, step.events)
+        keys[f"logs:{step.id}"] = table_keys(LogRefModel.columns, step.logs)
     return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs,
-                  dict(by_step), levels)
+                  dict(by_step), levels, keys, files)

@@ -45,7 +45,7 @@ from gui.models import (
 )
 from gui.plain import plain_label
 from gui.prepare import Loaded
-from gui.proxies import FilterProxy
+from gui.proxies import FilterProxy, PredicateProxy
 from gui.timefmt import TimeDisplay
 from gui.widgets import (
     add_action,
@@ -208,7 +208,7 @@ class StepPanel(QWidget):
 
     def _build_events(self) -> None:
         self.events_model = EventsModel(self.times, self)
-        self.events_proxy = FilterProxy(self)
+        self.events_proxy = PredicateProxy(self)
         self.events_proxy.setSourceModel(self.events_model)
         self.events_filter = filter_box(self.events_proxy, "Filter events (text, id, level)…",
                                         name="eventsFilter")
@@ -227,7 +227,7 @@ class StepPanel(QWidget):
 
     def _build_log(self) -> None:
         self.logs_model = LogRefModel(self.times, self)
-        self.logs_proxy = FilterProxy(self)
+        self.logs_proxy = PredicateProxy(self)
         self.logs_proxy.setSourceModel(self.logs_model)
         self.logs_filter = filter_box(self.logs_proxy, "Filter log lines…", name="logsFilter")
         page, box = self._page(self.logs_filter)
@@ -362,20 +362,26 @@ class StepPanel(QWidget):
             self.hint.show()
         else:
             self.hint.hide()
-        self.items_model.set_rows(step.items)
+        self.items_model.set_rows(step.items, self._keys("items", step))
         self.history_model.set_rows([])
         self._select_telling_item(step)
         rows = timeline or []
         self._pending = {
             self.REGISTRY: lambda: self.registry_model.set_refs(step.registry),
-            self.EVENTS: lambda: self.events_model.set_rows(step.events),
-            self.LOG: lambda: self.logs_model.set_rows(step.logs),
+            self.EVENTS: lambda: self.events_model.set_rows(step.events,
+                                                            self._keys("events", step)),
+            self.LOG: lambda: self.logs_model.set_rows(step.logs, self._keys("logs", step)),
             self.TIMELINE: lambda: self.timeline_model.set_rows(rows),
         }
         self.event_details.clear("Select an event to see its data fields and full XML.")
         self.log_details.clear("Select a log line to see all of it and the lines around it.")
         self._fill(self.tabs.currentIndex())
         self._update_tab_titles()
+
+    def _keys(self, table: str, step: Step) -> list[tuple[Any, ...]] | None:
+        """The loading thread's sort keys for one of the step's tables (when it is the
+        loaded report's step)."""
+        return self._loaded.keys_of(f"{table}:{step.id}") if self._loaded is not None else None
 
     def _update_meta(self) -> None:
         step = self._step
