@@ -21,11 +21,13 @@ from core.esp.model import SCHEMA, EspReport, Finding, Phase, Status, Step
 from core.report.common import (
     STATUS_LABELS,
     clean,
+    device_preparation_lines,
     device_summary,
     display_time,
     findings_in_order,
     format_hresult,
     item_status,
+    redaction_line,
     settings_summary,
     step_title,
     value_text,
@@ -212,6 +214,9 @@ def _header(report: EspReport, out: list[str]) -> None:
                f" · {_count(len(source.files), 'file')}"
                f" · {_count(len(source.problems), 'problem')} reading them"
                f" · {SCHEMA}</p>")
+    redacted = redaction_line(report)
+    if redacted:
+        out.append(f'<p class="note">{_e(redacted)}</p>')
     out.append(f'<div class="verdict v-{v.kind}">{_icon(icon_status)}<span>{_e(v.line)}</span>'
                "</div>")
     order = findings_in_order(report)
@@ -320,8 +325,10 @@ def _finding(report: EspReport, finding: Finding) -> str:
     place = f" · {_e(where)}" if where else ""
     evidence = "".join(f'<li class="mono">{_e(item)}</li>' for item in finding.evidence)
     status = _SEVERITY_STATUS[finding.severity]
+    confidence = f", {_e(finding.confidence)} confidence" if finding.confidence else ""
     return (f'<div class="finding sev-{finding.severity}">{_icon(status)} '
-            f'<span class="sev">{finding.severity}</span>{place}<br><strong>{_e(finding.title)}'
+            f'<span class="sev">{finding.severity}</span>{confidence}{place}<br>'
+            f"<strong>{_e(finding.title)}"
             f"</strong><p>{_e(finding.text)}</p>"
             + (f"<ul>{evidence}</ul>" if evidence else "")
             + (f"<p>{_link(finding.source)}</p>" if finding.source else "")
@@ -360,6 +367,15 @@ def render_html(report: EspReport) -> str:
         f"<style>{_CSS}</style></head><body>"
     ]
     _header(report, out)
+    prep = device_preparation_lines(report)
+    if prep:
+        out.append('<section id="device-preparation"><h2>Windows Autopilot device preparation</h2>')
+        for title, status, items in prep:
+            out.append(f"<p><strong>{_e(title)}</strong>: {_e(status)}</p>")
+            if items:
+                out.append("<ul>" + "".join(f'<li class="mono">{_e(i)}</li>' for i in items)
+                           + "</ul>")
+        out.append("</section>")
     _composite(report, out)
     out.append('<section id="timechart"><h2>Time chart</h2>'
                f"{render_svg(build_chart(report))}</section>")
