@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.esp.model import EspReport, RegistryRef
+from core.esp.model import EspReport, RegistryRef, Step
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
@@ -69,6 +69,7 @@ class Loaded:
     # "files"), built here so sorting them on the GUI thread runs no Python per row.
     keys: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     files: list[tuple[str, int]] = field(default_factory=list)  # the Files table's rows
+    telling_items: dict[str, int] = field(default_factory=dict)  # step id → telling_item
 
     def keys_of(self, table: str) -> list[tuple[Any, ...]] | None:
         return self.keys.get(table)
@@ -104,6 +105,16 @@ class Loaded:
             if origin.upper().startswith(_HIVES):
                 return Target("registry", origin, key_path=origin)
         return None
+
+
+def telling_item(step: Step) -> int:
+    """The row of the item that explains the step: the first failed one, else the first
+    with a history, else the first."""
+    failed = next((i for i, item in enumerate(step.items) if item.status in {"failed", "error"}),
+                  None)
+    if failed is not None:
+        return failed
+    return next((i for i, item in enumerate(step.items) if item.history), 0)
 
 
 def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False) -> Loaded:
@@ -150,5 +161,6 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
         keys[f"items:{step.id}"] = table_keys(ItemsModel.columns, step.items)
         keys[f"events:{step.id}"] = table_keys(EventsModel.columns, step.events)
         keys[f"logs:{step.id}"] = table_keys(LogRefModel.columns, step.logs)
+    telling = {step.id: telling_item(step) for step in report.steps if step.items}
     return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs,
-                  dict(by_step), levels, keys, files)
+                  dict(by_step), levels, keys, files, telling)

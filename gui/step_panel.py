@@ -44,7 +44,7 @@ from gui.models import (
     status_text,
 )
 from gui.plain import plain_label
-from gui.prepare import Loaded
+from gui.prepare import Loaded, telling_item
 from gui.proxies import FilterProxy, PredicateProxy
 from gui.timefmt import TimeDisplay
 from gui.widgets import (
@@ -418,9 +418,8 @@ class StepPanel(QWidget):
         history) so its history shows at once."""
         if not step.items:
             return
-        failed = [i for i, item in enumerate(step.items) if item.status in {"failed", "error"}]
-        with_history = [i for i, item in enumerate(step.items) if item.history]
-        row = (failed or with_history or [0])[0]
+        known = self._loaded.telling_items.get(step.id) if self._loaded is not None else None
+        row = known if known is not None else telling_item(step)
         index = self.items_proxy.mapFromSource(self.items_model.index(row, 0))
         if index.isValid():
             self.items_view.setCurrentIndex(index)
