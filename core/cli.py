@@ -98,16 +98,23 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.esp.analyze import analyze  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
     from core.fleet.commands import redact_if_asked  # noqa: PLC0415
-    from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
+    from core.report.common import exit_code_for  # noqa: PLC0415
 
     evidence = load_evidence(_input_path(args))
     report = redact_if_asked(args, analyze(evidence), evidence)
+    # Each writer is imported only when asked for (see core.report).
     if args.json:
+        from core.report.json_report import write_json  # noqa: PLC0415
+
         write_json(report, out)
     elif args.html:
+        from core.report.html_report import write_html  # noqa: PLC0415
+
         write_html(report, Path(args.html))
         print(f"HTML report written to {args.html}", file=sys.stderr)
     else:
+        from core.report.text_report import render_text  # noqa: PLC0415
+
         color = out.isatty() if hasattr(out, "isatty") else False
         out.write(render_text(report, color=color))
     return exit_code_for(report)
