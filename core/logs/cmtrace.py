@@ -193,12 +193,13 @@ class _Lines:
 
 
 #: One well-formed record as IME and ConfigMgr write it (attributes in their usual order),
-#: from the blanks before it to its header's ``>``; see :func:`_parse_regular`.
-_REGULAR = re.compile(
-    r"[ \t\r\n\ufeff\x00]*<!\[LOG\[(.*?)\]LOG\]!>[ \t]*"
-    r'<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" context="[^"<>]*" '
-    r'type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">',
-    re.DOTALL,
+#: from the blanks before it to its header's ``>``, in three steps (see :func:`_parse_regular`):
+#: the blanks and the start marker, the text up to the first end marker (``str.find``: a
+#: lazy ``.*?`` tries the rest of the pattern at every character), then the header.
+_REGULAR_START = re.compile(r"[ \t\r\n\ufeff\x00]*<!\[LOG\[")
+_REGULAR_HEADER = re.compile(
+    r'\]LOG\]!>[ \t]*<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" '
+    r'context="[^"<>]*" type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">'
 )
 
 
@@ -233,17 +234,25 @@ def _parse_regular(text: str, name: str, state: _State) -> None:
     """
     raws, problems, dates, lines = state.raws, state.problems, state.dates, state.lines
     whens = state.whens
-    match = _REGULAR.match
+    start_at, header_at, find = _REGULAR_START.match, _REGULAR_HEADER.match, text.find
     append = raws.append
     pos = state.pos
     while len(raws) < MAX_LOG_RECORDS:
-        m = match(text, pos)
+        s = start_at(text, pos)
+        if s is None:
+            break
+        begin = s.end()
+        end = find(_END, begin)
+        # The message runs to the first end marker; a record whose header does not follow
+        # it (or whose text holds a start marker: a cut record) is the general parser's.
+        m = header_at(text, end) if end != -1 else None
         if m is None:
             break
-        message, time_s, date_s, component, type_s, thread = m.groups()
-        if _START in message or _END in message or len(message) > MAX_MESSAGE_CHARS:
+        message = text[begin:end]
+        if _START in message or len(message) > MAX_MESSAGE_CHARS:
             break
-        line = lines.at(m.start(1) - len(_START))
+        time_s, date_s, component, type_s, thread = m.groups()
+        line = lines.at(begin - len(_START))
         when = whens.get((time_s, date_s))
         if when is None:
             when = whens[time_s, date_s] = _when(time_s, date_s, dates)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
@@ -195,9 +196,17 @@ def _device_preparation(prep: DevicePreparation | None) -> JsonDict | None:
     }
 
 
-def _timeline(entry: TimelineEntry) -> JsonDict:
+def _timeline(entry: TimelineEntry, times: dict[datetime, str]) -> JsonDict:
+    # Log lines come in bursts with one stamp: format each UTC time once. (Only UTC times
+    # are shared: equal times in another zone may differ by ``fold``.)
+    when = entry.time
+    text = times.get(when) if when.tzinfo is UTC else None
+    if text is None:
+        text = iso_time(when)
+        if when.tzinfo is UTC:
+            times[when] = text
     return {
-        "time": iso_time(entry.time),
+        "time": text,
         "kind": entry.kind,
         "step": entry.step,
         "summary": entry.summary,
@@ -213,6 +222,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
     source = report.source
     device = report.device
     settings = report.settings
+    times: dict[datetime, str] = {}
     result: JsonDict = {
         "schema": SCHEMA,
         "source": {
@@ -244,7 +254,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
         },
         "phases": [_phase(p) for p in report.phases],
         "findings": [_finding(f) for f in report.findings],
-        "timeline": [_timeline(t) for t in report.timeline],
+        "timeline": [_timeline(t, times) for t in report.timeline],
         "device_preparation": _device_preparation(report.device_preparation),
     }
     if report.redaction is not None:
