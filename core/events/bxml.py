@@ -484,6 +484,11 @@ def read_root(b: bytes, p: int, end: int) -> tuple[int, list[Value]]:
 
 
 def parts_text(parts: Parts, values: list[Value], b: bytes) -> str:
+    if len(parts) == 1:  # the usual case: one literal or one substitution
+        part = parts[0]
+        if isinstance(part, str):
+            return part
+        return value_text(values[part], b) if part < len(values) else ""
     out = []
     for part in parts:
         if isinstance(part, str):

@@ -26,6 +26,7 @@ from core.errors import Cancelled, CorruptInput
 from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record, filetime_to_datetime
 from core.events.model import EventRecord
 from core.events.xmlfields import fields_from_xml
+from core.perf import lean_init
 from core.problems import Problem
 from core.progress import CancelToken, ProgressFn, no_progress
 
@@ -61,6 +62,7 @@ def _python_evtx() -> ModuleType:
     return cast(ModuleType, pyevtx)
 
 
+@lean_init  # one per record (core.perf)
 @dataclass(frozen=True, slots=True)
 class XmlRenderer:
     """Renders one record's full XML on demand (picklable: it holds only where to look)."""
