@@ -72,6 +72,7 @@ def lean_init(cls: type[_T]) -> type[_T]:
     source = f"def __init__(self, {', '.join(args)}):\n{''.join(body) or '    pass'}\n"
     exec(source, names)  # the text is made of the class's own field names
     init = names["__init__"]
+    init.__annotations__ = {f.name: f.type for f in dataclasses.fields(cls)} | {"return": None}
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     cls.__init__ = init  # type: ignore[method-assign]

@@ -442,7 +442,7 @@ def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:
     """``local → local.replace(tzinfo=zone).astimezone(UTC)``, with the zone's offset looked
     up once per wall-clock minute (zone rules change offsets on minute boundaries) instead of
     once per line: a log has tens of thousands of lines and a few hundred distinct minutes."""
-    offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
+    offsets: dict[tuple[int, int, int, int, int, int], timedelta] = {}  # (…, minute, fold)
     # Whole readings repeat too (bursts of lines with one stamp). Equal naive readings only
     # differ by ``fold``, which the key leaves out: folded ones are not remembered.
     done: dict[datetime, datetime] = {}
@@ -452,10 +452,11 @@ def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:
         if utc is not None and not local.fold:
             return utc
         # Constructors, not datetime.replace(): replace() costs several times as much.
-        y, mo, d, h, mi = key = (local.year, local.month, local.day, local.hour, local.minute)
+        y, mo, d, h, mi, fold = key = (
+            local.year, local.month, local.day, local.hour, local.minute, local.fold)
         offset = offsets.get(key)
         if offset is None:
-            wall = datetime(y, mo, d, h, mi, fold=local.fold, tzinfo=zone)
+            wall = datetime(y, mo, d, h, mi, fold=fold, tzinfo=zone)
             offset = offsets[key] = wall.utcoffset() or timedelta(0)
         utc = datetime(y, mo, d, h, mi, local.second, local.microsecond, UTC) - offset
         if not local.fold:
