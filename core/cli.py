@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import sys
 import traceback
 from collections.abc import Sequence
@@ -275,7 +274,10 @@ def _attach_parent_console() -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False):  # all freeze_support() acts on; skips its import
+        import multiprocessing  # noqa: PLC0415
+
+        multiprocessing.freeze_support()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         _attach_parent_console()
