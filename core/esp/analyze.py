@@ -19,6 +19,7 @@ from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
 from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
 from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
 from core.esp.hresult import fmt
+from core.esp.ime import apply_phases, ime_evidence, merge_items, step_times
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
@@ -277,13 +278,18 @@ def analyze(evidence: Evidence) -> EspReport:
         evidence.registry, evidence.events, evidence.side_files, record, knowledge
     )
 
+    # The IME log as evidence (core.esp.ime): its clock, its items merged with the registry's,
+    # and below, phase states and times where the ESP record is missing.
+    ime = ime_evidence(evidence)
+    problems.extend(ime.problems)
     collector = ItemCollector(
         evidence.registry,
         knowledge,
-        app_names(evidence.logs),
+        app_names(ime.logs),
         account_active=account is not None and account.active,
     )
     items = collector.collect()
+    facts.settings = merge_items(ime, items, facts.settings)
     users = sorted(set(facts.user_sids) | collector.user_sids)
     item_steps = {i.id.casefold().strip("{}"): i.step for i in items if i.kind != "provider"}
 
@@ -303,9 +309,11 @@ def analyze(evidence: Evidence) -> EspReport:
 
     phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
     _times(steps, phases, items, links.by_step, evidence.events, facts)
+    apply_phases(ime, {pid: rec.active for pid, rec in record.items()}, phases, steps)
+    step_times(ime, steps, phases)
 
     ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
-    ctx.logs = evidence.logs
+    ctx.logs = ime.logs
     found = run_rules(ctx)
 
     built_phases: list[Phase] = []
@@ -335,6 +343,10 @@ def analyze(evidence: Evidence) -> EspReport:
                     registry=registry,
                     events=event_refs,
                     hint=_hint_for(step, found, steps),
+                    logs=tuple(ime.step_logs.get(step_def.id, ())),
+                    status_reason=ime.step_reasons.get(step_def.id),
+                    started_source=ime.step_sources.get(step_def.id, [None, None])[0],
+                    ended_source=ime.step_sources.get(step_def.id, [None, None])[1],
                 )
             )
         built_phases.append(
@@ -346,9 +358,12 @@ def analyze(evidence: Evidence) -> EspReport:
                 started=phase.started,
                 ended=phase.ended,
                 steps=tuple(built_steps),
+                status_reason=ime.phase_notes.get(phase_def.id, [None])[0],
+                started_source=ime.phase_notes.get(phase_def.id, [None, None])[1],
+                ended_source=ime.phase_notes.get(phase_def.id, [None, None, None])[2],
             )
         )
-    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
+    timeline = build_timeline(evidence.events, links, items, ime.logs, facts, item_steps)
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
     seen = set(problems)
@@ -372,4 +387,5 @@ def analyze(evidence: Evidence) -> EspReport:
         phases=(built_phases[0], built_phases[1], built_phases[2]),
         findings=tuple(f.finding for f in found),
         timeline=timeline,
+        log_clock=ime.clock,
     )

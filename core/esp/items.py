@@ -19,7 +19,7 @@ from typing import Literal
 from core.esp.device import as_int, str_of, value_of
 from core.esp.hresult import fmt, from_number
 from core.esp.knowledge import Knowledge
-from core.esp.model import HistoryEntry, Item, ItemKind
+from core.esp.model import Download, HistoryEntry, Item, ItemKind
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
 
@@ -118,6 +118,8 @@ class ItemInfo:
     #: Whether the ESP itself tracks the item (tracking keys, snapshots): only those decide a
     #: step's state when the ESP record is missing; the others only annotate.
     tracked: bool = False
+    download: Download | None = None  # from the IME / AppWorkload log
+    exit_code: int | None = None
 
     def freeze(self) -> Item:
         history = tuple(sorted(self.history, key=lambda h: h.time))
@@ -129,6 +131,8 @@ class ItemInfo:
             status=self.status,
             hresult=fmt(self.code) if self.code is not None else None,
             history=history,
+            download=self.download,
+            exit_code=self.exit_code,
         )
 
 

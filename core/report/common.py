@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.model import EspReport, Phase, Status, Step
+from core.esp.model import Download, EspReport, Phase, Status, Step
 from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
@@ -292,3 +292,37 @@ def value_text(data: ValueData, max_bytes: int = 32) -> str:
     if isinstance(data, int):
         return f"{data} (0x{data:X})" if data > 9 else str(data)
     return clean(data)
+
+
+def download_text(download: Download) -> str:
+    """An app download in words: bytes, percent, rate, channel, and the line it came from."""
+    parts: list[str] = []
+    if download.bytes_done is not None and download.bytes_total:
+        parts.append(f"{_size(download.bytes_done)} of {_size(download.bytes_total)}")
+    elif download.bytes_total:
+        parts.append(f"{_size(download.bytes_total)} to download")
+    if download.percent is not None:
+        parts.append(f"{download.percent:g} %")
+    if download.rate_bytes_per_s:
+        parts.append(f"{_size(download.rate_bytes_per_s)}/s")
+    if download.via:
+        parts.append(f"via {download.via}")
+    state = "downloaded" if download.complete else "downloading"
+    return (f"{state}: " + ", ".join(parts) + f" at {display_time(download.time)} "
+            f"({download.origin})")
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"
+
+
+def is_clock_reading(report: EspReport, source: str | None) -> bool:
+    """Whether a time taken from ``source`` is a log's clock reading that nothing ties to UTC
+    (the report's log clock is unanchored and the time came from an Intune log)."""
+    clock = report.log_clock
+    return (clock is not None and clock.basis == "unanchored" and source is not None
+            and source.startswith("IME log"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Iterable
+from datetime import datetime
 
 from core.esp.model import EspReport, Finding, Phase, Status, Step
 from core.report.common import (
@@ -21,8 +22,10 @@ from core.report.common import (
     clean,
     device_summary,
     display_time,
+    download_text,
     findings_in_order,
     format_hresult,
+    is_clock_reading,
     item_status,
     key_events,
     settings_summary,
@@ -75,6 +78,7 @@ MAX_ITEMS = 25
 MAX_EVENTS = 10
 MAX_VALUES = 8
 MAX_PROBLEMS = 5
+MAX_LOG_LINES = 8
 
 
 def _can_encode(encoding: str) -> bool:
@@ -125,7 +129,8 @@ class _Writer:
             self.wrap(value, indent + width + 2, " " * indent + f"{label:<{width}}  ")
 
 
-def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
+def _step_line(w: _Writer, step: Step, indent: int, title_width: int,
+               clock_reading: bool = False) -> str:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = format_hresult(step.hresult)
     if hresult and hresult not in status:
@@ -133,6 +138,8 @@ def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
     times = ""
     if step.started or step.ended:
         times = f"  {display_time(step.started)[11:]}–{display_time(step.ended)[11:]}"
+        if clock_reading:  # an IME clock reading nothing ties to UTC: no "Z"
+            times = times.replace("Z", "") + " (device clock)"
     title = clean(step.title)
     return (f"{' ' * indent}{w.mark(step.status)} {title:<{title_width}}  "
             f"{w.paint(clean(status), step.status)}{w.paint(times, 'dim')}")
@@ -150,7 +157,8 @@ def _composite(w: _Writer, report: EspReport) -> None:
         if not phase.steps:
             w.line("      (no steps known)")
         for step in phase.steps:
-            w.line(_step_line(w, step, 6, title_width))
+            w.line(_step_line(w, step, 6, title_width,
+                              is_clock_reading(report, step.started_source)))
 
 
 def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
@@ -198,12 +206,20 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
         _hint(w, phase, step)
 
 
-def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
+def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = format_hresult(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
+
+    def shown(value: datetime | None, source: str | None) -> str:
+        text = display_time(value)
+        if unanchored and source is not None and source.startswith("IME log"):
+            return text.rstrip("Z") + " (device clock)"
+        return text
+
     w.wrap(f"{STATUS_LABELS[step.status]}: {status}" + (f" ({hresult})" if hresult else "")
-           + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
+           + f" · started {shown(step.started, step.started_source)}"
+           + f" · ended {shown(step.ended, step.ended_source)}", 2)
     if step.items:
         w.line(f"  Items ({len(step.items)})")
         width = min(max(len(i.name or i.id) for i in step.items), 44)
@@ -212,8 +228,11 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             if len(name) > width:
                 name = name[: width - 1] + "…"
             code = format_hresult(item.hresult) or ""
+            exit_code = f" exit {item.exit_code}" if item.exit_code is not None else ""
             w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
-                   f"{clean(item.status)} {code}".rstrip())
+                   f"{clean(item.status)} {code}{exit_code}".rstrip())
+            if item.download is not None:
+                w.wrap(download_text(item.download), 8, "      ")
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:
@@ -237,7 +256,17 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")
         if len(step.registry) > 5:
             w.line(f"    … {len(step.registry) - 5} more keys")
-    if not (step.items or step.events or step.registry):
+    if step.status_reason:
+        w.wrap(f"Why: {clean(step.status_reason)}", 4, "  ")
+    if step.logs:
+        w.line(f"  Log lines ({len(step.logs)})")
+        for log_ref in step.logs[:MAX_LOG_LINES]:
+            when = display_time(log_ref.time)[11:]
+            w.wrap(f"{clean(log_ref.message)}  ({log_ref.origin})", 6,
+                   f"    {when.rstrip('Z') if unanchored else when} ")
+        if len(step.logs) > MAX_LOG_LINES:
+            w.line(f"    … {len(step.logs) - MAX_LOG_LINES} more lines")
+    if not (step.items or step.events or step.registry or step.logs):
         w.line("  No evidence attached to this step.")
 
 
@@ -254,6 +283,8 @@ def _source(w: _Writer, report: EspReport) -> None:
             w.line(f"    … {len(problems) - MAX_PROBLEMS} more")
     else:
         w.line("  Everything was read without problems.")
+    if report.log_clock is not None:
+        w.wrap(f"Log times ({report.log_clock.basis}): {clean(report.log_clock.detail)}", 4, "  ")
     w.line(f"  {len(report.timeline)} timeline entries, {len(report.findings)} findings.")
     w.line("  Everything: espview report PATH --json, or --html OUT for a file to mail.")
 
@@ -284,8 +315,13 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     w.pairs(device_summary(report))
     w.heading("ESP settings")
     w.pairs(settings_summary(report))
-    for phase, step in steps_needing_detail(report)[:4]:
-        _step_detail(w, phase, step)
+    detail = steps_needing_detail(report)[:4]
+    # Steps the Intune log alone explains (a lone IME log): their apps and downloads.
+    detail += [(p, s) for p in report.phases for s in p.steps
+               if s.logs and s.items and (p, s) not in detail][: max(0, 5 - len(detail))]
+    unanchored = report.log_clock is not None and report.log_clock.basis == "unanchored"
+    for phase, step in detail:
+        _step_detail(w, phase, step, unanchored)
     _source(w, report)
     text = "\n".join(w.lines) + "\n"
     if not unicode:
