@@ -8,7 +8,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.esp.device import DeviceFacts
@@ -293,6 +293,77 @@ def rule_esp_timeout(ctx: Context) -> list[Found]:
                 )
             )
     return results
+
+
+def rule_download_cannot_finish(ctx: Context) -> list[Found]:
+    """An ESP app whose download, at the pace the log shows, ends after the ESP timeout."""
+    rule = ctx.knowledge.rule("download_cannot_finish")
+    timeout = ctx.facts.settings.timeout_minutes or int(
+        rule.params.get("default_timeout_minutes", 60)
+    )
+    results: list[Found] = []
+    for item in ctx.items:
+        download = item.download
+        if download is None or download.complete or download.time is None:
+            continue
+        if not download.bytes_total or download.bytes_done is None:
+            continue
+        phase = ctx.phases.get(item.step.split(".", 1)[0])
+        step = ctx.steps.get(item.step)
+        begun = (phase.started if phase is not None else None) or (
+            step.started if step is not None else None
+        )
+        if begun is None or ctx.steps[item.step].status in _DONE:
+            continue
+        deadline = begun + timedelta(minutes=timeout)
+        remaining = max(download.bytes_total - download.bytes_done, 0)
+        rate = download.rate_bytes_per_s
+        if rate is None:
+            if download.time <= deadline:
+                continue  # one reading, no pace, still in time: nothing to say
+            pace, finish = "the log gives no download rate", "was still running"
+        elif rate <= 0:
+            pace, finish = "it made no progress between readings", "cannot finish"
+        else:
+            done_at = download.time + timedelta(seconds=remaining / rate)
+            if done_at <= deadline:
+                continue
+            pace = f"at {_size(rate)}/s the remaining {_size(remaining)} take " \
+                   f"{_minutes(remaining / rate)}"
+            finish = f"would end at {done_at:%H:%M:%S}"
+        results.append(
+            make(
+                ctx,
+                "download_cannot_finish",
+                item.step,
+                [download.origin],
+                app=item.name or item.id,
+                where=ctx.step_title(item.step),
+                done=_size(download.bytes_done),
+                total=_size(download.bytes_total),
+                time=f"{download.time:%H:%M:%S}",
+                via=f" via {download.via}" if download.via else "",
+                pace=pace,
+                finish=finish,
+                timeout=timeout,
+                phase=phase.title if phase is not None else item.step,
+                deadline=f"{deadline:%H:%M:%S}",
+            )
+        )
+    return results
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024:
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.2f} GB"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
 def rule_provider_stall(ctx: Context) -> list[Found]:
@@ -783,6 +854,7 @@ RULES: tuple[Rule, ...] = (
     rule_cert_not_applied,
     rule_network_not_applied,
     rule_hybrid_join_wait,
+    rule_download_cannot_finish,
     rule_esp_timeout,  # after the rules naming a specific cause in the timed-out category
     rule_lob_win32_mixed,
     rule_store_app_blocked,
