@@ -1,7 +1,7 @@
 """Set up and run ESPView from a fresh checkout: the two commands the README names.
 
     python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
-    python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, then the whole test suite
+    python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, the layer contracts, then the tests
     python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
 
 Each command creates ``.venv`` beside this file on first use and installs the project
@@ -26,6 +26,12 @@ def _venv_python() -> Path:
     if os.name == "nt":
         return VENV / "Scripts" / "python.exe"
     return VENV / "bin" / "python"
+
+
+def _venv_script(name: str) -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / f"{name}.exe"
+    return VENV / "bin" / name
 
 
 def _ensure_venv() -> Path:
@@ -56,6 +62,7 @@ def test(args: list[str]) -> int:
     for name, cmd in (
         ("ruff", [python, "-m", "ruff", "check", "."]),
         ("mypy", [python, "-m", "mypy"]),
+        ("lint-imports", [str(_venv_script("lint-imports")), "--no-cache"]),
     ):
         if _run(cmd) != 0:
             failed.append(name)

@@ -27,5 +27,5 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 # Every report serialised anywhere in the suite is checked against the JSON Schema
-# (core.report.json_report.report_to_dict validates when this is "1"; engineer F).
+# (core.report.json_report.report_to_dict validates when this is "1").
 os.environ.setdefault("ESPVIEW_VALIDATE_REPORTS", "1")
