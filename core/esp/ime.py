@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from core.esp.findings import PhaseState, StepState
@@ -105,10 +106,13 @@ _TRACKED_UPDATE = re.compile(
     r"tracked install status from\s+(\w+)\s+to\s+(\w+)", re.IGNORECASE
 )
 _REGISTERED = re.compile(r"has been registered", re.IGNORECASE)
-_APP_ID = re.compile(
-    rf"(?:Win32App_|app(?:lication)?\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
-    rf"app ids?\s*:\s*|for application\s+|\bApp\s+|\"ApplicationId\"\s*:\s*\"|"
-    rf"\"AppId\"\s*:\s*\"|app\s+id\s*[:=]\s*)\{{?({_G})",
+_GUID_ONLY = re.compile(_G)
+_APP_WORDS = re.compile(r"win32app_|id\s*[=:(]|app\s|app:|app ids|application\s|appid|"
+                        r"applicationid")  # some marker of _APP_MARK, on the lower-cased line
+_APP_MARK = re.compile(
+    r"(?:Win32App_|app(?:lication)?\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
+    r"app ids?\s*:\s*|for application\s+|\bApp\s+|\"ApplicationId\"\s*:\s*\"|"
+    r"\"AppId\"\s*:\s*\"|app\s+id\s*[:=]\s*)\{?$",
     re.IGNORECASE,
 )
 _REVISION = re.compile(rf"Win32App_{_G}_(\d+)", re.IGNORECASE)
@@ -166,7 +170,8 @@ class PhaseMark:
     phase: ImePhase
     time: datetime | None
     line: LogLine
-    ended: bool = False  # the line says the phase finished (device/user provisioning done)
+    ended: bool = False  # the line says the phase is over (device provisioning / user sync done)
+    succeeded: bool = False  # ... and that it completed (not only that it is over)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,8 +312,13 @@ class ImeFacts:
 
 
 def is_ime_log(line: LogLine) -> bool:
+    return _is_ime_file(line.file)
+
+
+@lru_cache(maxsize=256)
+def _is_ime_file(file: str) -> bool:
     # container members are named "outer!inner"; folders add path separators
-    name = re.split(r"[\\/!]", line.file)[-1]
+    name = re.split(r"[\\/!]", file)[-1]
     return name.lower().startswith(IME_LOG_PREFIXES)
 
 
@@ -321,19 +331,23 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
             continue
         facts.lines += 1
         message = line.message
-        _phase_lines(facts, line, message)
-        app_id = _app_of(message)
+        low = message.lower()  # once per line: the cheap keyword tests below run on it
+        if "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
+                "provisioning" in low or "all apps" in low:
+            _phase_lines(facts, line, message, low)
+        app_id = _app_of(message) if _APP_WORDS.search(low) else None
         key = (line.file, line.thread)
         if app_id is not None and not _NOT_PROCESSING.search(message):
             current[key] = app_id  # the thread now works on this app
-        elif app_id is None and _JOB.search(message) and _TABLE not in message.casefold():
+        elif app_id is None and ("state" in low or "bytesrequired" in low) and \
+                _JOB.search(message) and _TABLE not in low:
             app_id = current.get(key)
             # A state machine or package download that names no app (WinGet/Store apps log
             # their progress this way): one anonymous job per thread, a new one each time a
             # machine leaves "Not Started".
             if app_id is None or (app_id.startswith("job:") and _JOB_START.search(message)):
                 app_id = current[key] = f"job:{line.origin}"
-        elif app_id is None and _belongs_to_current(message):
+        elif app_id is None and _belongs_to_current(low):
             app_id = current.get(key)
         if app_id is None:
             continue
@@ -348,17 +362,22 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     return facts
 
 
-def _phase_lines(facts: ImeFacts, line: LogLine, message: str) -> None:
-    if "sp" not in message and "Sidecar" not in message and "kip" not in message:
-        return
-    m = _PHASE.search(message)
+
+
+def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None:
+    # each pattern runs only where its key words are: most lines have none of them
+    phase_words = "espphase" in low or "esp phase" in low or "setup state" in low or \
+        "return" in low
+    m = _PHASE.search(message) if phase_words else None
     if m is not None:
         word = m.group(1)
         phase = next(p for p in ("DevicePreparation", "DeviceSetup", "AccountSetup", "NotInEsp")
                      if p.casefold() == word.casefold())
         facts.marks.append(PhaseMark(phase, line.time, line))  # type: ignore[arg-type]
-    if _DEVICE_DONE.search(message):
-        facts.marks.append(PhaseMark("DeviceSetup", line.time, line, ended=True))
+    done_words = "provisioningcompleted" in low or "all apps completed" in low or \
+        "issyncdone" in low
+    if done_words and _DEVICE_DONE.search(message):
+        facts.marks.append(PhaseMark("DeviceSetup", line.time, line, ended=True, succeeded=True))
         if "all apps completed" in message.casefold():
             for app in facts.apps.values():  # the line speaks for every device-tracked app
                 if app.tracked and app.scope == "device" and app.outcome != "failed":
@@ -366,8 +385,12 @@ def _phase_lines(facts: ImeFacts, line: LogLine, message: str) -> None:
                         app.installation_state = 3
                         _add_state(app, line.time, "completed", line)
                     app.lines.append(line)
-    elif _USER_DONE.search(message) and any(m.phase == "AccountSetup" for m in facts.marks):
+    elif done_words and _USER_DONE.search(message) and any(
+        m.phase == "AccountSetup" for m in facts.marks
+    ):
         facts.marks.append(PhaseMark("AccountSetup", line.time, line, ended=True))
+    if "sidecar" not in low and "skip" not in low:
+        return
     provider = _PROVIDER.search(message)
     if provider is not None:
         facts.provider_state = int(provider.group(1))
@@ -390,17 +413,20 @@ def _phase_lines(facts: ImeFacts, line: LogLine, message: str) -> None:
 
 
 def _app_of(message: str) -> str | None:
-    if "-" not in message:
+    """The app a line names, only where the words before the id say it is an app's."""
+    if message.count("-") < 4:  # cheaper than looking for a GUID on every line
         return None
-    m = _APP_ID.search(message)
-    if m is None:
-        return None
-    found = m.group(1).lower()
-    return None if found == DEVICE_USER else found
+    for guid in _GUID_ONLY.finditer(message):
+        # the app-id markers sit right before the id: test a short window, not the whole line
+        window = message[max(0, guid.start() - 24): guid.start()]
+        if _APP_MARK.search(window):
+            found = guid.group(0).lower()
+            if found != DEVICE_USER:
+                return found
+    return None
 
 
-def _belongs_to_current(message: str) -> bool:
-    folded = message.casefold()
+def _belongs_to_current(folded: str) -> bool:
     if _TABLE in folded:
         return False
     return (
@@ -957,7 +983,12 @@ def apply_phases(
                 phase.started = span.started
                 notes[1] = f"{SOURCE} {span.first.line.origin}"
         left = span.left if span is not None else None
-        done_by = left if left is not None and (left.ended or left.phase != "NotInEsp") else None
+        # Over and completed: a "completed" line, or the ESP seen in a later phase (a failed
+        # phase stops the ESP unless Continue anyway is allowed). The user's first sync being
+        # done or IME no longer seeing an ESP only says the phase is over, not how it ended.
+        done_by = left if left is not None and (
+            left.succeeded or (not left.ended and left.phase != "NotInEsp")
+        ) else None
         if done_by is None and later is not None:
             done_by = later.first
         own_steps = [s for s in steps.values() if s.definition.phase == phase_id]
@@ -966,10 +997,11 @@ def apply_phases(
             phase.status = "succeeded"
             phase.ended = phase.ended or done_by.time
             notes[2] = notes[2] or f"{SOURCE} {done_by.line.origin}"
-            how = (f"IME reports {title} finished" if done_by.ended
+            how = (f"IME reports {title} completed" if done_by.ended
                    else f"IME sees the ESP in {PHASE_TITLES[done_by.phase]}")
-            notes[0] = (f"{no_record}; {how} at "
-                        f"{_clock_text(done_by.time)} ({done_by.line.origin}), so it completed.")
+            notes[0] = (f"{no_record}; {how} at {_clock_text(done_by.time)} "
+                        f"({done_by.line.origin})"
+                        + ("." if done_by.ended else f", so {title} had completed."))
             for step in own_steps:
                 if step.status in ("unknown", "not_started") and step.definition.visible:
                     step.status, step.source = "succeeded", "derived"
@@ -979,12 +1011,15 @@ def apply_phases(
                     )
         elif left is not None and span is not None:
             ime.add_log(APPS_STEP.get(phase_id, PROVIDER_STEP), left.line)
+            over = ("the user's first sync done" if left.ended else "no ESP any more")
             reason = (f"IME saw {title} from {_clock_text(span.started)} (last "
-                      f"{_clock_text(span.last.time)}) and no ESP any more at "
+                      f"{_clock_text(span.last.time)}) and {over} at "
                       f"{_clock_text(left.time)} ({left.line.origin}); the log does not say how "
                       f"{title} ended.")
             notes[0] = f"{no_record}; {reason}"
             phase.status = "unknown"
+            phase.ended = phase.ended or left.time
+            notes[2] = notes[2] or f"{SOURCE} {left.line.origin} (over by then)"
             for step in own_steps:  # their last state is older than the ESP's end
                 if step.status in ("in_progress", "identifying"):
                     ime.step_reasons[step.definition.id] = (
