@@ -72,6 +72,9 @@ IME_LOG_PREFIXES = (
     "devicehealthmonitoring",
     "clientcertcheck",
 )
+#: The ones that log the ESP phase and Win32 app processing; the others (scripts, sensors,
+#: inventory) share only the clock.
+ESP_LOG_PREFIXES = ("intunemanagementextension", "appworkload", "appactionprocessor")
 DEVICE_USER = "00000000-0000-0000-0000-000000000000"
 INSTALLATION_STATES = {1: "not_installed", 2: "in_progress", 3: "completed", 4: "error"}
 
@@ -312,14 +315,17 @@ class ImeFacts:
 
 
 def is_ime_log(line: LogLine) -> bool:
-    return _is_ime_file(line.file)
+    """Whether the line comes from IME or one of its workers (zone-less clock times)."""
+    return _file_kind(line.file) > 0
 
 
 @lru_cache(maxsize=256)
-def _is_ime_file(file: str) -> bool:
+def _file_kind(file: str) -> int:
+    """2: a log that shows ESP phases and apps, 1: another IME log, 0: not IME's."""
     # container members are named "outer!inner"; folders add path separators
-    name = re.split(r"[\\/!]", file)[-1]
-    return name.lower().startswith(IME_LOG_PREFIXES)
+    name = re.split(r"[\\/!]", file)[-1].lower()
+    return 2 if name.startswith(ESP_LOG_PREFIXES) else 1 if name.startswith(IME_LOG_PREFIXES) \
+        else 0
 
 
 def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
@@ -327,7 +333,7 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     facts = ImeFacts()
     current: dict[tuple[str, str], str] = {}  # (file, thread) → app id the thread works on
     for line in logs:
-        if not is_ime_log(line):
+        if _file_kind(line.file) != 2:
             continue
         facts.lines += 1
         message = line.message
