@@ -72,6 +72,7 @@ IME_LOG_PREFIXES = (
     "devicehealthmonitoring",
     "clientcertcheck",
 )
+MAX_SCAN_CHARS = 8192
 #: The ones that log the ESP phase and Win32 app processing; the others (scripts, sensors,
 #: inventory) share only the clock.
 ESP_LOG_PREFIXES = ("intunemanagementextension", "appworkload", "appactionprocessor")
@@ -336,7 +337,9 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
         if _file_kind(line.file) != 2:
             continue
         facts.lines += 1
-        message = line.message
+        # What IME says about phases and apps fits in the start of a line; a cap keeps the
+        # patterns linear on hostile megabyte-long records.
+        message = line.message[:MAX_SCAN_CHARS]
         low = message.lower()  # once per line: the cheap keyword tests below run on it
         if "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
                 "provisioning" in low or "all apps" in low:

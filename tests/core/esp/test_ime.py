@@ -3,6 +3,7 @@ log clock decided from matched moments."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,3 +207,15 @@ def test_clock_anchored_by_registry_time(tmp_path: Path) -> None:
     agreed = anchor_clock([(at(5), at(5), "x ↔ y")], zone="UTC")
     assert agreed.basis == "zone"
     assert "agree" in agreed.detail
+
+
+def test_hostile_long_lines_stay_fast() -> None:
+    """Megabyte records full of half patterns: read in linear time, nothing invented."""
+    text = ("From: Download In Progress " * 40_000) + ("Report delta: {" * 20_000) + (
+        f"Win32App_{APP} " * 5_000)
+    lines = [LogLine(at(n), text, "IntuneManagementExtension", "1", 1,
+                     "IntuneManagementExtension.log", n + 1) for n in range(3)]
+    start = time.perf_counter()
+    facts = read_ime(lines)
+    assert time.perf_counter() - start < 5
+    assert facts.marks == []
