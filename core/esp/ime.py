@@ -111,12 +111,14 @@ _TRACKED_UPDATE = re.compile(
 )
 _REGISTERED = re.compile(r"has been registered", re.IGNORECASE)
 _GUID_ONLY = re.compile(_G)
-_APP_WORDS = re.compile(r"win32app_|id\s*[=:(]|app\s|app:|app ids|application\s|appid|"
+_APP_WORDS = re.compile(r"win32app_|id\s*[=:(]|app\s|app:|app ids|application\s|appid|app =|"
+                        r"starts for|with id|intunewin-bin_|state \w+ for|"
                         r"applicationid")  # some marker of _APP_MARK, on the lower-cased line
 _APP_MARK = re.compile(
-    r"(?:Win32App_|app(?:lication)?\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
+    r"(?:Win32App_|(?:app(?:lication)?|policy)\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
     r"app ids?\s*:\s*|for application\s+|\bApp\s+|\"ApplicationId\"\s*:\s*\"|"
-    r"\"AppId\"\s*:\s*\"|app\s+id\s*[:=]\s*)\{?$",
+    r"\"AppId\"\s*:\s*\"|app\s+id\s*[:=]\s*|app\s*=\s*|appId\s+|starts for\s+|"
+    r"\bid\s*[:=]\s*'|intunewin-bin_|win32App state \w+ for\s+)\{?$",
     re.IGNORECASE,
 )
 _REVISION = re.compile(rf"Win32App_{_G}_(\d+)", re.IGNORECASE)
@@ -124,6 +126,22 @@ _NAMES = (
     re.compile(rf"\(\s*id\s*=\s*({_G})\s*,\s*name\s*=?\s*([^)\r\n]+?)\s*\)", re.IGNORECASE),
     re.compile(rf"({_G}).{{0,120}}?[Aa]pp name\s*:\s*([^,\]\r\n]+)"),
     re.compile(rf'"(?:Id|ApplicationId)"\s*:\s*"({_G})"\s*,\s*"Name"\s*:\s*"([^"]+)"'),
+    re.compile(rf"starts for ({_G}) with name\s+(.+?)\s*$", re.IGNORECASE),
+)
+_NAME_BEFORE = re.compile(rf"name\s*=\s*'([^']+)'\s*,\s*id\s*=\s*'({_G})'", re.IGNORECASE)
+_OLD_STATE = re.compile(
+    rf"InstanceID\s*:\s*Win32App_({_G})(?:_(\d+))?,\s*installationStateString\s*:\s*(\d)",
+    re.IGNORECASE,
+)
+_ESP_STATE = re.compile(rf"(?:Got|Set) (?:ESP )?win32App state (\w+) for ({_G})", re.IGNORECASE)
+_SETTING_ENFORCEMENT = re.compile(r"Setting enforcementState as\W+(\w+)", re.IGNORECASE)
+_UNMAPPED_EXIT = re.compile(r"did NOT set mapping for lpExitCode\W+(-?\d+)", re.IGNORECASE)
+_OPERATION_PHASE = re.compile(r"Operation Phase\s*=\s*(\w+)", re.IGNORECASE)
+_DETECTION_STATE = re.compile(r"detection state\s*:\s*(Detected|NotDetected)", re.IGNORECASE)
+_APP_ERRORS = (  # lines that say the current app failed, and the word for it
+    ("installation is timeout", "install_timed_out"),
+    ("didn't get content info", "no_content_info"),
+    ("decryption is failed", "content_decryption_failed"),
 )
 _USER_OF = re.compile(rf"for user\s+({_G})", re.IGNORECASE)
 _EXIT = re.compile(r"(?:lpExitCode|exit code)\s*(?:is|:|=)?\s*(-?\d+)", re.IGNORECASE)
@@ -269,7 +287,9 @@ class ImeApp:
 _DONE_WORDS = {"completed", "succeeded", "success", "installed", "install_success",
                "installed_pending_reboot"}
 _FAILED_WORDS = {"error", "failed", "install_error", "download_error", "download_failed",
-                 "failed_will_retry", "dependency_failed"}
+                 "failed_will_retry", "dependency_failed", "install_failed",
+                 "error_downloading_content", "install_timed_out", "no_content_info",
+                 "content_decryption_failed", "download_timed_out"}
 
 
 @dataclass(slots=True)
@@ -427,7 +447,7 @@ def _app_of(message: str) -> str | None:
         return None
     for guid in _GUID_ONLY.finditer(message):
         # the app-id markers sit right before the id: test a short window, not the whole line
-        window = message[max(0, guid.start() - 24): guid.start()]
+        window = message[max(0, guid.start() - 40): guid.start()]
         if _APP_MARK.search(window):
             found = guid.group(0).lower()
             if found != DEVICE_USER:
@@ -445,6 +465,9 @@ def _belongs_to_current(folded: str) -> bool:
         or "applicationdetected" in folded
         or ("[win32app" in folded and "download" in folded)
         or "do job" in folded
+        or "enforcementstate as" in folded
+        or "installation is timeout" in folded
+        or "content info" in folded
     )
 
 
@@ -476,9 +499,23 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
             if m is not None and m.group(1).lower() == app.id:
                 app.name = m.group(2).strip().strip('"') or None
                 break
+        before = _NAME_BEFORE.search(message) if app.name is None else None
+        if before is not None and before.group(2).lower() == app.id:
+            app.name = before.group(1).strip() or None
     user = _USER_OF.search(message)
     if user is not None and app.scope is None:
         app.scope = "device" if user.group(1) == DEVICE_USER else "user"
+    old = _OLD_STATE.search(message)
+    if old is not None:  # older IME: the ESP's tracking entry read straight from its instance
+        app.tracked = True
+        app.phase = app.phase or _current_phase(facts)
+        _set_installation_state(app, int(old.group(3)), when, line)
+        return
+    esp_state = _ESP_STATE.search(message)
+    if esp_state is not None:
+        app.tracked = True
+        _add_state(app, when, _state_word(esp_state.group(1)), line)
+        return
     tracking = _TRACKING.search(message) or _NON_COMPLETED.search(message)
     if tracking is not None:
         app.tracked = True
@@ -507,6 +544,30 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
     exit_code = _EXIT.search(message)
     if exit_code is not None and "powershell" not in message.casefold():
         app.exit_code = int(exit_code.group(1))
+    unmapped = _UNMAPPED_EXIT.search(message)
+    if unmapped is not None:  # an exit code the app's return-code table does not list: failure
+        app.exit_code = int(unmapped.group(1))
+        app.result = "failed"
+        _add_state(app, when, "install_failed", line)
+    setting = _SETTING_ENFORCEMENT.search(message)
+    if setting is not None:
+        word = _state_word(setting.group(1))
+        _add_state(app, when, word, line)
+        if word in ("success", "error"):
+            app.result = "succeeded" if word == "success" else "failed"
+    low = message.casefold()
+    for text, word in _APP_ERRORS:
+        if text in low:
+            app.result = "failed"
+            _add_state(app, when, word, line)
+    if "[win32app do]" in low and "not finished" in low and "timeout" in low:
+        _add_state(app, when, "download_timed_out", line)
+    operation = _OPERATION_PHASE.search(message)
+    if operation is not None:
+        _add_state(app, when, _state_word(operation.group(1)), line)
+    detection = _DETECTION_STATE.search(message)
+    if detection is not None:
+        app.detected = detection.group(1).casefold() == "detected"
     result = _EXIT_RESULT.search(message)
     if result is not None:
         word = result.group(1).casefold()

@@ -219,3 +219,40 @@ def test_hostile_long_lines_stay_fast() -> None:
     facts = read_ime(lines)
     assert time.perf_counter() - start < 5
     assert facts.marks == []
+
+
+def test_older_and_newer_wordings(tmp_path: Path) -> None:
+    """The forms IME versions use for the same facts (esp-reference §3.7 and community
+    parsers): instance state reads, ESP state sets, 'Setting enforcementState', unmapped
+    exit codes, DO timeouts, WinGet progress, names before or after the id."""
+    third = "b1a2c3d4-0000-4000-8000-00000000a003"
+    log = ImeLog()
+    log.add(at(0), "[Win32App] In EspPhase: DeviceSetup")
+    log.add(at(1), f"[Win32App] Got InstanceID: Win32App_{APP}_2, installationStateString: 2")
+    log.add(at(1.5), f"[Win32App] ProcessAppWithDependencies starts for {APP} with name "
+                     "Contoso Agent", thread=20)
+    log.add(at(2), "[Win32App DO] DO download and decryption is not finished within the "
+                   "timeout of 1800 seconds", thread=20)
+    log.add(at(3), f"[Win32App] Admin did NOT set mapping for lpExitCode: 1618 of app: {APP}",
+            thread=20)
+    log.add(at(4), f"[Win32App] ExecManager: processing targeted app (name='Fabrikam Viewer', "
+                   f"id='{OTHER}')", thread=21)
+    log.add(at(5), "[Win32App] Setting enforcementState as Success", thread=21)
+    log.add(at(6), f"[Win32App] Set ESP win32App state Completed for {OTHER}")
+    log.add(at(7), f"[WinGetMessageProcessor] Processing Progress for app = {third} and user = "
+                   f"{APP[:8]} - Operation Phase = Downloading", thread=22)
+    facts, _ = facts_of(tmp_path, ("IntuneManagementExtension.log", log))
+
+    agent = facts.apps[APP]
+    assert agent.tracked
+    assert agent.name == "Contoso Agent"
+    assert agent.exit_code == 1618
+    assert [w for _, w, _ in agent.history] == ["in_progress", "download_timed_out",
+                                                "install_failed"]
+    assert agent.outcome == "failed"
+    viewer = facts.apps[OTHER]
+    assert viewer.name == "Fabrikam Viewer"
+    assert viewer.tracked
+    assert [w for _, w, _ in viewer.history] == ["success", "completed"]
+    assert viewer.outcome == "done"
+    assert [w for _, w, _ in facts.apps[third].history] == ["downloading"]
