@@ -169,7 +169,7 @@ _VIA = re.compile(
 _DOWNLOAD = re.compile(r"download", re.IGNORECASE)
 _DOWNLOAD_DONE = re.compile(
     r"Downloaded app|download(?:ing)? (?:is )?(?:complete|completed|finished|done)|"
-    r"Download Finished|job (?:has been )?completed",
+    r"Download Finished|job (?:has been )?completed|Completing job|job is complete",
     re.IGNORECASE,
 )
 _TABLE = "adding new state transition"
@@ -464,7 +464,8 @@ def _belongs_to_current(folded: str) -> bool:
         or "detectionmanager" in folded
         or "applicationdetected" in folded
         or ("[win32app" in folded and "download" in folded)
-        or "do job" in folded
+        or "completing job" in folded
+        or "job is complete" in folded
         or "enforcementstate as" in folded
         or "installation is timeout" in folded
         or "content info" in folded
@@ -579,11 +580,20 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
         app.detected = detected.group(1).casefold() == "true"
     if _TABLE in message.casefold():
         return
+    if "add file to the job" in low:  # the app's content handed to a Delivery Optimization job
+        app.downloads.append(Download(when, None, None, None, None, "Delivery Optimization",
+                                      False, line))
+        _add_state(app, when, "downloading", line)
+        return
     if _DOWNLOAD.search(message) or "DO Job" in message or "[Win32App DO]" in message or \
-            "BytesRequired" in message:
+            "BytesRequired" in message or "completing job" in low:
         reading = _download(line, message)
         if reading is not None:
+            if reading.via is None and app.downloads:
+                reading = replace(reading, via=app.downloads[-1].via)
             app.downloads.append(reading)
+            if reading.complete and "completing job" in low:
+                _add_state(app, when, "downloaded", line)
 
 
 def _set_installation_state(app: ImeApp, state: int, when: datetime | None, line: LogLine) -> None:
@@ -830,6 +840,7 @@ PHASE_TITLES = {"DevicePreparation": "Device preparation", "DeviceSetup": "Devic
                 "AccountSetup": "Account setup", "NotInEsp": "not in the ESP"}
 MAX_ITEM_LINES = 40
 SOURCE = "IME log"
+UNTRACKED = " (not tracked by the ESP)"
 STATUS_WORDS = {"in_progress": "in progress", "identifying": "identifying"}
 
 
@@ -895,11 +906,14 @@ def merge_items(ime: ImeEvidence, items: list[ItemInfo], settings: Settings) -> 
     """Add what the log shows to ``items`` (in place); return ``settings`` with the FirstSync
     skip flags the log read filled in where the registry had none."""
     facts = ime.facts
+    # When the log shows the ESP's tracking list, the other apps IME worked on meanwhile do not
+    # block the ESP: they are listed (they share its time and bandwidth) and say so.
+    has_list = any(a.tracked for a in facts.apps.values())
     for app in facts.apps.values():
         phase = app.phase or ("AccountSetup" if app.scope == "user" else None)
         if phase not in APPS_STEP or not (app.tracked or app.history or app.downloads):
             continue  # processed outside the ESP: not part of any step
-        _merge_app(ime, items, app, phase)
+        _merge_app(ime, items, app, phase, untracked_note=has_list and not app.tracked)
     if facts.provider_state is not None and facts.provider_lines:
         _merge_provider(ime, items)
     if facts.policies_created is not None:
@@ -933,7 +947,9 @@ def _find(items: list[ItemInfo], kind: str, item_id: str, step: str | None) -> I
     return None
 
 
-def _merge_app(ime: ImeEvidence, items: list[ItemInfo], app: ImeApp, phase: str) -> None:
+def _merge_app(
+    ime: ImeEvidence, items: list[ItemInfo], app: ImeApp, phase: str, untracked_note: bool
+) -> None:
     anonymous = app.id.startswith("job:")
     item_id = app.id[4:] if anonymous else app.id
     info = None if anonymous else _find(items, "win32", app.id, None)
@@ -961,6 +977,8 @@ def _merge_app(ime: ImeEvidence, items: list[ItemInfo], app: ImeApp, phase: str)
         info.status, info.outcome = app.status, app.outcome
         info.code = info.code if info.code is not None else app.error_code
     info.name = info.name or app.name
+    if untracked_note and not info.tracked and not info.status.endswith(UNTRACKED):
+        info.status += UNTRACKED
     info.history.extend(h for h in history if h not in info.history)
     info.sources.append(SOURCE)
     if info.exit_code is None:

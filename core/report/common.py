@@ -294,8 +294,9 @@ def value_text(data: ValueData, max_bytes: int = 32) -> str:
     return clean(data)
 
 
-def download_text(download: Download) -> str:
-    """An app download in words: bytes, percent, rate, channel, and the line it came from."""
+def download_text(download: Download, clock_reading: bool = False) -> str:
+    """An app download in words: bytes, percent, rate, channel, and the line it came from
+    (``clock_reading``: its time is an unanchored log clock reading, not UTC)."""
     parts: list[str] = []
     if download.bytes_done is not None and download.bytes_total:
         parts.append(f"{_size(download.bytes_done)} of {_size(download.bytes_total)}")
@@ -308,8 +309,10 @@ def download_text(download: Download) -> str:
     if download.via:
         parts.append(f"via {download.via}")
     state = "downloaded" if download.complete else "downloading"
-    return (f"{state}: " + ", ".join(parts) + f" at {display_time(download.time)} "
-            f"({download.origin})")
+    when = display_time(download.time)
+    if clock_reading and download.time is not None:
+        when = when.rstrip("Z") + " (device clock)"
+    return f"{state}: " + ", ".join(parts) + f" at {when} ({download.origin})"
 
 
 def _size(count: float) -> str:

@@ -232,7 +232,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False)
             w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
                    f"{clean(item.status)} {code}{exit_code}".rstrip())
             if item.download is not None:
-                w.wrap(download_text(item.download), 8, "      ")
+                w.wrap(download_text(item.download, unanchored), 8, "      ")
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:

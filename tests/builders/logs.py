@@ -142,6 +142,21 @@ class ImeLog:
         return self.add(when, f"[StatusService] {verb} app (id = {app_id}, name {name}) via "
                               f"{via}, bytes {done}/{total} for user {user}", thread)
 
+    def do_job(self, when: datetime, app_id: str, seconds: float, rev: int = 1,
+               thread: int = 5) -> ImeLog:
+        """An app's content fetched by a Delivery Optimization job, start to completion."""
+        job = f"d0d0d0d0-0000-4000-8000-{int(when.timestamp()) % 10**12:012d}"
+        content = f"{app_id[:8]}-c0de-4000-8000-000000000001"
+        self.add(when, f"DO Job Id = {job} ", thread)
+        self.add(when, f"Add File to the Job, File Id: {content}-intunewin-bin_{app_id}_{rev}",
+                 thread)
+        self.add(when, f"Starting job {job}...", thread)
+        self.add(when, "Waiting 43200000 ms for 1 jobs to complete", thread)
+        done = when + timedelta(seconds=seconds)
+        self.add(done, f"JobTransferred callback for job = {job}", thread + 10)
+        self.add(done, f"Completing job {job}", thread)
+        return self.add(done, "Notified DO Service the job is complete.", thread)
+
     def exit_code(self, when: datetime, code: int, success: bool, thread: int = 14) -> ImeLog:
         self.add(when, f"[Win32App] lpExitCode {code}", thread)
         return self.add(when, "[Win32App] lpExitCode is defined as "

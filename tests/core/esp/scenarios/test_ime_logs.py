@@ -262,3 +262,25 @@ def test_real_ime_logs_alone(real_dir: Path) -> None:
         assert report.log_clock is not None
         assert report.log_clock.basis == "unanchored"
         assert "UNKNOWN" not in render_text(report).splitlines()[0]
+
+
+def test_do_jobs_of_tracked_and_other_apps(tmp_path: Path) -> None:
+    """IME fetches every required app's content during the ESP; only the tracked one blocks
+    it, the others are listed and say they are not tracked."""
+    log = ImeLog()
+    log.esp_check(t(0), "DeviceSetup")
+    log.tracked(t(1), VPN, 2)
+    log.do_job(t(2), VPN, seconds=30)
+    log.do_job(t(3), NOTES, seconds=12)
+    report = report_of(log.write(tmp_path / "IntuneManagementExtension.log"))
+    step = report.step("DeviceSetup.AppsSubcategory")
+    assert step is not None
+    by_id = {i.id: i for i in step.items}
+    vpn, notes = by_id[VPN], by_id[NOTES]
+    assert [h.status for h in vpn.history] == ["in_progress", "downloading", "downloaded"]
+    assert vpn.download is not None
+    assert vpn.download.complete
+    assert vpn.download.via == "Delivery Optimization"
+    assert vpn.download.time == t(2.5)
+    assert notes.status == "downloaded (not tracked by the ESP)"
+    assert step.status == "in_progress"  # the untracked app decides nothing
