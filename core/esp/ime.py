@@ -795,15 +795,25 @@ def anchor_clock(
             )
         sign = "+" if offset >= 0 else "-"
         hours, minutes = divmod(abs(offset), 60)
+        shift = f"{sign}{hours:d}:{minutes:02d}"
+        read_as = (f"the times read in the device zone {zone} were off; UTC = that reading "
+                   f"{shift}" if zone else
+                   f"UTC = this device's local reading {shift}" if live else
+                   f"UTC = log clock {shift}")
         return LogClock(
             "event",
             offset,
             f"anchored by {count} line(s) recording the same moment as an event or registry "
-            f"time: UTC = log clock {sign}{hours:d}:{minutes:02d}",
+            f"time: {read_as}",
             origins[:5],
         )
     if zone:
-        return LogClock("zone", 0, f"read in the device zone {zone} (diagnostics data)")
+        return LogClock(
+            "zone",
+            0,
+            f"read in the device zone {zone} (diagnostics data), and in the OOBE default, "
+            "Pacific time, for writers started before Windows took that zone",
+        )
     if live:
         return LogClock("device", 0, "read in this device's own time zone")
     return LogClock(
