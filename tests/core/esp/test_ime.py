@@ -256,3 +256,19 @@ def test_older_and_newer_wordings(tmp_path: Path) -> None:
     assert [w for _, w, _ in viewer.history] == ["success", "completed"]
     assert viewer.outcome == "done"
     assert [w for _, w, _ in facts.apps[third].history] == ["downloading"]
+
+
+def test_download_readings_in_other_shapes(tmp_path: Path) -> None:
+    log = ImeLog()
+    log.processing(at(0), APP, "Contoso VPN Client")
+    log.add(at(1), f"[Win32App DO] Downloading content for app {APP}: BytesTransferred=1048576, "
+                   "BytesTotal=4194304, download speed 512 KB/s", thread=14)
+    log.add(at(2), f"[Win32App] Download of app {APP} at 75% via CDN, rate 2 Mbps", thread=14)
+    facts, _ = facts_of(tmp_path, ("IntuneManagementExtension.log", log))
+    first, second = facts.apps[APP].downloads
+    assert (first.done, first.total, first.percent) == (1048576, 4194304, 25.0)
+    assert first.rate == 512 * 1024
+    assert first.via == "Delivery Optimization"
+    assert (second.done, second.percent, second.via) == (None, 75.0, "CDN")
+    assert second.rate == 2_000_000 / 8
+    assert facts.apps[APP].rate() == second.rate  # the latest stated rate
