@@ -3,6 +3,7 @@
     python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
     python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, the layer contracts, then the tests
     python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
+    python3 dev.py gallery OUT [CAPTURE...]   screenshots of every view (offscreen) into OUT
 
 Each command creates ``.venv`` beside this file on first use and installs the project
 with its development extras into it; it reinstalls only when ``pyproject.toml`` changes.
@@ -97,8 +98,15 @@ def run(args: list[str]) -> int:
     return subprocess.run([python, "-m", "core.cli", *args], check=False).returncode
 
 
+def gallery(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([python, "-m", "gui.gallery", *args], cwd=ROOT, env=env,
+                          check=False).returncode
+
+
 def main() -> int:
-    commands = {"run": run, "test": test, "freeze": freeze}
+    commands = {"run": run, "test": test, "freeze": freeze, "gallery": gallery}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
