@@ -605,10 +605,8 @@ def _add_state(app: ImeApp, when: datetime | None, word: str, line: LogLine) -> 
     if app.history and app.history[-1][1] == word:
         return  # IME re-checks the same state every few seconds: keep changes only
     app.history.append((when, word, line))
-    if word in _DONE_WORDS:
-        app.installation_state = app.installation_state if app.installation_state == 3 else (
-            3 if word == "completed" else app.installation_state
-        )
+    if word == "completed":  # the ESP's own word for InstallationState 3
+        app.installation_state = 3
 
 
 def _report_delta(app: ImeApp, text: str, when: datetime | None, line: LogLine) -> None:
