@@ -848,7 +848,7 @@ PHASE_TITLES = {"DevicePreparation": "Device preparation", "DeviceSetup": "Devic
                 "AccountSetup": "Account setup", "NotInEsp": "not in the ESP"}
 MAX_ITEM_LINES = 40
 SOURCE = "IME log"
-UNTRACKED = " (not tracked by the ESP)"
+MAX_UNTRACKED_LINES = 6
 STATUS_WORDS = {"in_progress": "in progress", "identifying": "identifying"}
 
 
@@ -915,13 +915,18 @@ def merge_items(ime: ImeEvidence, items: list[ItemInfo], settings: Settings) -> 
     skip flags the log read filled in where the registry had none."""
     facts = ime.facts
     # When the log shows the ESP's tracking list, the other apps IME worked on meanwhile do not
-    # block the ESP: they are listed (they share its time and bandwidth) and say so.
+    # block the ESP: they are no items of the step (views list its items as the blocking
+    # apps), but their lines stay in the step's log - they shared its time and bandwidth.
     has_list = any(a.tracked for a in facts.apps.values())
     for app in facts.apps.values():
         phase = app.phase or ("AccountSetup" if app.scope == "user" else None)
         if phase not in APPS_STEP or not (app.tracked or app.history or app.downloads):
             continue  # processed outside the ESP: not part of any step
-        _merge_app(ime, items, app, phase, untracked_note=has_list and not app.tracked)
+        if has_list and not app.tracked and _find(items, "win32", app.id, None) is None:
+            for line in _proof_lines(app)[:MAX_UNTRACKED_LINES]:
+                ime.add_log(APPS_STEP[phase], line)
+            continue
+        _merge_app(ime, items, app, phase)
     if facts.provider_state is not None and facts.provider_lines:
         _merge_provider(ime, items)
     if facts.policies_created is not None:
@@ -955,9 +960,7 @@ def _find(items: list[ItemInfo], kind: str, item_id: str, step: str | None) -> I
     return None
 
 
-def _merge_app(
-    ime: ImeEvidence, items: list[ItemInfo], app: ImeApp, phase: str, untracked_note: bool
-) -> None:
+def _merge_app(ime: ImeEvidence, items: list[ItemInfo], app: ImeApp, phase: str) -> None:
     anonymous = app.id.startswith("job:")
     item_id = app.id[4:] if anonymous else app.id
     info = None if anonymous else _find(items, "win32", app.id, None)
@@ -985,8 +988,6 @@ def _merge_app(
         info.status, info.outcome = app.status, app.outcome
         info.code = info.code if info.code is not None else app.error_code
     info.name = info.name or app.name
-    if untracked_note and not info.tracked and not info.status.endswith(UNTRACKED):
-        info.status += UNTRACKED
     info.history.extend(h for h in history if h not in info.history)
     info.sources.append(SOURCE)
     if info.exit_code is None:
