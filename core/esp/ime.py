@@ -39,17 +39,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from core.esp.findings import PhaseState, StepState
-from core.esp.items import (
-    ENFORCEMENT_STATES,
-    IME_WIN32,
-    PROVIDER_OUTCOMES,
-    PROVIDER_STATES,
-    ItemInfo,
-    parse_time,
-)
+from core.esp.items import IME_WIN32, PROVIDER_OUTCOMES, ItemInfo, parse_time, state_word
 from core.esp.model import Download as ModelDownload
 from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, Severity
+from core.esp.rules.base import PhaseState, StepState
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
@@ -77,7 +70,6 @@ MAX_SCAN_CHARS = 8192
 #: inventory) share only the clock.
 ESP_LOG_PREFIXES = ("intunemanagementextension", "appworkload", "appactionprocessor")
 DEVICE_USER = "00000000-0000-0000-0000-000000000000"
-INSTALLATION_STATES = {1: "not_installed", 2: "in_progress", 3: "completed", 4: "error"}
 
 _G = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _PHASE_WORDS = "DevicePreparation|DeviceSetup|AccountSetup|NotInEsp"
@@ -598,7 +590,7 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
 
 def _set_installation_state(app: ImeApp, state: int, when: datetime | None, line: LogLine) -> None:
     app.installation_state = state
-    _add_state(app, when, INSTALLATION_STATES.get(state, f"state {state}"), line)
+    _add_state(app, when, state_word("app_installation", state, f"state {state}"), line)
 
 
 def _add_state(app: ImeApp, when: datetime | None, word: str, line: LogLine) -> None:
@@ -621,7 +613,8 @@ def _report_delta(app: ImeApp, text: str, when: datetime | None, line: LogLine) 
         if new is None:
             continue
         if name == "EnforcementState":
-            word = ENFORCEMENT_STATES.get(new, f"enforcement {new}") if isinstance(new, int) \
+            word = state_word("win32_enforcement", new, f"enforcement {new}") \
+                if isinstance(new, int) \
                 else _state_word(str(new))
             _add_state(app, when, word, line)
             if isinstance(new, int) and 5000 <= new < 6002 and new != 6000:
@@ -1023,13 +1016,13 @@ def _merge_provider(ime: ImeEvidence, items: list[ItemInfo]) -> None:
     info = _find(items, "provider", "Sidecar", PROVIDER_STEP)
     if info is None:
         info = ItemInfo(PROVIDER_STEP, "provider", "Sidecar", "device",
-                        status=PROVIDER_STATES.get(state, f"state {state}"),
+                        status=state_word("provider_installation", state, f"state {state}"),
                         outcome=PROVIDER_OUTCOMES.get(state, "unknown"),
                         name="Sidecar (Intune Management Extension)", tracked=True)
         items.append(info)
         for line in facts.provider_lines:
             state_now = _provider_state(line.message)
-            word = PROVIDER_STATES.get(state_now or 0, "unknown")
+            word = state_word("provider_installation", state_now or 0, "unknown")
             if line.time is not None and (not info.history or info.history[-1].status != word):
                 info.history.append(HistoryEntry(line.time, word))
                 ime.times.setdefault(line.time, line.origin)
@@ -1066,7 +1059,15 @@ def apply_phases(
     final = next((m for m in reversed(facts.marks) if not m.ended), None)
     for index, phase_id in enumerate(PHASE_ORDER):
         phase = phases.get(phase_id)
-        if phase is None or record.get(phase_id) or phase.status == "skipped":
+        if phase is None or phase.status == "skipped":
+            continue
+        early = spans.get(phase_id)
+        if record.get(phase_id):
+            # The ESP record decides the state; the log still gives a start it lacks.
+            if early is not None and phase.started is None and early.started is not None:
+                phase.started = early.started
+                ime.phase_notes.setdefault(phase_id, [None, None, None])[1] = (
+                    f"{SOURCE} {early.first.line.origin}")
             continue
         no_record = ("The capture holds no ESP record for this phase" if phase_id not in record
                      else "The ESP record still says this phase has not started")
