@@ -19,7 +19,7 @@ from core.esp.device import DeviceFacts, analyze_device
 from core.esp.device_prep import analyze_device_prep
 from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
 from core.esp.hresult import fmt
-from core.esp.ime import apply_phases, ime_evidence, merge_items, step_times
+from core.esp.ime import apply_phases, ime_evidence, merge_items, step_times, tie_timeline
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
@@ -370,7 +370,9 @@ def analyze(evidence: Evidence) -> EspReport:
                 ended_source=ime.phase_notes.get(phase_def.id, [None, None, None])[2],
             )
         )
-    timeline = build_timeline(evidence.events, links, items, ime.logs, facts, item_steps)
+    timeline = tie_timeline(
+        ime, build_timeline(evidence.events, links, items, ime.logs, facts, item_steps)
+    )
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
     seen = set(problems)

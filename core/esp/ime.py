@@ -41,7 +41,7 @@ from typing import Literal
 
 from core.esp.items import IME_WIN32, PROVIDER_OUTCOMES, ItemInfo, parse_time, state_word
 from core.esp.model import Download as ModelDownload
-from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, Severity
+from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, Severity, TimelineEntry
 from core.esp.rules.base import PhaseState, StepState
 from core.events.model import EventRecord
 from core.evidence import Evidence
@@ -1162,3 +1162,18 @@ def step_times(
 
 def _clock_text(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when is not None else "an unknown time"
+
+
+def tie_timeline(
+    ime: ImeEvidence, timeline: tuple[TimelineEntry, ...]
+) -> tuple[TimelineEntry, ...]:
+    """Timeline log entries that prove a step's IME facts carry that step."""
+    step_of = {ref.origin: step for step, refs in ime.step_logs.items() for ref in refs}
+    if not step_of:
+        return timeline
+    return tuple(
+        replace(entry, step=step_of[entry.origin])
+        if entry.kind == "log" and entry.step is None and entry.origin in step_of
+        else entry
+        for entry in timeline
+    )

@@ -89,6 +89,11 @@ def test_lone_ime_log_reads_like_the_esp(tmp_path: Path) -> None:
     # every app line the step shows names its item; the phase lines name none
     assert {ref.item for ref in step.logs} >= {VPN, NOTES, None}
     assert all(ref.origin.startswith("IntuneManagementExtension.log:") for ref in step.logs)
+    # the lines the step shows are tied to a step that shows them in the timeline too (a
+    # phase line can prove two steps: the end of one phase and the start of the next)
+    on_timeline = {e.origin: e.step for e in report.timeline if e.kind == "log"}
+    shown_by = {ref.origin: {s.id for s in report.steps if ref in s.logs} for ref in step.logs}
+    assert all(on_timeline[origin] in steps for origin, steps in shown_by.items())
     provider = report.step("DevicePreparation.EspProviderInstallationSubcategory")
     assert provider is not None
     assert provider.status == "succeeded"
