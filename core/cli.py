@@ -30,7 +30,7 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 EXIT_INTERNAL = 3
 
-SUBCOMMANDS = ("report", "extract", "events", "registry")
+SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch")
 
 
 def sample_path() -> Path:
@@ -97,9 +97,11 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.esp.analyze import analyze  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
+    from core.fleet.commands import redact_if_asked  # noqa: PLC0415
     from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
 
-    report = analyze(load_evidence(_input_path(args)))
+    evidence = load_evidence(_input_path(args))
+    report = redact_if_asked(args, analyze(evidence), evidence)
     if args.json:
         write_json(report, out)
     elif args.html:
@@ -135,6 +137,7 @@ def _sub_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print the espview.report/1 JSON")
     fmt.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
     fmt.add_argument("--text", action="store_true", help="print a text report (default)")
+    report.add_argument("--redact", action="store_true", help="pseudonyms for identifiers")
     report.set_defaults(func=cmd_report)
 
     extract = sub.add_parser("extract", help="extract every file of a cab, byte-exact")
@@ -154,6 +157,10 @@ def _sub_parser() -> argparse.ArgumentParser:
     registry.add_argument("--sample", action="store_true")
     registry.add_argument("--depth", type=int, default=None, help="levels below KEY to print")
     registry.set_defaults(func=cmd_registry)
+
+    from core.fleet.commands import add_fleet_commands  # noqa: PLC0415 - diff, batch
+
+    add_fleet_commands(sub)
     return parser
 
 
