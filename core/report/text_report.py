@@ -26,6 +26,8 @@ from core.report.common import (
     download_text,
     findings_in_order,
     format_hresult,
+    hresult_short,
+    hresult_text,
     is_clock_reading,
     item_status,
     key_events,
@@ -211,7 +213,7 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
 
 def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
-    hresult = format_hresult(step.hresult)
+    hresult = hresult_text(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
 
     def shown(value: datetime | None, source: str | None) -> str:
@@ -230,7 +232,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False)
             name = clean(item.name or item.id)
             if len(name) > width:
                 name = name[: width - 1] + "…"
-            code = format_hresult(item.hresult) or ""
+            code = hresult_short(item.hresult) or ""
             exit_code = f" exit {item.exit_code}" if item.exit_code is not None else ""
             w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
                    f"{clean(item.status)} {code}{exit_code}".rstrip())
