@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 
 from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
 from core.registry.model import RegKey, ValueData
-from core.report.common import hresult_short
+from core.report.common import STATUS_LABELS, hresult_short
 from gui.fonts import derived
 from gui.icons import severity_icon, status_icon
 from gui.plain import tooltip
@@ -36,16 +36,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
-STATUS_WORDS = {
-    "not_started": "Not started",
-    "identifying": "Identifying",
-    "in_progress": "In progress",
-    "succeeded": "Complete",
-    "failed": "Failed",
-    "skipped": "Skipped",
-    "not_required": "No setup needed",
-    "unknown": "Unknown (no evidence)",
-}
+STATUS_WORDS = STATUS_LABELS  # one vocabulary: the words every report uses (core)
 
 
 def cell(index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -39,10 +39,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from core.esp.items import IME_WIN32, PROVIDER_OUTCOMES, ItemInfo, parse_time, state_word
+from core.esp.items import IME_WIN32, ItemInfo, parse_time
 from core.esp.model import Download as ModelDownload
 from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, Severity, TimelineEntry
 from core.esp.rules.base import PhaseState, StepState
+from core.esp.values import state_word
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
@@ -590,7 +591,7 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
 
 def _set_installation_state(app: ImeApp, state: int, when: datetime | None, line: LogLine) -> None:
     app.installation_state = state
-    _add_state(app, when, state_word("app_installation", state, f"state {state}"), line)
+    _add_state(app, when, state_word("app_installation_state", state), line)
 
 
 def _add_state(app: ImeApp, when: datetime | None, word: str, line: LogLine) -> None:
@@ -613,7 +614,7 @@ def _report_delta(app: ImeApp, text: str, when: datetime | None, line: LogLine) 
         if new is None:
             continue
         if name == "EnforcementState":
-            word = state_word("win32_enforcement", new, f"enforcement {new}") \
+            word = state_word("enforcement_state", new) \
                 if isinstance(new, int) \
                 else _state_word(str(new))
             _add_state(app, when, word, line)
@@ -1016,13 +1017,12 @@ def _merge_provider(ime: ImeEvidence, items: list[ItemInfo]) -> None:
     info = _find(items, "provider", "Sidecar", PROVIDER_STEP)
     if info is None:
         info = ItemInfo(PROVIDER_STEP, "provider", "Sidecar", "device",
-                        status=state_word("provider_installation", state, f"state {state}"),
-                        outcome=PROVIDER_OUTCOMES.get(state, "unknown"),
                         name="Sidecar (Intune Management Extension)", tracked=True)
+        info.set_state("provider_installation_state", state, "InstallationState")
         items.append(info)
         for line in facts.provider_lines:
             state_now = _provider_state(line.message)
-            word = state_word("provider_installation", state_now or 0, "unknown")
+            word = state_word("provider_installation_state", state_now)
             if line.time is not None and (not info.history or info.history[-1].status != word):
                 info.history.append(HistoryEntry(line.time, word))
                 ime.times.setdefault(line.time, line.origin)

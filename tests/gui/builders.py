@@ -57,9 +57,9 @@ def _cert_step() -> Step:
              "0x87D1041C",
              (HistoryEntry(t(41), "not_processed"), HistoryEntry(t(44), "in_progress"),
               HistoryEntry(t(52), "failed"))),
-        Item("pfx", "PFX-Signing", "Document signing", "user", "installed", None,
+        Item("pfx", "PFX-Signing", "Document signing", "user", "succeeded", None,
              (HistoryEntry(t(41), "not_processed"), HistoryEntry(t(43), "installed"))),
-        Item("scep", "SCEP-VPN", "VPN user certificate", "user", "not_processed"),
+        Item("scep", "SCEP-VPN", "VPN user certificate", "user", "not_started"),
     )
     registry = (
         RegistryRef(
@@ -119,12 +119,12 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
     apps = Step("DeviceSetup.AppsSubcategory", "Apps", "succeeded", "Apps (3 of 3 installed)", None,
                 t(20), t(35), (
                     Item("win32", "Win32App_6f1c0000-0000-4000-8000-000000000001", "Company Portal",
-                         "device", "installed", None,
+                         "device", "succeeded", None,
                          (HistoryEntry(t(21), "in_progress"), HistoryEntry(t(30), "installed"))),
                     Item("msi", "{0A1B2C3D-0000-4000-8000-000000000002}",
                          "Intune Management Extension",
-                         "device", "installed"),
-                    Item("office", "O365ProPlus", "Microsoft 365 Apps", "device", "installed"),
+                         "device", "succeeded"),
+                    Item("office", "O365ProPlus", "Microsoft 365 Apps", "device", "succeeded"),
                 ))
     setup = Phase("DeviceSetup", "Device setup", "succeeded", "Complete", t(12), t(35), (
         _ok("DeviceSetup.SecurityPoliciesSubcategory", "Security policies", 12, 15,

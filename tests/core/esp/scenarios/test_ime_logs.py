@@ -72,7 +72,7 @@ def test_lone_ime_log_reads_like_the_esp(tmp_path: Path) -> None:
     assert (phases["DeviceSetup"].ended_source or "").startswith("IME log")
     assert "no ESP record" in (phases["DeviceSetup"].status_reason or "")
     assert phases["AccountSetup"].status == "in_progress"
-    assert apps(report, "DeviceSetup.AppsSubcategory") == {VPN: "completed", NOTES: "completed"}
+    assert apps(report, "DeviceSetup.AppsSubcategory") == {VPN: "succeeded", NOTES: "succeeded"}
     assert apps(report, "AccountSetup.AppsSubcategory") == {USER_APP: "in_progress"}
 
     step = report.step("DeviceSetup.AppsSubcategory")
@@ -206,7 +206,8 @@ def test_registry_wins_where_both_speak(run: Run) -> None:
     step = report.step("DeviceSetup.AppsSubcategory")
     assert step is not None
     vpn = next(i for i in step.items if i.id == VPN)
-    assert vpn.status == "completed"  # the tracking key's InstallationState 3
+    assert vpn.status == "succeeded"
+    assert vpn.raw_status == "completed (InstallationState 3)"  # the tracking key's value
     assert vpn.name == "Contoso VPN Client"  # the log fills what the registry lacks
     assert any(ref.item == VPN for ref in step.logs)
 
