@@ -282,3 +282,43 @@ def hostile_capture(sentinel: str, source_path: str = "/captures/MDMDiagReport.c
     ev.problems = list(source.problems)
     ev.source = replace(ev.source, files=source.files)
     return ev, hostile
+
+
+def large_capture(rows: int, source_path: str = "/captures/MDMDiagReport.cab"
+                  ) -> tuple[Evidence, EspReport]:
+    """:func:`failed_report` grown to ``rows`` items, events and log lines on the failed step,
+    ``rows`` registry keys and problems, and ``10 * rows`` timeline entries spread over the
+    steps (a busy device whose capture keeps every retry)."""
+    from dataclasses import replace
+
+    report = failed_report(source_path)
+    admin = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
+    items = tuple(Item("win32", f"Win32App_{n:08x}-0000-4000-8000-000000000000",
+                       f"Line-of-business app {n}", "user", "failed" if n % 7 == 0 else "installed",
+                       "0x87D1041C" if n % 7 == 0 else None,
+                       (HistoryEntry(t(41 + n / rows), "in_progress"),))
+                  for n in range(rows))
+    events = tuple(EventRef(t(44 + 8 * n / rows), admin, 306 + n % 3, "Information",
+                            10_000 + n, f"SCEP: CspExecute attempt {n} for CorpWifi",
+                            f"{EVTX}#{10_000 + n}") for n in range(rows))
+    logs = tuple(LogRef(t(44 + 8 * n / rows), "warning" if n % 5 == 0 else "info",
+                        "CertificateManager", "12", f"Polling NDES, attempt {n}",
+                        f"{IME}:{2_000 + n}", "SCEP-CorpWifi") for n in range(rows))
+    registry = tuple(RegistryRef(rf"{EST}\Sidecar\Win32App_{n:08x}", t(41),
+                                 (RegistryValueRef("ComplianceStateMessage", "REG_SZ", "{}"),),
+                                 f"{DUMP}:{5_000 + n}") for n in range(rows))
+    steps = [s.id for s in report.steps]
+    kinds = ("event", "log", "registry")
+    timeline = tuple(TimelineEntry(t(60 * n / (10 * rows)), kinds[n % 3], steps[n % len(steps)],
+                                   f"entry {n}", f"{EVTX}#{100_000 + n}")
+                     for n in range(10 * rows))
+    phases = tuple(replace(phase, steps=tuple(
+        replace(step, items=items, events=events, logs=logs, registry=step.registry + registry)
+        if step.id == CERT_STEP else step for step in phase.steps)) for phase in report.phases)
+    problems = tuple(Problem(f"member-{n}.evtx", f"chunk {n}", "checksum mismatch")
+                     for n in range(rows))
+    source = replace(report.source, problems=report.source.problems + problems)
+    report = replace(report, phases=phases, timeline=timeline, source=source)  # type: ignore[arg-type]  # three phases, as built
+    base = evidence(source_path)
+    return replace(base, source=replace(base.source, files=base.source.files + tuple(
+        f"member-{n}.evtx" for n in range(rows)))), report
