@@ -22,10 +22,12 @@ from core.report.common import (
     device_preparation_lines,
     device_summary,
     display_time,
+    download_text,
     findings_in_order,
     format_hresult,
     hresult_short,
     hresult_text,
+    is_clock_reading,
     item_state_text,
     key_events,
     redaction_line,
@@ -80,6 +82,7 @@ MAX_ITEMS = 25
 MAX_EVENTS = 10
 MAX_VALUES = 8
 MAX_PROBLEMS = 5
+MAX_LOG_LINES = 8
 
 
 def _can_encode(encoding: str) -> bool:
@@ -130,7 +133,8 @@ class _Writer:
             self.wrap(value, indent + width + 2, " " * indent + f"{label:<{width}}  ")
 
 
-def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
+def _step_line(w: _Writer, step: Step, indent: int, title_width: int,
+               clock_reading: bool = False) -> str:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = format_hresult(step.hresult)
     if hresult and hresult not in status:
@@ -138,6 +142,8 @@ def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
     times = ""
     if step.started or step.ended:
         times = f"  {display_time(step.started)[11:]}–{display_time(step.ended)[11:]}"
+        if clock_reading:  # an IME clock reading nothing ties to UTC: no "Z"
+            times = times.replace("Z", "") + " (device clock)"
     title = clean(step.title)
     return (f"{' ' * indent}{w.mark(step.status)} {title:<{title_width}}  "
             f"{w.paint(clean(status), step.status)}{w.paint(times, 'dim')}")
@@ -157,7 +163,8 @@ def _composite(w: _Writer, report: EspReport) -> None:
         if not phase.steps:
             w.line("      (no steps known)")
         for step in phase.steps:
-            w.line(_step_line(w, step, 6, title_width))
+            w.line(_step_line(w, step, 6, title_width,
+                              is_clock_reading(report, step.started_source)))
             if step.status == "unknown" and step.status_reason and step.events + step.logs:
                 w.wrap(f"why: {step.status_reason}", 12, "          ")
 
@@ -208,7 +215,7 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
         _hint(w, phase, step)
 
 
-def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
+def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = hresult_text(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
@@ -226,8 +233,11 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             if len(name) > width:
                 name = name[: width - 1] + "…"
             code = hresult_short(item.hresult) or ""
+            exit_code = f" exit {item.exit_code}" if item.exit_code is not None else ""
             w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
-                   f"{clean(item_state_text(item))} {code}".rstrip())
+                   f"{clean(item_state_text(item))} {code}{exit_code}".rstrip())
+            if item.download is not None:
+                w.wrap(download_text(item.download, unanchored), 8, "      ")
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:
@@ -251,7 +261,17 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")
         if len(step.registry) > 5:
             w.line(f"    … {len(step.registry) - 5} more keys")
-    if not (step.items or step.events or step.registry):
+    if step.status_reason:
+        w.wrap(f"Why: {clean(step.status_reason)}", 4, "  ")
+    if step.logs:
+        w.line(f"  Log lines ({len(step.logs)})")
+        for log_ref in step.logs[:MAX_LOG_LINES]:
+            when = display_time(log_ref.time)[11:]
+            w.wrap(f"{clean(log_ref.message)}  ({log_ref.origin})", 6,
+                   f"    {when.rstrip('Z') if unanchored else when} ")
+        if len(step.logs) > MAX_LOG_LINES:
+            w.line(f"    … {len(step.logs) - MAX_LOG_LINES} more lines")
+    if not (step.items or step.events or step.registry or step.logs):
         w.line("  No evidence attached to this step.")
 
 
@@ -268,6 +288,8 @@ def _source(w: _Writer, report: EspReport) -> None:
             w.line(f"    … {len(problems) - MAX_PROBLEMS} more")
     else:
         w.line("  Everything was read without problems.")
+    if report.log_clock is not None:
+        w.wrap(f"Log times ({report.log_clock.basis}): {clean(report.log_clock.detail)}", 4, "  ")
     w.line(f"  {len(report.timeline)} timeline entries, {len(report.findings)} findings.")
     w.line("  Everything: espview report PATH --json, or --html OUT for a file to mail.")
 
@@ -308,8 +330,13 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     w.pairs(device_summary(report))
     w.heading("ESP settings")
     w.pairs(settings_summary(report))
-    for phase, step in steps_needing_detail(report)[:4]:
-        _step_detail(w, phase, step)
+    detail = steps_needing_detail(report)[:4]
+    # Steps the Intune log alone explains (a lone IME log): their apps and downloads.
+    detail += [(p, s) for p in report.phases for s in p.steps
+               if s.logs and s.items and (p, s) not in detail][: max(0, 5 - len(detail))]
+    unanchored = report.log_clock is not None and report.log_clock.basis == "unanchored"
+    for phase, step in detail:
+        _step_detail(w, phase, step, unanchored)
     _source(w, report)
     text = "\n".join(w.lines) + "\n"
     if not unicode:
