@@ -10,6 +10,7 @@ import platformdirs
 import pytest
 
 from core import paths
+from core.config import Settings
 
 
 def test_resources_are_found_unfrozen_and_frozen(
@@ -28,23 +29,16 @@ def test_cache_falls_back_to_temp_without_a_usable_profile(
     created by anybody, root included."""
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder", encoding="utf-8")
-    monkeypatch.delenv("ESPVIEW_CACHE_DIR", raising=False)
     monkeypatch.setattr(platformdirs, "user_cache_dir", lambda *a, **k: str(blocker / "cache"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
     (tmp_path / "temp").mkdir()
-    paths.cache_dir.cache_clear()
-    try:
-        chosen = paths.cache_dir()
-    finally:
-        paths.cache_dir.cache_clear()
+    chosen = paths.cache_dir(Settings())
     assert chosen.parent == tmp_path / "temp"
     assert chosen.name.startswith("ESPView-cache-")
+    assert chosen.stat().st_mode & 0o777 == 0o700
 
 
-def test_cache_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("ESPVIEW_CACHE_DIR", str(tmp_path / "c"))
-    paths.cache_dir.cache_clear()
-    try:
-        assert paths.cache_dir() == tmp_path / "c"
-    finally:
-        paths.cache_dir.cache_clear()
+def test_cache_override(tmp_path: Path) -> None:
+    settings = Settings.from_environ({"ESPVIEW_CACHE_DIR": str(tmp_path / "c")})
+    assert paths.cache_dir(settings) == tmp_path / "c"
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o700

@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import multiprocessing
 import multiprocessing.connection
-import os
 import random
 import shutil
 import sys
@@ -92,14 +91,21 @@ def run_one(reader: str, name: str, data: bytes, work: Path) -> tuple[str, str]:
 
 
 def _clean(work: Path) -> None:
+    from core import config
+    from core.sources.container import CACHE_VERSION
+
     shutil.rmtree(work, ignore_errors=True)
-    cache = os.environ.get("ESPVIEW_CACHE_DIR")
+    cache = config.current().cache_dir
     if cache:  # extraction caches of this input: every input starts cold
-        shutil.rmtree(Path(cache) / "extract-v1", ignore_errors=True)
+        shutil.rmtree(Path(cache) / f"extract-v{CACHE_VERSION}", ignore_errors=True)
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, cap: int, root: str) -> None:
-    os.environ["ESPVIEW_CACHE_DIR"] = str(Path(root) / "cache")
+    from core import config
+    from core.config import Settings
+
+    # The worker is an edge: its settings (a private cache) are made here, not read deep down.
+    config.use(Settings(cache_dir=Path(root) / "cache", workers=1))
     _limit_memory(cap)
     work = Path(root) / "work"
     while True:

@@ -71,7 +71,7 @@ def test_auto_falls_back_native_raises(
     box: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tool = _fake_tool(tmp_path, _GOOD + '\nprintf x > "$OUT/extra"')
-    monkeypatch.setattr(native, "find_tool", lambda: tool)
+    monkeypatch.setattr(native, "find_tool", lambda *_: tool)
     paths = extract_cab(box / "t.cab", box / "out", backend="auto")
     assert [p.read_bytes() for p in paths] == [content for _, content in FILES]
     with pytest.raises(CorruptInput, match=r"^t\.cab: cabextract output does not match"):
