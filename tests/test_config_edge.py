@@ -29,11 +29,12 @@ def environment_reads(source: str) -> list[tuple[int, str | None]]:
             inner = function
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 inner = child.name if function is None else function
-            if isinstance(child, ast.Attribute) and child.attr in _READERS:
+            if (isinstance(child, ast.Attribute) and child.attr in _READERS) or (
+                isinstance(child, ast.ImportFrom)
+                and child.module in {"os", "os.path"}
+                and any(alias.name in _READERS for alias in child.names)
+            ):
                 found.append((child.lineno, function))
-            elif isinstance(child, ast.ImportFrom) and child.module in {"os", "os.path"}:
-                if any(alias.name in _READERS for alias in child.names):
-                    found.append((child.lineno, function))
             visit(child, inner)
 
     visit(tree, None)
