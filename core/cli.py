@@ -129,8 +129,11 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
     if args.key and printed == 0:
         print(f"espview: key not found: {args.key}", file=sys.stderr)
         return EXIT_UNUSABLE
-    _print_problems(evidence.problems)
-    return EXIT_PROBLEMS if evidence.problems else EXIT_OK
+    # Lazy readers (hives) find damage while the tree is walked: report that too.
+    problems = list(evidence.problems)
+    problems += [p for p in evidence.registry.problems if p not in problems]
+    _print_problems(problems)
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:

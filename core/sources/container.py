@@ -674,7 +674,8 @@ def extract_zip(
     for name, why in damaged:
         if problems is None:
             raise CorruptInput(f"{label}: member {printable(name)!r} {why}")
-        problems.append(Problem(f"{label}!{printable(name)}", "", f"not extracted: {why}"))
+        message = why if "extracted" in why else f"{why}; not extracted"
+        problems.append(Problem(f"{label}!{printable(name)}", "", message))
     return written
 
 
