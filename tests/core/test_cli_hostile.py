@@ -3,7 +3,6 @@ or 2 with at most a one-line message, under 1 GB of address space and a time lim
 
 from __future__ import annotations
 
-import io
 import os
 import resource
 import subprocess
@@ -17,18 +16,10 @@ import pytest
 from tests.builders.cab import Folder, build_cab
 from tests.builders.hive import build_hive
 from tests.core.sources.test_cab_salvage import _overlapping_cab
-from tests.core.sources.test_container_hostile import _damage_crc
+from tests.core.sources.test_container_hostile import _damage_crc, _zip
 
 REPO = Path(__file__).resolve().parents[2]
 MEMORY = 1024**3
-
-
-def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _nested(tmp: Path) -> Path:
@@ -138,7 +129,7 @@ def test_hostile_input_exits_cleanly(tmp_path: Path, case: str, command: str) ->
         env=env,
         timeout=120,
         check=False,
-        preexec_fn=_limits,  # noqa: PLW1509 - only sets limits, no threads involved
+        preexec_fn=_limits,
     )
     err = proc.stderr
     assert proc.returncode in {0, 1, 2}, err

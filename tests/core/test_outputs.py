@@ -75,7 +75,10 @@ def test_html_output_path_problems_are_one_line(
 
 
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(
-    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    sample: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import core.report
 
@@ -157,6 +160,6 @@ def test_write_output_file_checks_first(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="evidence being read"):
         check_output_file(tmp_path / "." / "e.reg", [evidence])
     written: list[Path] = []
-    write_output_file(tmp_path / "r.html", [evidence], lambda p: written.append(p))
+    write_output_file(tmp_path / "r.html", [evidence], written.append)
     assert (tmp_path / "r.html").exists()
     assert written[0] != tmp_path / "r.html"  # written beside it, then moved
