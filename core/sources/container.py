@@ -342,13 +342,14 @@ def _expand_nested(
         except Cancelled:
             raise
         except LimitExceeded as exc:
-            left = budget.remaining()
+            whole = budget.limits
             problems.append(
                 Problem(
                     member.name,
                     "",
-                    f"not opened: {exc} (left of this input's extraction budget: "
-                    f"{left.max_total_bytes:,} bytes, {left.max_members:,} members)",
+                    f"not opened: {exc} (the cap is what is left of this input's extraction "
+                    f"budget, {whole.max_total_bytes:,} bytes and {whole.max_members:,} "
+                    "members shared by every archive inside it)",
                 )
             )
             result.append(member)

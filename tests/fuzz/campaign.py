@@ -10,6 +10,14 @@ replaced when it is over). Every outcome is one of
 * ``timeout``   — it ran over the time cap;
 * ``oom``       — it raised ``MemoryError`` or its worker died.
 
+Besides one row per reader, four targets fuzz whole shapes (issue 15): ``nesting`` (archives
+inside archives against one extraction budget: the cache never holds more), ``folder`` (the
+input beside FIFOs, a device, link loops: never opened or followed), ``markup`` (the sample
+capture with a markup or terminal payload in every string, through analysis into every report:
+nothing renders as markup or reaches a terminal raw) and ``concurrent`` (three cold
+extractions of one archive at once: one folder, the same files). A broken invariant is an
+``AssertionError``, i.e. ``unhandled``.
+
 The table printed at the end has one row per reader: inputs, the counts above, the peak RSS
 of the reader's workers and the slowest input. Failing inputs are minimised (delta debugging
 in the same capped workers) and written to ``--out`` with their traceback, ready to become
