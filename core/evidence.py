@@ -111,7 +111,7 @@ class ReadBudget:
     the file; the most useful files are read first.
     """
 
-    registry_text_bytes: int = 48 * _MiB  # .reg dumps and regedit exports
+    registry_text_bytes: int = 64 * _MiB  # .reg dumps and regedit exports
     hive_bytes: int = 512 * _MiB  # binary hives (read lazily)
     event_bytes: int = 192 * _MiB  # every .evtx together
     event_file_bytes: int = 128 * _MiB  # one .evtx
@@ -150,6 +150,31 @@ def _within_budget(
             continue
         used += member.size
         kept.append(member)
+    return kept
+
+
+#: A file with more problems than this is summarised: a damaged or hostile file can make one
+#: per line, and a million lines of problems help nobody (and fill the report).
+MAX_PROBLEMS_PER_FILE = 1000
+
+
+def cap_problems_per_file(problems: list[Problem]) -> list[Problem]:
+    """``problems`` with at most :data:`MAX_PROBLEMS_PER_FILE` per file, then one line
+    saying how many more that file had (order kept)."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.file] = counts.get(problem.file, 0) + 1
+    if all(count <= MAX_PROBLEMS_PER_FILE for count in counts.values()):
+        return problems
+    kept: list[Problem] = []
+    seen: dict[str, int] = {}
+    for problem in problems:
+        seen[problem.file] = seen.get(problem.file, 0) + 1
+        if seen[problem.file] <= MAX_PROBLEMS_PER_FILE:
+            kept.append(problem)
+        elif seen[problem.file] == MAX_PROBLEMS_PER_FILE + 1:
+            more = counts[problem.file] - MAX_PROBLEMS_PER_FILE
+            kept.append(Problem(problem.file, "", f"… and {more:,} more problems in this file"))
     return kept
 
 
@@ -252,6 +277,7 @@ def load_evidence(
                       autopilot_zones(zone_name) if zone_name else [], problems)
 
     progress("Done", steps, steps)
+    problems = cap_problems_per_file(problems)
     return Evidence(
         source=SourceInfo(opened.kind, str(path), tuple(m.name for m in opened.members)),
         registry=registry,
@@ -323,6 +349,8 @@ def _read_registry(
         except EspViewError as exc:
             problems.append(Problem(member.name, "", str(exc)))
             continue
+        # Capped in the view itself: analysis reads the view's problems too.
+        view.problems[:] = cap_problems_per_file(view.problems)
         problems.extend(view.problems)
         views.append(view)
     if not views:

@@ -72,3 +72,15 @@ def test_logs_budget_reads_the_current_log_first(tmp_path: Path) -> None:
     evidence = load_evidence(tmp_path, budget=ReadBudget(log_bytes=current.stat().st_size))
     assert [p.file for p in evidence.problems] == ["IntuneManagementExtension-20240101-000000.log"]
     assert len(evidence.logs) == 1
+
+
+def test_problems_are_capped_per_file() -> None:
+    from core.evidence import MAX_PROBLEMS_PER_FILE, cap_problems_per_file
+    from core.problems import Problem
+
+    many = [Problem("a.reg", f"line {i}", "bad") for i in range(MAX_PROBLEMS_PER_FILE + 50)]
+    few = [Problem("b.log", "line 1", "bad")]
+    capped = cap_problems_per_file(many[:10] + few + many[10:])
+    assert len(capped) == MAX_PROBLEMS_PER_FILE + 2
+    assert capped[10] == few[0]
+    assert capped[-1].message == "… and 50 more problems in this file"
