@@ -1,8 +1,9 @@
 """Set up and run ESPView from a fresh checkout: the two commands the README names.
 
     python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
-    python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, then the whole test suite
+    python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, the layer contracts, then the tests
     python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
+    python3 dev.py gallery OUT [CAPTURE...]   screenshots of every view (offscreen) into OUT
 
 Each command creates ``.venv`` beside this file on first use and installs the project
 with its development extras into it; it reinstalls only when ``pyproject.toml`` changes.
@@ -26,6 +27,12 @@ def _venv_python() -> Path:
     if os.name == "nt":
         return VENV / "Scripts" / "python.exe"
     return VENV / "bin" / "python"
+
+
+def _venv_script(name: str) -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / f"{name}.exe"
+    return VENV / "bin" / name
 
 
 def _ensure_venv() -> Path:
@@ -56,6 +63,7 @@ def test(args: list[str]) -> int:
     for name, cmd in (
         ("ruff", [python, "-m", "ruff", "check", "."]),
         ("mypy", [python, "-m", "mypy"]),
+        ("lint-imports", [str(_venv_script("lint-imports")), "--no-cache"]),
     ):
         if _run(cmd) != 0:
             failed.append(name)
@@ -90,8 +98,15 @@ def run(args: list[str]) -> int:
     return subprocess.run([python, "-m", "core.cli", *args], check=False).returncode
 
 
+def gallery(args: list[str]) -> int:
+    python = str(_ensure_venv())
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([python, "-m", "gui.gallery", *args], cwd=ROOT, env=env,
+                          check=False).returncode
+
+
 def main() -> int:
-    commands = {"run": run, "test": test, "freeze": freeze}
+    commands = {"run": run, "test": test, "freeze": freeze, "gallery": gallery}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

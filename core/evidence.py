@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import Settings, resolve
-from core.errors import EspViewError
+from core.errors import EspViewError, UnsupportedInput
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 from core.problems import Problem
@@ -77,6 +77,8 @@ class Evidence:
     problems: list[Problem] = field(default_factory=list)
     #: Called by :meth:`close` (and at exit): removes temp files such as live exports.
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    #: Where each file of ``source.files`` can be read (read it with :mod:`core.members`).
+    members: dict[str, Path] = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         """Release temp files behind this evidence (records' ``xml()`` needs them until then)."""
@@ -276,6 +278,15 @@ def load_evidence(
     logs = _read_logs(_within_budget(logs_in, budget.log_bytes, "log", problems),
                       autopilot_zones(zone_name) if zone_name else [], problems)
 
+    if not (events or logs or side_files is not None or registry.roots()):
+        # An empty folder (or one of unrelated files) is no capture: analysing it would show
+        # fifteen "Unknown" steps as if they were findings.
+        read = f" ({len(opened.members)} file(s), none of them evidence)" if opened.members else ""
+        raise UnsupportedInput(
+            f"{Path(path).name or path}: no diagnostics evidence found{read}; open a "
+            "mdmdiagnosticstool cab, an Intune diagnostics zip, a .reg export, a hive, an "
+            ".evtx or an IME log"
+        )
     progress("Done", steps, steps)
     problems = cap_problems_per_file(problems)
     return Evidence(
@@ -285,6 +296,7 @@ def load_evidence(
         logs=logs,
         side_files=side_files,
         problems=problems,
+        members={m.name: m.path for m in opened.members},
     )
 
 
@@ -439,4 +451,5 @@ def load_live_evidence(
         side_files=side_files,
         problems=problems,
         closers=[live_events.close],
+        members={m.name: m.path for m in files},
     )

@@ -74,7 +74,7 @@ def wait_for_load(window: MainWindow, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -
 
     window.load_finished.connect(done)
     QTimer.singleShot(timeout_ms, loop.quit)
-    if window.thread is not None:
+    if window.loads.busy:
         loop.exec()
     else:
         outcome[0] = "loaded" if window.loaded is not None else "failed"

@@ -1,24 +1,31 @@
-"""Whole-capture views: Timeline, Problems, raw Registry browser, Files in the capture."""
+"""Whole-capture views: Timeline (rows open in a details pane), Problems, the raw Registry
+browser, Files in the capture (open a text member, save any member out)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from core.errors import EspViewError
 from core.esp.model import EspReport
+from core.evidence import Evidence
 from core.problems import Problem
 from core.registry.model import RegistryView
+from gui.details import DetailsPane
 from gui.models import (
     OBJECT_ROLE,
     FilesModel,
@@ -30,21 +37,38 @@ from gui.models import (
     cell,
     full_data,
 )
+from gui.plain import plain_label
+from gui.prepare import Loaded
 from gui.proxies import FilterProxy, filter_timeline
 from gui.timefmt import TimeDisplay
-from gui.widgets import add_copy_action, filter_box, fit_columns, row_text, table_view, tree_view
+from gui.widgets import (
+    add_action,
+    add_copy_action,
+    filter_box,
+    row_text,
+    size_columns,
+    table_view,
+    tree_view,
+)
 
 ANY = "(any)"
 NO_STEP = "(not tied to a step)"
 
 
 class TimelineView(QWidget):
-    """Every dated fact of the capture; filter by step, source and level, search the text."""
+    """Every dated fact of the capture; filter by step, source and level, search the text.
+
+    Selecting (or double-clicking) a row opens it in the details pane below;
+    ``step_requested(step id)`` asks the window to show the row's step.
+    """
+
+    step_requested = Signal(str)
 
     def __init__(self, times: TimeDisplay, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = TimelineModel(times, self)
         self._rows: list[TimelineRow] = []
+        self._loaded: Loaded | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -59,13 +83,33 @@ class TimelineView(QWidget):
         self.search.setMinimumWidth(140)
         bar.addWidget(self.search, 1)
         layout.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
         self.view = table_view(self.model, name="timelineView", sort_column=None)
         self.view.setSortingEnabled(False)  # chronological by definition (see filter_timeline)
-        fit_columns(self.view, {0: 26, 1: 9, 2: 13, 3: 40, 4: 60})
+        size_columns(self.view, {0: 24, 1: 8, 2: 11, 3: 30, 4: 50})
         add_copy_action(self.view, lambda: row_text(self.view))
-        layout.addWidget(self.view, 1)
+        add_action(self.view, "Show this row's step", self.go_to_step, "Ctrl+Return")
+        self.view.doubleClicked.connect(lambda _index: self.show_details())
+        split.addWidget(self.view)
+        lower = QWidget()
+        lower_box = QVBoxLayout(lower)
+        lower_box.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
         self.count = QLabel()
-        layout.addWidget(self.count)
+        self.step_button = QPushButton("Show this row's step")
+        self.step_button.setObjectName("timelineGoToStep")
+        self.step_button.setToolTip("Select the step this row belongs to (Ctrl+Enter)")
+        self.step_button.clicked.connect(self.go_to_step)
+        row.addWidget(self.count, 1)
+        row.addWidget(self.step_button)
+        lower_box.addLayout(row)
+        self.details = DetailsPane(times, name="timelineDetails")
+        lower_box.addWidget(self.details, 1)
+        split.addWidget(lower)
+        split.setSizes([300, 260])
+        layout.addWidget(split, 1)
+        self.view.selectionModel().currentRowChanged.connect(
+            lambda _current, _previous: self.show_details())
 
     def _combo(self, name: str, caption: str, bar: QHBoxLayout) -> QComboBox:
         label = QLabel(caption)
@@ -89,6 +133,11 @@ class TimelineView(QWidget):
             combo.addItem(text, value)
         combo.blockSignals(False)
 
+    def set_loaded(self, loaded: Loaded | None) -> None:
+        self._loaded = loaded
+        self.details.neighbours_of = loaded.neighbours if loaded else (lambda line: [line])
+        self.set_rows(loaded.timeline if loaded else [], loaded.report if loaded else None)
+
     def set_rows(self, rows: list[TimelineRow], report: EspReport | None) -> None:
         self._rows = rows
         steps: list[tuple[str, str | None]] = []
@@ -111,6 +160,58 @@ class TimelineView(QWidget):
                                 level=self.level_combo.currentData(), text=self.search.text())
         self.model.set_rows(shown)
         self.count.setText(f"{len(shown):,} of {len(self._rows):,} entries")
+        self.show_details()
+
+    def current_row(self) -> TimelineRow | None:
+        row = cell(self.view.currentIndex(), OBJECT_ROLE)
+        return row if isinstance(row, TimelineRow) else None
+
+    def show_details(self) -> None:
+        row = self.current_row()
+        self.step_button.setEnabled(row is not None and bool(row.entry.step))
+        if row is None:
+            self.details.clear("Select a row (or double-click it) to see all of it here.")
+            return
+        loaded = self._loaded
+        target = loaded.resolve(row.entry.origin) if loaded is not None else None
+        if target is None:
+            self.details.clear(f"{row.entry.origin}: {row.entry.summary}\n\nThe record behind "
+                               "this row is not in the loaded evidence.")
+            return
+        neighbours = loaded.neighbours(target.line) if loaded and target.line else []
+        key = None
+        if target.kind == "registry" and target.ref is None and loaded is not None \
+                and loaded.evidence is not None:
+            key = loaded.evidence.registry.key(target.key_path)
+        self.details.show_target(target, neighbours, key)
+
+    def select_origin(self, origin: str) -> bool:
+        """Select the row with this provenance, clearing filters that hide it."""
+        for attempt in range(2):
+            for number in range(self.model.rowCount()):
+                if self.model.row_object(number).entry.origin == origin:
+                    index = self.model.index(number, 0)
+                    self.view.setCurrentIndex(index)
+                    self.view.scrollTo(index, self.view.ScrollHint.PositionAtCenter)
+                    return True
+            if attempt == 0:
+                self.clear_filters()
+        return False
+
+    def clear_filters(self) -> None:
+        for combo in (self.step_combo, self.source_combo, self.level_combo):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._apply()
+
+    def go_to_step(self) -> None:
+        row = self.current_row()
+        if row is not None and row.entry.step:
+            self.step_requested.emit(row.entry.step)
 
 
 class ProblemsView(QWidget):
@@ -129,7 +230,8 @@ class ProblemsView(QWidget):
         self.filter = filter_box(self.proxy, "Filter problems…", name="problemsFilter")
         layout.addWidget(self.filter)
         self.view = table_view(self.proxy, name="problemsView")
-        fit_columns(self.view, {0: 50, 1: 18})
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        size_columns(self.view, {0: 30, 1: 12})
         add_copy_action(self.view, lambda: row_text(self.view))
         layout.addWidget(self.view, 1)
 
@@ -162,17 +264,17 @@ class RegistryBrowser(QWidget):
         layout.addWidget(self.path_edit)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.tree = tree_view(self.model, name="rawRegistryTree")
-        self.tree.header().resizeSection(0, 300)
-        self.tree.header().resizeSection(1, 170)
+        size_columns(self.tree, {0: 30, 1: 24})
         add_copy_action(self.tree, self.current_path, "Copy &path")
         self.values_view = table_view(self.values_proxy, name="rawValuesView")
-        fit_columns(self.values_view, {0: 28, 1: 14, 2: 40})
+        self.values_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        size_columns(self.values_view, {0: 24, 1: 11, 2: 30})
         add_copy_action(self.values_view, self.current_value, "Copy &value")
         split.addWidget(self.tree)
         split.addWidget(self.values_view)
         split.setSizes([420, 520])
         layout.addWidget(split, 1)
-        self.status = QLabel()
+        self.status = plain_label(elastic=True, name="registryStatus", selectable=True)
         layout.addWidget(self.status)
         self.tree.selectionModel().selectionChanged.connect(self._key_selected)
 
@@ -215,25 +317,117 @@ class RegistryBrowser(QWidget):
 
 
 class FilesView(QWidget):
-    """The files in the capture, with how many problems each produced."""
+    """The files in the capture with how many problems each produced; a text member opens in
+    the viewer beside the list, any member can be saved out (bytes come from core)."""
 
     def __init__(self, times: TimeDisplay, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = FilesModel(times, self)
         self.proxy = FilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        self._evidence: Evidence | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.filter = filter_box(self.proxy, "Filter files…", name="filesFilter")
         layout.addWidget(self.filter)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
         self.view = table_view(self.proxy, name="filesView")
-        fit_columns(self.view, {0: 80})
-        add_copy_action(self.view, lambda: row_text(self.view).split("\t")[0])
-        layout.addWidget(self.view, 1)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        size_columns(self.view, {0: 40})
+        add_copy_action(self.view, lambda: self.current_name() or "")
+        self.view.doubleClicked.connect(lambda _index: self.open_current())
+        left_box.addWidget(self.view, 1)
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("&Open in viewer")
+        self.open_button.setObjectName("openMember")
+        self.open_button.clicked.connect(self.open_current)
+        self.save_button = QPushButton("Save a cop&y…")
+        self.save_button.setObjectName("saveMember")
+        self.save_button.clicked.connect(self.save_current)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        left_box.addLayout(buttons)
+        split.addWidget(left)
+        right = QWidget()
+        right_box = QVBoxLayout(right)
+        right_box.setContentsMargins(0, 0, 0, 0)
+        self.viewer_title = plain_label(elastic=True, name="memberTitle", selectable=True)
+        self.viewer = QPlainTextEdit()
+        self.viewer.setObjectName("memberViewer")
+        self.viewer.setReadOnly(True)
+        self.viewer.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.viewer.setPlaceholderText("Double-click a text file (a log, a .reg, a .json) to "
+                                       "read it here.")
+        right_box.addWidget(self.viewer_title)
+        right_box.addWidget(self.viewer, 1)
+        split.addWidget(right)
+        split.setSizes([420, 520])
+        layout.addWidget(split, 1)
+        self.status = plain_label(elastic=True, name="filesStatus", selectable=True, wrap=True)
+        layout.addWidget(self.status)
+        #: ``ask_save(title, name) -> path`` (the window's save dialog; tests replace it).
+        self.ask_save: Callable[[str, str], str] = lambda _title, _name: ""
 
-    def set_files(self, files: Sequence[str], problems: Sequence[Problem]) -> None:
+    def set_files(self, files: Sequence[str], problems: Sequence[Problem],
+                  evidence: Evidence | None = None) -> None:
+        self._evidence = evidence
         counts = Counter(p.file for p in problems)
         rows = [(name, counts.get(name, 0)) for name in files]
         listed = set(files)
         rows.extend((name, count) for name, count in counts.items() if name not in listed)
         self.model.set_rows(rows)
+        self.viewer.clear()
+        self.viewer_title.setText("")
+        readable = evidence is not None and bool(evidence.members)
+        self.open_button.setEnabled(readable)
+        self.save_button.setEnabled(readable)
+        self.status.setText("" if readable or not files else
+                            "The files of this capture are not on disk here; only their names "
+                            "are known.")
+
+    def current_name(self) -> str | None:
+        row = cell(self.view.currentIndex(), OBJECT_ROLE)
+        return row[0] if row else None
+
+    def open_current(self) -> bool:
+        name = self.current_name()
+        if name is None or self._evidence is None:
+            return False
+        from core.members import VIEW_LIMIT, member_text  # noqa: PLC0415 - on demand
+
+        try:
+            text = member_text(self._evidence, name)
+        except (OSError, EspViewError) as exc:
+            self.status.setText(f"Cannot open {name}: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        if text is None:
+            self.status.setText(f"{name} is a binary file; save a copy to open it in its own "
+                                "tool (Event Viewer, a registry viewer).")
+            return False
+        self.viewer_title.setText(name)
+        self.viewer.setPlainText(text)
+        self.status.setText(f"Showing the first {VIEW_LIMIT // (1024 * 1024)} MB of {name}."
+                            if len(text) >= VIEW_LIMIT else "")
+        return True
+
+    def save_current(self) -> bool:
+        name = self.current_name()
+        if name is None or self._evidence is None:
+            return False
+        base = name.replace("!", "/").replace("\\", "/").rsplit("/", 1)[-1]
+        path = self.ask_save(f"Save a copy of {base}", base)
+        if not path:
+            return False
+        from core.members import save_member  # noqa: PLC0415 - on demand
+
+        try:
+            written = save_member(self._evidence, name, Path(path))
+        except (OSError, EspViewError) as exc:
+            self.status.setText(f"Could not save {name}: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.status.setText(f"Saved {written:,} bytes to {path}")
+        return True

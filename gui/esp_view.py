@@ -24,6 +24,7 @@ from core.esp.model import EspReport, Finding, Step
 from gui.fonts import derived
 from gui.icons import severity_icon
 from gui.models import OBJECT_ROLE, EspTreeModel, cell
+from gui.plain import plain_label
 
 MODES = {
     "user_driven": "User-driven",
@@ -58,11 +59,9 @@ class DeviceHeader(QFrame):
         grid.setVerticalSpacing(2)
         self.values: dict[str, QLabel] = {}
         for i, field in enumerate(self.FIELDS):
-            caption = QLabel(field)
+            caption = plain_label(field)
             caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-            value = QLabel()
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setObjectName(f"device_{field.replace(' ', '_').lower()}")
+            value = plain_label(selectable=True, name=f"device_{field.replace(' ', '_').lower()}")
             grid.addWidget(caption, 0, i)
             grid.addWidget(value, 1, i)
             self.values[field] = value
@@ -91,9 +90,11 @@ class DeviceHeader(QFrame):
 
 
 class FindingBanner(QFrame):
-    """The top finding, coloured by severity, with a button to jump to its step."""
+    """The top finding, coloured by severity, with a button to jump to its step and one to
+    list every finding (``show_all``)."""
 
     go_to_step = Signal(str)
+    show_all = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,34 +106,38 @@ class FindingBanner(QFrame):
         self.icon = QLabel()
         layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         texts = QVBoxLayout()
-        self.title = QLabel()
-        self.title.setObjectName("findingTitle")
+        self.title = plain_label(name="findingTitle", selectable=True, wrap=True)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text = plain_label(name="findingBannerText", selectable=True, wrap=True)
         texts.addWidget(self.title)
         texts.addWidget(self.text)
         layout.addLayout(texts, 1)
+        buttons = QVBoxLayout()
         self.button = QPushButton("&Go to step")
         self.button.setObjectName("goToStep")
         self.button.clicked.connect(self._go)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self._finding: Finding | None = None
+        self.more_button = QPushButton()
+        self.more_button.setObjectName("allFindings")
+        self.more_button.clicked.connect(self.show_all.emit)
+        buttons.addWidget(self.button)
+        buttons.addWidget(self.more_button)
+        layout.addLayout(buttons)
+        self.finding: Finding | None = None
+        self.more = 0
 
     def set_finding(self, finding: Finding | None, more: int = 0) -> None:
-        self._finding = finding
+        self.finding, self.more = finding, more
         self.setVisible(finding is not None)
         if finding is None:
             return
         size = self.fontMetrics().height() + 4
         self.icon.setPixmap(severity_icon(finding.severity).pixmap(size, size,))
-        extra = f"   (+{more} more finding{'s' if more != 1 else ''})" if more else ""
-        self.title.setText(finding.title + extra)
+        self.title.setText(finding.title)
         self.text.setText(finding.text)
         self.button.setVisible(finding.step is not None)
+        self.more_button.setText(f"&All findings (+{more} more)" if more else "&All findings")
         palette = self.palette()
         base = palette.color(QPalette.ColorRole.Window)
         tint = {"error": (196, 43, 28), "warning": (232, 162, 0), "info": (0, 103, 192)}
@@ -145,8 +150,8 @@ class FindingBanner(QFrame):
         self.setPalette(palette)
 
     def _go(self) -> None:
-        if self._finding is not None and self._finding.step:
-            self.go_to_step.emit(self._finding.step)
+        if self.finding is not None and self.finding.step:
+            self.go_to_step.emit(self.finding.step)
 
 
 class EspTree(QTreeView):
@@ -188,11 +193,9 @@ class EspPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.title = QLabel("Enrollment Status Page")
-        self.title.setObjectName("espTitle")
+        self.title = plain_label("Enrollment Status Page", name="espTitle")
         self.title.setFont(derived(self.title.font(), scale=1.5))
-        self.subtitle = QLabel()
-        self.subtitle.setWordWrap(True)
+        self.subtitle = plain_label(wrap=True, name="espSubtitle")
         self.subtitle.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)

@@ -18,13 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def export_html(report: EspReport, path: Path) -> None:
-    from core.report.html_report import write_html  # noqa: PLC0415 - engineer F's module
+    from core.report.html_report import write_html  # noqa: PLC0415 - the report writers load only when exporting
 
     write_html(report, path)
 
 
 def export_json(report: EspReport, path: Path) -> None:
-    from core.report.json_report import write_json  # noqa: PLC0415 - engineer F's module
+    from core.report.json_report import write_json  # noqa: PLC0415 - the report writers load only when exporting
 
     with path.open("w", encoding="utf-8", newline="\n") as fp:
         write_json(report, fp)

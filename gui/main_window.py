@@ -15,12 +15,15 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QIcon,
     QKeySequence,
+    QPalette,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMenu,
     QProgressBar,
@@ -32,20 +35,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.esp.device import device_tz
 from core.esp.model import Step
 from core.paths import resource_path
 from gui import export
 from gui.capture_views import FilesView, ProblemsView, RegistryBrowser, TimelineView
+from gui.controller import LoadController
 from gui.crash import CrashHandler
+from gui.esp_settings import EspSettingsPanel
 from gui.esp_view import DeviceHeader, EspPanel, FindingBanner, top_finding
+from gui.findings import FindingsView
 from gui.fonts import derived
+from gui.help import COLLECT_HELP, about_text, shortcuts_text, show_text
 from gui.icons import icon
 from gui.live import LIVE_SUPPORTED, LiveSession, LogCollector
+from gui.navigation import History
+from gui.plain import plain_label
 from gui.prepare import Loaded
 from gui.settings import RecentFiles, make_settings
 from gui.step_panel import StepPanel
+from gui.theme import apply_theme
 from gui.timefmt import TimeDisplay
-from gui.worker import Loader, LoadThread, live_loader, path_loader
+from gui.worker import Loader, live_loader, path_loader
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +71,6 @@ class MainWindow(QMainWindow):
     load_finished = Signal(str)  # "loaded" | "failed" | "crashed" | "cancelled"
 
     MESSAGE, LOADING, REPORT = range(3)
-    STEP_TAB, TIMELINE_TAB, PROBLEMS_TAB, REGISTRY_TAB, FILES_TAB = range(5)
 
     def __init__(self, *, settings: QSettings | None = None,
                  loader_for_path: Callable[[Path], Loader] | None = None,
@@ -80,9 +90,18 @@ class MainWindow(QMainWindow):
         self.times = TimeDisplay(self)
         self.times.set_utc(self.settings.value("view/utc", True, type=bool))
         self.loaded: Loaded | None = None
-        self.thread: LoadThread | None = None
-        self._retired: list[LoadThread] = []
-        self._pending_source = ""
+        self.loads = LoadController(self)
+        self.loads.started.connect(self._load_started)
+        self.loads.progressed.connect(self._progressed)
+        self.loads.loaded.connect(self._loaded)
+        self.loads.failed.connect(self._failed)
+        self.loads.crashed.connect(self._crashed)
+        self.loads.cancelled.connect(self._cancelled)
+        self.history = History()
+        self._restoring = False
+        self._show_step_page = True
+        self._pending_path = ""
+        self._current_path = ""
         self.live_session = LiveSession(self._reload_live, self)
         self.collector = LogCollector(self)
         self.collector.finished.connect(self._logs_collected)
@@ -94,8 +113,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self._build_report_page())
         self._build_actions()
         self._build_menus()
-        self.source_label = QLabel()
-        self.zone_label = QLabel()
+        self.source_label = plain_label(elastic=True, name="sourceLabel")
+        self.zone_label = plain_label(name="zoneLabel")
         self.statusBar().addWidget(self.source_label, 1)
         self.statusBar().addPermanentWidget(self.zone_label)
         self.times.changed.connect(self._times_changed)
@@ -112,13 +131,9 @@ class MainWindow(QMainWindow):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.message_title = QLabel()
-        self.message_title.setObjectName("messageTitle")
+        self.message_title = plain_label(name="messageTitle", wrap=True)
         self.message_title.setFont(derived(self.message_title.font(), scale=1.6))
-        self.message_text = QLabel()
-        self.message_text.setObjectName("messageText")
-        self.message_text.setWordWrap(True)
-        self.message_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_text = plain_label(name="messageText", selectable=True, wrap=True)
         for label in (self.message_title, self.message_text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)
@@ -139,10 +154,9 @@ class MainWindow(QMainWindow):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.loading_title = QLabel()
+        self.loading_title = plain_label(name="loadingTitle", wrap=True)
         self.loading_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.loading_stage = QLabel()
-        self.loading_stage.setObjectName("loadingStage")
+        self.loading_stage = plain_label(name="loadingStage")
         self.loading_stage.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.progress = QProgressBar()
         self.progress.setObjectName("loadingProgress")
@@ -169,34 +183,65 @@ class MainWindow(QMainWindow):
         self.header = DeviceHeader()
         self.banner = FindingBanner()
         self.banner.go_to_step.connect(self.select_step)
+        self.banner.show_all.connect(lambda: self.show_page("findings"))
+        self.load_error = plain_label(elastic=True, name="loadError", selectable=True, wrap=True)
+        self.load_error.setFrameShape(QFrame.Shape.StyledPanel)
+        self.load_error.setForegroundRole(QPalette.ColorRole.BrightText)
+        self.load_error.setBackgroundRole(QPalette.ColorRole.Dark)
+        self.load_error.setAutoFillBackground(True)
+        self.load_error.hide()
+        layout.addWidget(self.load_error)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
         self.esp = EspPanel()
         self.esp.step_selected.connect(self._step_selected)
+        self.esp_settings = EspSettingsPanel()
+        left_box.addWidget(self.esp, 1)
+        left_box.addWidget(self.esp_settings)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.step_panel = StepPanel(self.times)
         self.step_panel.summary_copied.connect(
             lambda _text: self.statusBar().showMessage("Step summary copied to the clipboard",
                                                        5000))
+        self.step_panel.key_activated.connect(self.open_key)
+        self.findings = FindingsView(self.times)
+        self.findings.finding_selected.connect(self._finding_selected)
+        self.findings.evidence_activated.connect(self.open_evidence)
         self.timeline = TimelineView(self.times)
+        self.timeline.step_requested.connect(self.select_step)
         self.problems = ProblemsView(self.times)
         self.registry = RegistryBrowser(self.times)
         self.files = FilesView(self.times)
-        self.tabs.addTab(self.step_panel, "Step")
-        self.tabs.addTab(self.timeline, "Timeline")
-        self.tabs.addTab(self.problems, "Problems")
-        self.tabs.addTab(self.registry, "Registry")
-        self.tabs.addTab(self.files, "Files")
-        self.splitter.addWidget(self.esp)
+        self.files.ask_save = lambda title, name: self.ask_save_path(title, name, "All files (*)")
+        # Main tabs carry no mnemonic: Ctrl+1… reach them, and Alt+letter stays free for
+        # the menus and the step's own tabs (one letter, one meaning per window).
+        self.pages: dict[str, QWidget] = {}
+        for name, widget, title in (("step", self.step_panel, "Step"),
+                                    ("findings", self.findings, "Findings"),
+                                    ("timeline", self.timeline, "Timeline"),
+                                    ("problems", self.problems, "Problems"),
+                                    ("registry", self.registry, "Registry"),
+                                    ("files", self.files, "Files")):
+            self.add_page(name, widget, title)
+        self.tabs.currentChanged.connect(lambda _index: self._note())
+        # Wide enough for the ESP's longest step title next to its status text.
+        left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
+        self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)  # the ESP keeps its width; details take the rest
         self.splitter.setStretchFactor(1, 1)
-        # Wide enough for the ESP's longest step title next to its status text.
-        self.esp.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
         layout.addWidget(self.splitter, 1)
         return page
+
+    def add_page(self, name: str, widget: QWidget, title: str) -> None:
+        """Add a named page to the main tabs (other views plug in here, e.g. a chart)."""
+        self.pages[name] = widget
+        self.tabs.addTab(widget, title)
 
     # -- actions and menus -----------------------------------------------------------------
 
@@ -218,7 +263,7 @@ class MainWindow(QMainWindow):
         self.act_sample = self._action("Open the &sample", self.open_sample, None, "actSample")
         self.act_live = self._action("&Attach to this device (read-only)", self.open_live,
                                      "Ctrl+L", "actLive")
-        self.act_refresh = self._action("&Refresh", self.refresh, "F5", "actRefresh")
+        self.act_refresh = self._action("Re&load", self.refresh, "F5", "actRefresh")
         self.act_bundle = self._action("Save evidence &bundle…", self.save_bundle_dialog,
                                        "Ctrl+B", "actBundle")
         self.act_collect = self._action("&Collect standard logs…", self.collect_logs_dialog,
@@ -229,17 +274,25 @@ class MainWindow(QMainWindow):
                                      "Ctrl+Shift+E", "actExportJson")
         self.act_quit = self._action("E&xit", self.close, QKeySequence.StandardKey.Quit,
                                      "actQuit")
+        # Ctrl+C in a view copies its row (the views' own shortcut); the menu entry copies
+        # from whatever has focus, so it only shows the key instead of competing for it.
+        self.act_copy = self._action("&Copy", self.copy_focused, QKeySequence.StandardKey.Copy,
+                                     "actCopy")
+        self.act_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.act_copy_summary = self._action("Copy step &summary", self.step_panel.copy_summary,
                                              "Ctrl+Shift+C", "actCopySummary")
-        self.act_find = self._action("&Filter…", self.focus_filter, QKeySequence.StandardKey.Find,
-                                     "actFind")
+        self.act_find = self._action("&Find / filter…", self.focus_filter,
+                                     QKeySequence.StandardKey.Find, "actFind")
         self.act_cancel = self._action("Cancel loading", self.cancel_load, "Esc", "actCancel")
         self.act_focus_esp = self._action("&ESP steps", self.focus_esp, "Ctrl+0", "actFocusEsp")
-        self.tab_actions = [
-            self._action(f"&{title}", lambda i=i: self.show_tab(i), f"Ctrl+{i + 1}",
-                         f"actTab{i}")
-            for i, title in enumerate(("Step details", "Timeline", "Problems", "Registry",
-                                       "Files"))
+        self.act_back = self._action("&Back", self.go_back, "Alt+Left", "actBack")
+        self.act_forward = self._action("Forwar&d", self.go_forward, "Alt+Right", "actForward")
+        titles = {"step": "&Step details", "findings": "F&indings", "timeline": "&Timeline",
+                  "problems": "&Problems", "registry": "&Registry", "files": "Fi&les"}
+        self.page_actions = [
+            self._action(titles[name], lambda n=name: self.show_page(n, focus=True),
+                         f"Ctrl+{i + 1}", f"actPage_{name}")
+            for i, name in enumerate(self.pages)
         ]
         self.act_utc = QAction("&UTC", self, checkable=True)
         self.act_utc.setObjectName("actUtc")
@@ -251,17 +304,32 @@ class MainWindow(QMainWindow):
         (self.act_utc if self.times.utc else self.act_local).setChecked(True)
         self.act_utc.triggered.connect(lambda: self.set_utc(True))
         self.act_local.triggered.connect(lambda: self.set_utc(False))
-        self.act_toggle_zone = self._action("&Toggle UTC / device-local",
+        self.act_toggle_zone = self._action("T&oggle UTC / device-local",
                                             lambda: self.set_utc(not self.times.utc), "Ctrl+T",
                                             "actToggleZone")
+        self.theme_actions: dict[str, QAction] = {}
+        theme_group = QActionGroup(self)
+        current = self.settings.value("view/theme", "system", type=str)
+        for name, title in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(title, self, checkable=True)
+            action.setObjectName(f"actTheme_{name}")
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            theme_group.addAction(action)
+            self.theme_actions[name] = action
+        self.act_keys = self._action("&Keyboard shortcuts", self.show_shortcuts,
+                                     QKeySequence.StandardKey.HelpContents, "actKeys")
+        self.act_collect_help = self._action("&Collecting logs on a stuck device",
+                                             self.show_collect_help, None, "actCollectHelp")
         self.act_about = self._action("&About ESPView", self.about, None, "actAbout")
-        for action in (self.act_live, self.act_refresh, self.act_collect):
+        for action in (self.act_live, self.act_collect):
             action.setVisible(self.live_supported)
             action.setEnabled(self.live_supported)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.setObjectName("fileMenu")
         file_menu.addActions([self.act_open, self.act_open_folder])
         self.recent_menu = QMenu("Open &recent", self)
         self.recent_menu.setObjectName("recentMenu")
@@ -272,20 +340,27 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_live, self.act_refresh, self.act_bundle,
                               self.act_collect])
         file_menu.addSeparator()
-        export_menu = file_menu.addMenu("E&xport")
-        export_menu.addActions([self.act_html, self.act_json])
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addActions([self.act_html, self.act_json])
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
+        self.file_menu = file_menu
         edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions([self.act_copy_summary, self.act_find])
+        edit_menu.addActions([self.act_copy, self.act_copy_summary, self.act_find])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.act_focus_esp)
-        view_menu.addActions(self.tab_actions)
+        view_menu.addActions(self.page_actions)
+        view_menu.addSeparator()
+        view_menu.addActions([self.act_back, self.act_forward])
         view_menu.addSeparator()
         zone_menu = view_menu.addMenu("Time &zone")
         zone_menu.addActions([self.act_utc, self.act_local])
         view_menu.addAction(self.act_toggle_zone)
+        theme_menu = view_menu.addMenu("T&heme")
+        theme_menu.addActions(list(self.theme_actions.values()))
         help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_keys, self.act_collect_help])
+        help_menu.addSeparator()
         help_menu.addAction(self.act_about)
         self._fill_recent()
 
@@ -307,12 +382,14 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_report = self.loaded is not None
-        loading = self.thread is not None
+        loading = self.loads.busy
         for action in (self.act_html, self.act_json, self.act_bundle, self.act_copy_summary):
             action.setEnabled(has_report and not loading)
         self.act_cancel.setEnabled(loading)
-        self.act_refresh.setEnabled(self.live_supported and self.live_session.active
-                                    and not loading)
+        self.act_refresh.setEnabled(not loading and (self.live_session.active or
+                                                     bool(self._current_path)))
+        self.act_back.setEnabled(self.history.can_back)
+        self.act_forward.setEnabled(self.history.can_forward)
 
     # -- showing things --------------------------------------------------------------------
 
@@ -321,10 +398,17 @@ class MainWindow(QMainWindow):
         self.message_text.setText(text)
         self.stack.setCurrentIndex(self.MESSAGE)
 
-    def show_tab(self, index: int) -> None:
-        if self.stack.currentIndex() == self.REPORT:
-            self.tabs.setCurrentIndex(index)
-            self.tabs.currentWidget().setFocus()
+    def show_page(self, name: str, *, focus: bool = False) -> None:
+        """Bring a named page of the main tabs to the front."""
+        widget = self.pages.get(name)
+        if widget is not None and self.stack.currentIndex() == self.REPORT:
+            self.tabs.setCurrentWidget(widget)
+            if focus:
+                widget.setFocus()
+
+    def current_page(self) -> str:
+        current = self.tabs.currentWidget()
+        return next((name for name, widget in self.pages.items() if widget is current), "")
 
     def focus_esp(self) -> None:
         if self.stack.currentIndex() == self.REPORT:
@@ -333,30 +417,53 @@ class MainWindow(QMainWindow):
     def focus_filter(self) -> None:
         page = self.tabs.currentWidget()
         if page is self.step_panel:
-            tab = self.step_panel.tabs.currentIndex()
-            boxes = {0: self.step_panel.items_filter, 1: self.step_panel.registry_filter,
-                     2: self.step_panel.events_filter}
-            box = boxes.get(tab)
-        else:
-            box = {self.timeline: self.timeline.search, self.problems: self.problems.filter,
-                   self.registry: self.registry.path_edit, self.files: self.files.filter}.get(page)
+            self.step_panel.focus_filter()
+            return
+        box = {self.timeline: self.timeline.search, self.problems: self.problems.filter,
+               self.registry: self.registry.path_edit, self.files: self.files.filter}.get(page)
         if box is not None:
             box.setFocus()
             box.selectAll()
+
+    def copy_focused(self) -> None:
+        """Edit › Copy: trigger the Ctrl+C action of the focused view (or its parents)."""
+        widget = QApplication.focusWidget()
+        while widget is not None:
+            for action in widget.actions():
+                if action.shortcut().matches(QKeySequence(QKeySequence.StandardKey.Copy)) \
+                        == QKeySequence.SequenceMatch.ExactMatch and action is not self.act_copy:
+                    action.trigger()
+                    return
+            if hasattr(widget, "copy") and callable(widget.copy):
+                widget.copy()
+                return
+            widget = widget.parentWidget()
 
     def set_utc(self, utc: bool) -> None:
         self.times.set_utc(utc)
         (self.act_utc if utc else self.act_local).setChecked(True)
         self.settings.setValue("view/utc", utc)
 
+    def set_theme(self, name: str) -> None:
+        apply_theme(name)
+        self.theme_actions[name].setChecked(True)
+        self.settings.setValue("view/theme", name)
+        if self.loaded is not None:
+            self.banner.set_finding(self.banner.finding, self.banner.more)  # re-tint
+
     def _times_changed(self) -> None:
         self.zone_label.setText(f"Times: {self.times.label}")
         self.step_panel.refresh_times()
 
-    def select_step(self, step_id: str) -> bool:
-        if not self.esp.select_step(step_id):
-            return False
-        self.tabs.setCurrentIndex(self.STEP_TAB)
+    def select_step(self, step_id: str, *, show: bool = True) -> bool:
+        self._show_step_page = show
+        try:
+            if not self.esp.select_step(step_id):
+                return False
+        finally:
+            self._show_step_page = True
+        if show:
+            self.show_page("step")
         return True
 
     def _step_selected(self, step: Step | None) -> None:
@@ -366,8 +473,109 @@ class MainWindow(QMainWindow):
             return
         rows = [r for r in loaded.timeline if step is not None and r.entry.step == step.id]
         self.step_panel.set_step(loaded.report, step, rows)
-        if step is not None:
-            self.tabs.setCurrentIndex(self.STEP_TAB)
+        if step is not None and self._show_step_page:
+            self.show_page("step")
+        self._note()
+
+    def _finding_selected(self, step_id: str) -> None:
+        if step_id:
+            self.select_step(step_id, show=False)
+        self._note()
+
+    # -- links between views ---------------------------------------------------------------
+
+    def open_key(self, path: str) -> bool:
+        """Show a key in the registry browser."""
+        self.show_page("registry")
+        found = self.registry.go_to(path)
+        self._note()
+        return found
+
+    def open_evidence(self, text: str) -> bool:
+        """Open what a piece of evidence cites: its timeline row (with details), the step's
+        event or log line, or the key in the registry browser."""
+        loaded = self.loaded
+        target = loaded.resolve(text) if loaded is not None else None
+        if target is None:
+            self.statusBar().showMessage(f"Cited text only; nothing in the loaded evidence "
+                                         f"matches it: {text[:120]}", 8000)
+            return False
+        if target.kind == "registry":
+            step = self.step_panel
+            if target.ref is not None and self.esp.current_step() is not None and \
+                    step.select_key(target.key_path):
+                self.show_page("step")
+                self._note()
+                return True
+            return self.open_key(target.key_path)
+        if self.timeline.select_origin(target.origin):
+            self.show_page("timeline")
+            self.timeline.show_details()
+            self._note()
+            return True
+        if self.step_panel.select_origin(target.origin):
+            self.show_page("step")
+            self._note()
+            return True
+        self.show_page("timeline")
+        self.timeline.details.show_target(target, loaded.neighbours(target.line)
+                                          if target.line is not None else [])
+        self._note()
+        return True
+
+    # -- back and forward ------------------------------------------------------------------
+
+    def _location(self) -> tuple[str, str]:
+        page = self.current_page()
+        step = self.esp.current_step()
+        detail = step.id if step is not None else ""
+        if page == "timeline":
+            row = self.timeline.current_row()
+            detail = row.entry.origin if row is not None else ""
+        elif page == "registry":
+            detail = self.registry.current_path()
+        elif page == "findings":
+            detail = str(self.findings.view.currentIndex().row())
+        elif page == "step":
+            detail += "|" + self.step_panel.current_page()
+        return page, detail
+
+    def _note(self) -> None:
+        """Remember where the user is now (after a navigation), for Back/Forward."""
+        if self._restoring or self.loaded is None:
+            return
+        self.history.visit(self._location())
+        self._update_actions()
+
+    def go_back(self) -> None:
+        self._restore(self.history.back())
+
+    def go_forward(self) -> None:
+        self._restore(self.history.forward())
+
+    def _restore(self, location: tuple[str, str] | None) -> None:
+        if location is None or self.loaded is None:
+            return
+        page, detail = location
+        self._restoring = True
+        try:
+            if page == "step":
+                step_id, _sep, sub = detail.partition("|")
+                self.select_step(step_id)
+                if sub:
+                    self.step_panel.show_page(sub)
+            elif page == "timeline" and detail:
+                self.timeline.select_origin(detail)
+            elif page == "registry" and detail:
+                self.registry.go_to(detail)
+            elif page == "findings" and detail.lstrip("-").isdigit():
+                self.findings.select(int(detail))
+            self.show_page(page)
+        finally:
+            self._restoring = False
+        self._update_actions()
+
+    # -- loaded captures -------------------------------------------------------------------
 
     def show_loaded(self, loaded: Loaded) -> None:
         """Attach every model to a freshly loaded capture (GUI thread, after the worker)."""
@@ -376,22 +584,28 @@ class MainWindow(QMainWindow):
         if previous is not None and previous.evidence is not None and previous is not loaded:
             previous.evidence.close()  # e.g. a live refresh: drop the old event-log exports
         report = loaded.report
-        self.times.set_device_offset(loaded.device_offset_minutes)
+        self._restoring = True
+        self.history.clear()
+        self.load_error.hide()
+        self.times.set_device_zone(device_tz(report.device), report.device.time_zone)
         self.header.set_report(report)
-        finding = top_finding(report)
-        self.banner.set_finding(finding, max(len(report.findings) - 1, 0))
-        self.step_panel.set_lookup(loaded.event)
+        self.banner.set_finding(top_finding(report), max(len(report.findings) - 1, 0))
+        self.step_panel.set_loaded(loaded)
         self.esp.set_report(report)
-        self.timeline.set_rows(loaded.timeline, report)
+        self.esp_settings.set_report(report)
+        self.findings.kind_of = lambda text: (t.kind if (t := loaded.resolve(text)) else "")
+        self.findings.set_report(report)
+        self.timeline.set_loaded(loaded)
         self.problems.set_problems(loaded.problems)
         self.registry.set_registry(loaded.evidence.registry if loaded.evidence else None)
         files = loaded.evidence.source.files if loaded.evidence else report.source.files
-        self.files.set_files(files, loaded.problems)
+        self.files.set_files(files, loaded.problems, loaded.evidence)
         count = len(loaded.problems)
-        self.tabs.setTabText(self.PROBLEMS_TAB, f"Problems ({count})" if count else "Problems")
-        self.tabs.setTabIcon(self.PROBLEMS_TAB, icon("severity-warning") if count else icon(""))
-        self.tabs.setTabText(self.FILES_TAB, f"Files ({len(files)})")
-        self.tabs.setTabText(self.TIMELINE_TAB, f"Timeline ({len(loaded.timeline)})")
+        self._set_title("problems", f"Problems ({count})" if count else "Problems",
+                        icon("severity-warning") if count else icon(""))
+        self._set_title("files", f"Files ({len(files)})")
+        self._set_title("timeline", f"Timeline ({len(loaded.timeline):,})")
+        self._set_title("findings", f"Findings ({len(report.findings)})")
         kind = "live device" if loaded.live else report.source.kind
         self.source_label.setText(f"{kind}: {report.source.path}"
                                   + (f" — {count} problem(s) reading it" if count else ""))
@@ -400,10 +614,17 @@ class MainWindow(QMainWindow):
         first = report.first_failed_step or next(
             (s for s in report.steps if s.status in ("in_progress", "identifying")), None) or \
             (report.steps[0] if report.steps else None)
+        self._restoring = False
         if first is not None:
             self.select_step(first.id)
         self.esp.tree.setFocus()
         self._update_actions()
+
+    def _set_title(self, name: str, title: str, tab_icon: QIcon | None = None) -> None:
+        index = self.tabs.indexOf(self.pages[name])
+        self.tabs.setTabText(index, title)
+        if tab_icon is not None:
+            self.tabs.setTabIcon(index, tab_icon)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -431,7 +652,7 @@ class MainWindow(QMainWindow):
     def open_sample(self) -> None:
         sample = resource_path(*SAMPLE)
         if not sample.is_file():
-            self.show_message("The bundled sample is missing",
+            self._load_failed("The bundled sample is missing",
                               f"This build has no sample capture (looked for {sample}). "
                               "Open a capture of your own with File › Open.")
             self.load_finished.emit("failed")
@@ -441,38 +662,37 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         target = Path(path)
         if not target.exists():
-            self.show_message("Cannot open this input", f"{path}: no such file or folder.")
+            self._load_failed("Cannot open this input", f"{path}: no such file or folder.")
             self.load_finished.emit("failed")
             return
         self.live_session.stop()
-        self.recent.add(str(target))
+        self._pending_path = str(target)
         self.start_load(self._loader_for_path(target), str(target))
 
     def open_live(self) -> None:
         if not self.live_supported:
-            self.show_message("Live attach needs Windows",
+            self._load_failed("Live attach needs Windows",
                               "Attaching to a device works only when ESPView runs on it.")
             return
         self.live_session.start()
 
     def _reload_live(self) -> None:
-        if self.thread is None:
+        if not self.loads.busy:
+            self._pending_path = ""
             self.start_load(self._loader_for_live(), "this device", live=True)
 
     def refresh(self) -> None:
+        """F5: read the live device again, or reopen the capture on screen."""
         if self.live_session.active:
             self.live_session.refresh()
+        elif self._current_path and not self.loads.busy:
+            self.open_path(self._current_path)
 
     def start_load(self, loader: Loader, source: str, *, live: bool = False) -> None:
-        self._retire_thread()
-        self._pending_source = source
-        thread = LoadThread(loader, self, live=live)
-        thread.progressed.connect(self._progressed)
-        thread.loaded.connect(self._loaded)
-        thread.failed.connect(self._failed)
-        thread.crashed.connect(self._crashed)
-        thread.cancelled.connect(self._cancelled)
-        self.thread = thread
+        self.loads.start(loader, source, live=live)
+
+    def _load_started(self, source: str, live: bool) -> None:
+        self._previous_page = self.stack.currentIndex()
         if not live or self.loaded is None:  # live refreshes keep the report on screen
             self.loading_title.setText(f"Opening {source}")
             self.loading_stage.setText("Starting…")
@@ -480,41 +700,13 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(self.LOADING)
         self.statusBar().showMessage(f"Loading {source}…")
         self._update_actions()
-        thread.start()
-
-    def _retire_thread(self) -> None:
-        """Cancel a running load and forget its signals; it ends on its own."""
-        thread, self.thread = self.thread, None
-        if thread is None:
-            return
-        thread.cancel()
-        for signal in (thread.progressed, thread.loaded, thread.failed, thread.crashed,
-                       thread.cancelled):
-            signal.disconnect()
-        self._retired.append(thread)
-        thread.finished.connect(lambda t=thread: self._forget(t))
-
-    def _forget(self, thread: LoadThread) -> None:
-        if thread in self._retired:
-            self._retired.remove(thread)
-        thread.deleteLater()
-
-    def _finish_thread(self) -> None:
-        thread, self.thread = self.thread, None
-        if thread is not None:
-            thread.wait(2000)  # it has emitted its last signal; run() is returning
-            thread.deleteLater()
-        self.statusBar().clearMessage()
-        self._update_actions()
 
     def cancel_load(self) -> None:
-        if self.thread is not None:
+        if self.loads.busy:
             self.loading_stage.setText("Cancelling…")
-            self.thread.cancel()
+            self.loads.cancel()
 
     def _progressed(self, stage: str, done: int, total: int) -> None:
-        if self.thread is None:
-            return
         if total > 0:
             scale = max(1, total // 1_000_000)  # QProgressBar holds an int
             self.progress.setRange(0, total // scale)
@@ -525,42 +717,59 @@ class MainWindow(QMainWindow):
             self.loading_stage.setText(stage)
 
     def _loaded(self, loaded: Loaded) -> None:
-        self._finish_thread()
+        self.statusBar().clearMessage()
+        path, self._pending_path = self._pending_path, ""
         try:
             self.show_loaded(loaded)
+            if path and not loaded.live:
+                self.recent.add(path)  # only what opened enters Open recent
+                self._current_path = path
+            elif loaded.live:
+                self._current_path = ""
         finally:
             if loaded.live:
                 self.live_session.loaded(loaded.report)
+            self._update_actions()
             self.load_finished.emit("loaded")
 
-    def _failed(self, message: str) -> None:
-        source = self._pending_source
-        self._finish_thread()
-        self.live_session.stop()
-        self.loaded = None
+    def _load_failed(self, title: str, text: str) -> None:
+        """A load that failed: the report on screen (if any) stays with its title and status
+        bar; the reason shows above it. Without one, the message page says it."""
+        self.statusBar().clearMessage()
+        if self.loaded is not None:
+            self.load_error.setText(f"{title}. {text}\nStill showing the capture opened "
+                                    "before.")
+            self.load_error.show()
+            self.stack.setCurrentIndex(self.REPORT)
+            self.statusBar().showMessage(title, 8000)
+        else:
+            self.show_message(title, text)
         self._update_actions()
-        self.show_message("Cannot open this input", f"{source}\n\n{message}")
+
+    def _failed(self, source: str, message: str) -> None:
+        self._pending_path = ""
+        self.live_session.stop()
+        self._load_failed("Cannot open this input", f"{source}: {message}")
         self.load_finished.emit("failed")
 
-    def _crashed(self, details: str) -> None:
-        source = self._pending_source
-        self._finish_thread()
+    def _crashed(self, source: str, details: str) -> None:
+        self._pending_path = ""
         self.live_session.stop()
-        self.loaded = None
-        self._update_actions()
-        self.show_message("ESPView hit an internal error",
+        self._load_failed("ESPView hit an internal error",
                           f"Loading {source} failed because of a bug in ESPView. The details "
                           "are in the error dialog.")
         self.load_finished.emit("crashed")
         self.crash.show(details)
 
     def _cancelled(self) -> None:
-        self._finish_thread()
+        self._pending_path = ""
+        self.statusBar().clearMessage()
         if self.loaded is not None:
             self.stack.setCurrentIndex(self.REPORT)
         else:
             self.show_message("Loading cancelled", "Open a capture to begin.")
         self.statusBar().showMessage("Loading cancelled", 5000)
+        self._update_actions()
         self.load_finished.emit("cancelled")
 
     # -- export, bundle, logs --------------------------------------------------------------
@@ -617,13 +826,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
 
     def about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - rarely used
+        show_text(self, "About ESPView", about_text())
 
-        from gui.crash import versions  # noqa: PLC0415 - rarely used
+    def show_shortcuts(self) -> None:
+        show_text(self, "Keyboard shortcuts", shortcuts_text(self))
 
-        QMessageBox.about(self, "About ESPView",
-                          "ESPView rebuilds the Windows Autopilot Enrollment Status Page from "
-                          f"diagnostics evidence and explains every step.\n\n{versions()}")
+    def show_collect_help(self) -> None:
+        show_text(self, "Collecting logs on a stuck device", COLLECT_HELP)
 
     # -- drag and drop, closing ------------------------------------------------------------
 
@@ -641,9 +850,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and threads (closing the window, and test teardown)."""
         self.live_session.stop()
-        self._retire_thread()
-        for thread in list(self._retired):
-            thread.wait(10000)
+        self.loads.shutdown()
         if self.collector.process is not None:
             self.collector.process.kill()
             self.collector.process.waitForFinished(2000)

@@ -26,6 +26,7 @@ from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
 from core.registry.model import RegKey, ValueData
 from gui.fonts import derived
 from gui.icons import severity_icon, status_icon
+from gui.plain import tooltip
 from gui.timefmt import TimeDisplay
 
 OBJECT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -165,18 +166,22 @@ class RowTableModel(QAbstractTableModel):
         column = self.columns[index.column()]
         if role == OBJECT_ROLE:
             return obj
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            value = column.get(obj)
-            if column.time:
-                return self._times.fmt(value)  # type: ignore[arg-type]  # time columns hold datetimes
-            if column.data:
-                return format_data(value, limit=200 if role == Qt.ItemDataRole.DisplayRole  # type: ignore[arg-type]  # data columns hold ValueData
-                                   else 2000)
-            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(obj, column, 200)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(self.display(obj, column, 2000))
         if role == SORT_ROLE:
             value = column.get(obj)
             return format_data(value) if column.data else _sort_key(value)  # type: ignore[arg-type]  # data columns hold ValueData
         return self.extra_data(obj, index.column(), role)
+
+    def display(self, obj: Any, column: Column, limit: int) -> str:
+        value = column.get(obj)
+        if column.time:
+            return self._times.fmt(value)  # type: ignore[arg-type]  # time columns hold datetimes
+        if column.data:
+            return format_data(value, limit=limit)  # type: ignore[arg-type]  # data columns hold ValueData
+        return "" if value is None else str(value)
 
     def extra_data(self, obj: Any, column: int, role: int) -> Any:
         """Icons, fonts, colours: subclasses override."""
@@ -290,7 +295,9 @@ class EspTreeModel(TwoLevelModel):
             return status_icon(node.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             shown = status_text(node.status, node.status_text)
-            return f"{node.id}: {STATUS_WORDS.get(node.status, node.status)} — {shown}"
+            why = f"\n{node.status_reason}" if node.status_reason else ""
+            return tooltip(f"{node.id}: {STATUS_WORDS.get(node.status, node.status)} — "
+                           f"{shown}{why}")
         if role == Qt.ItemDataRole.FontRole and isinstance(node, Phase):
             return derived(scale=1.1, bold=True)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -360,13 +367,22 @@ def level_icon(level: str) -> Any:
     return None
 
 
-class FieldsModel(RowTableModel):
-    """An event's named data fields: ``(name, value)`` pairs."""
+class LogRefModel(RowTableModel):
+    """A step's log lines (:class:`LogRef`); the message shows its first line."""
 
     columns = (
-        Column("Field", lambda f: f[0]),
-        Column("Value", lambda f: f[1]),
+        Column("Time", lambda r: r.time, time=True),
+        Column("Severity", lambda r: r.severity),
+        Column("Component", lambda r: r.component),
+        Column("Message", lambda r: r.message.split("\n", 1)[0]),
+        Column("Item", lambda r: r.item),
+        Column("Origin", lambda r: r.origin),
     )
+
+    def extra_data(self, obj: Any, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+            return level_icon(obj.severity)
+        return None
 
 
 @dataclass(frozen=True)
@@ -440,12 +456,14 @@ class ValuesModel(RowTableModel):
 class RegistryRefModel(TwoLevelModel):
     """A step's registry evidence: keys (top level) → values (children).
 
-    Columns: name, type, data, last write, origin. Keys show their full path.
+    Columns: name, type, data, meaning (the value's decoded display), last write, origin.
+    Keys show their full path (the view elides it in the middle, keeping the distinguishing
+    tail) and values group under them.
     """
 
-    NAME, TYPE, DATA, LAST_WRITE, ORIGIN = range(5)
-    COLUMN_COUNT = 5
-    _TITLES = ("Key / value", "Type", "Data", "Last write", "Origin")
+    NAME, TYPE, DATA, MEANING, LAST_WRITE, ORIGIN = range(6)
+    COLUMN_COUNT = 6
+    _TITLES = ("Key / value", "Type", "Data", "Meaning", "Last write", "Origin")
 
     def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
         super().__init__(parent)
@@ -470,7 +488,7 @@ class RegistryRefModel(TwoLevelModel):
             return None
         if section == self.LAST_WRITE:
             return f"Last write ({self._times.label})"
-        return self._TITLES[section] if 0 <= section < 5 else None
+        return self._TITLES[section] if 0 <= section < self.COLUMN_COUNT else None
 
     def ref_and_value(self, index: AnyIndex) -> tuple[RegistryRef | None, Any]:
         if not index.isValid():
@@ -480,6 +498,35 @@ class RegistryRefModel(TwoLevelModel):
         ref = self._refs[index.internalId() - 1]
         return ref, ref.values[index.row()]
 
+    def key_index(self, path: str) -> QModelIndex:
+        """The top row of the key at ``path`` (case-insensitive), or an invalid index."""
+        folded = path.casefold()
+        for row, ref in enumerate(self._refs):
+            if ref.path.casefold() == folded:
+                return self.index(row, 0)
+        return QModelIndex()
+
+    def _text(self, ref: RegistryRef, value: Any, column: int, limit: int) -> str:
+        if value is None:
+            if column == self.NAME:
+                return ref.path
+            if column == self.LAST_WRITE:
+                return self._times.fmt(ref.last_write) if ref.last_write else "(not recorded)"
+            if column == self.ORIGIN:
+                return ref.origin
+            if column == self.DATA:
+                return f"{len(ref.values)} value(s)"
+            return ""
+        if column == self.NAME:
+            return value.name or "(Default)"
+        if column == self.TYPE:
+            return value.type
+        if column == self.DATA:
+            return format_data(value.data, limit=limit)
+        if column == self.MEANING:
+            return value.display or ""
+        return ""
+
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         ref, value = self.ref_and_value(index)
         if ref is None:
@@ -487,26 +534,17 @@ class RegistryRefModel(TwoLevelModel):
         column = index.column()
         if role == OBJECT_ROLE:
             return value if value is not None else ref
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, SORT_ROLE):
-            return None
-        if value is None:
-            cells: tuple[object, ...] = (ref.path, "", "", ref.last_write, ref.origin)
-        else:
-            cells = (value.name or "(Default)", value.type, value.data, None, "")
-        cell = cells[column]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(ref, value, column, 200)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(self._text(ref, value, column, 2000))
         if role == SORT_ROLE:
-            return _sort_key(cell) if column != self.DATA else format_data(value.data if value
-                                                                           else None)
-        if column == self.LAST_WRITE:
-            if value is None and ref.last_write is None:
-                return "(not recorded)" if role == Qt.ItemDataRole.DisplayRole else None
-            return self._times.fmt(cell)  # type: ignore[arg-type]  # datetime or None
-        if column == self.DATA:
-            if value is None:
-                return ""
-            return format_data(value.data) if role == Qt.ItemDataRole.DisplayRole else \
-                format_data(value.data, limit=2000)
-        return "" if cell is None else str(cell)
+            if column == self.LAST_WRITE and value is None:
+                return _sort_key(ref.last_write)
+            return self._text(ref, value, column, 200)
+        if role == Qt.ItemDataRole.FontRole and value is None and column == self.NAME:
+            return derived(bold=True)
+        return None
 
     def _times_changed(self) -> None:
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.LAST_WRITE, self.LAST_WRITE)
@@ -604,12 +642,14 @@ class RawRegistryModel(QAbstractItemModel):
             return None
         if role == OBJECT_ROLE:
             return key
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             if index.column() == self.NAME:
-                return key.name if role == Qt.ItemDataRole.DisplayRole else key.path
+                return key.name
             if index.column() == self.LAST_WRITE:
                 return self._times.fmt(key.last_write)
             return key.origin
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(key.path if index.column() == self.NAME else key.origin)
         return None
 
     def find(self, path: str) -> QModelIndex:

@@ -1,18 +1,41 @@
 """Work done in the loading thread after analysis, so the GUI thread only attaches models:
-indexes from provenance strings to records, timeline levels, problem and file lists."""
+indexes from provenance strings to records, timeline levels, problem and file lists.
+
+Provenance strings (``file#record``, ``file:line``, key paths) are matched against the
+origins the readers gave; nothing here opens or parses a file.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.esp.model import EspReport
+from core.esp.model import EspReport, RegistryRef
 from core.events.model import EventRecord
 from core.evidence import Evidence
+from core.logs.model import LogLine
 from core.problems import Problem
 from gui.models import TimelineRow
 
 LOG_LEVELS = {1: "Information", 2: "Warning", 3: "Error"}
-TIME_ZONE_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation"
+_HIVES = ("HKLM\\", "HKCU\\", "HKU\\", "HKCR\\", "HKCC\\", "HKEY_")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a provenance string points at: an event, a log line or a registry key.
+
+    ``origin`` is the matched provenance; ``key_path`` the key for registry targets; ``ref``
+    the report's snapshot of that key when the report holds one (its values as analysed).
+    """
+
+    kind: str  # "event" | "log" | "registry"
+    origin: str
+    event: EventRecord | None = None
+    line: LogLine | None = None
+    key_path: str = ""
+    ref: RegistryRef | None = None
 
 
 @dataclass
@@ -24,28 +47,54 @@ class Loaded:
     events: dict[str, EventRecord] = field(default_factory=dict)  # origin → record
     timeline: list[TimelineRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    device_offset_minutes: int | None = None
     live: bool = False
+    logs: dict[str, LogLine] = field(default_factory=dict)  # origin → line
+    log_files: dict[str, list[LogLine]] = field(default_factory=dict)  # file → lines by number
+    registry_refs: dict[str, RegistryRef] = field(default_factory=dict)  # origin/path → ref
 
     def event(self, origin: str) -> EventRecord | None:
         return self.events.get(origin)
 
+    def neighbours(self, line: LogLine, around: int = 6) -> list[LogLine]:
+        """The lines of ``line``'s file around it (itself included), in file order."""
+        lines = self.log_files.get(line.file, [])
+        at = bisect_left([entry.line for entry in lines], line.line)
+        return lines[max(0, at - around): at + around + 1]
 
-def device_offset(evidence: Evidence | None) -> int | None:
-    """The device's UTC offset in minutes from ``TimeZoneInformation\\ActiveTimeBias``, if read."""
-    if evidence is None:
+    def resolve(self, text: str) -> Target | None:
+        """The event, log line or key a provenance string (or an evidence line starting with
+        one, such as ``file#12: summary``) cites, or None when it cites nothing loaded."""
+        text = text.strip()
+        candidates = [text]
+        head, sep, _rest = text.partition(": ")
+        if sep:
+            candidates.append(head)
+        for origin in candidates:
+            if origin in self.events:
+                return Target("event", origin, event=self.events[origin])
+            if origin in self.logs:
+                return Target("log", origin, line=self.logs[origin])
+            ref = self.registry_refs.get(origin) or self.registry_refs.get(origin.casefold())
+            if ref is not None:
+                return Target("registry", origin, key_path=ref.path, ref=ref)
+            if origin.upper().startswith(_HIVES):
+                return Target("registry", origin, key_path=origin)
         return None
-    key = evidence.registry.key(TIME_ZONE_KEY)
-    value = key.value("ActiveTimeBias") if key is not None else None
-    if value is None or not isinstance(value.data, int):
-        return None
-    bias = value.data - (1 << 32) if value.data >= 1 << 31 else value.data  # signed DWORD
-    return -bias  # UTC = local + bias
 
 
 def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False) -> Loaded:
     events = {e.origin: e for e in evidence.events} if evidence is not None else {}
     logs = {line.origin: line for line in evidence.logs} if evidence is not None else {}
+    log_files: dict[str, list[LogLine]] = defaultdict(list)
+    for line in logs.values():
+        log_files[line.file].append(line)
+    for lines in log_files.values():
+        lines.sort(key=lambda entry: entry.line)
+    refs: dict[str, RegistryRef] = {}
+    for step in report.steps:
+        for ref in step.registry:
+            refs.setdefault(ref.origin, ref)
+            refs.setdefault(ref.path.casefold(), ref)
     titles = {s.id: f"{p.title} › {s.title}" for p in report.phases for s in p.steps}
     rows: list[TimelineRow] = []
     for entry in report.timeline:
@@ -54,8 +103,8 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
             record = events.get(entry.origin)
             level = record.level_name if record is not None else ""
         elif entry.kind == "log":
-            line = logs.get(entry.origin)
-            level = LOG_LEVELS.get(line.type, "") if line is not None else ""
+            log_line = logs.get(entry.origin)
+            level = LOG_LEVELS.get(log_line.type, "") if log_line is not None else ""
         title = titles.get(entry.step or "", "")
         haystack = "\n".join((entry.summary, entry.origin, entry.kind, level, title,
                               entry.step or "")).casefold()
@@ -64,4 +113,4 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
     if evidence is not None:
         seen = set(problems)
         problems.extend(p for p in evidence.problems if p not in seen)
-    return Loaded(evidence, report, events, rows, problems, device_offset(evidence), live)
+    return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs)

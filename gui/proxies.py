@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
-from gui.models import SORT_ROLE, TimelineRow
+from gui.models import OBJECT_ROLE, SORT_ROLE, TimelineRow
 
 
 class FilterProxy(QSortFilterProxyModel):
@@ -23,9 +23,28 @@ class FilterProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(-1)
         self.setRecursiveFilteringEnabled(recursive)
         self.setAutoAcceptChildRows(recursive)
+        self._predicate: Callable[[Any], bool] | None = None
 
     def set_text(self, text: str) -> None:
         self.setFilterFixedString(text.strip())
+
+    def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
+        """Keep only rows whose domain object passes ``predicate`` (None: all rows)."""
+        if predicate is None and self._predicate is None:
+            return
+        self._predicate = predicate
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+: invalidateFilter is deprecated
+            self.beginFilterChange()
+            self.endFilterChange()
+        else:
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:
+        if self._predicate is not None and not source_parent.isValid():
+            model = self.sourceModel()
+            if not self._predicate(model.data(model.index(source_row, 0), OBJECT_ROLE)):
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
 
 
 def filter_timeline(rows: Sequence[TimelineRow], *, step: str | None = None,

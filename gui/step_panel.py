@@ -1,16 +1,22 @@
-"""Step drill-down: summary and hint, then Items, Registry, Events and the step's timeline."""
+"""Step drill-down: summary, status reason, hint and the settings that change its meaning,
+then Items, Registry, Events, Log and the step's timeline, each row opening in a details pane.
+
+The window talks to it through methods and signals only (:meth:`show_page`,
+:meth:`focus_filter`, :meth:`select_origin`, ``key_activated``), never through tab indexes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import html
+import re
+from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -18,16 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.esp.model import EspReport, EventRef, RegistryRef, RegistryValueRef, Step
-from core.events.model import EventRecord
+from core.esp.model import EspReport, EventRef, Item, LogRef, RegistryRef, RegistryValueRef, Step
+from gui.details import DetailsPane
+from gui.esp_settings import setting_note
 from gui.export import step_summary
 from gui.fonts import derived
 from gui.models import (
     OBJECT_ROLE,
     EventsModel,
-    FieldsModel,
     HistoryModel,
     ItemsModel,
+    LogRefModel,
     RegistryRefModel,
     TimelineModel,
     TimelineRow,
@@ -35,50 +42,59 @@ from gui.models import (
     full_data,
     status_text,
 )
+from gui.plain import plain_label
+from gui.prepare import Loaded
 from gui.proxies import FilterProxy
 from gui.timefmt import TimeDisplay
-from gui.widgets import add_copy_action, filter_box, fit_columns, row_text, table_view, tree_view
+from gui.widgets import (
+    add_action,
+    add_copy_action,
+    filter_box,
+    row_text,
+    size_columns,
+    table_view,
+    tree_view,
+)
 
-#: ``lookup(origin) -> EventRecord | None``: the full record behind an event reference.
-EventLookup = Callable[[str], "EventRecord | None"]
-
-
-def _no_event(origin: str) -> EventRecord | None:
-    return None
+PAGES = ("items", "registry", "events", "log", "timeline")
 
 
 class StepPanel(QWidget):
-    """Everything about one step. ``copy_summary`` puts :func:`step_summary` on the clipboard."""
+    """Everything about one step. ``copy_summary`` puts :func:`step_summary` on the clipboard;
+    ``key_activated(path)`` asks the window to open a key in the registry browser."""
 
     summary_copied = Signal(str)
+    key_activated = Signal(str)
 
-    ITEMS, REGISTRY, EVENTS, TIMELINE = range(4)
+    ITEMS, REGISTRY, EVENTS, LOG, TIMELINE = range(5)
 
     def __init__(self, times: TimeDisplay, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.times = times
         self._report: EspReport | None = None
         self._step: Step | None = None
-        self._lookup: EventLookup = _no_event
+        self._loaded: Loaded | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
 
         top = QHBoxLayout()
-        self.title = QLabel("Select a step")
-        self.title.setObjectName("stepTitle")
+        self.title = plain_label("Select a step", elastic=True, name="stepTitle",
+                                 selectable=True, wrap=True)
         self.title.setFont(derived(self.title.font(), scale=1.3, bold=True))
         top.addWidget(self.title, 1)
         self.copy_button = QPushButton("Cop&y summary")
         self.copy_button.setObjectName("copySummary")
         self.copy_button.setToolTip("Copy this step's summary to the clipboard (Ctrl+Shift+C)")
         self.copy_button.clicked.connect(self.copy_summary)
-        top.addWidget(self.copy_button)
+        top.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
-        self.meta = QLabel()
-        self.meta.setObjectName("stepMeta")
-        self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.meta.setWordWrap(True)
+        self.meta = plain_label(elastic=True, name="stepMeta", selectable=True, wrap=True)
         layout.addWidget(self.meta)
+        self.reason = plain_label(name="stepReason", selectable=True, wrap=True)
+        layout.addWidget(self.reason)
+        self.note = plain_label(name="settingNote", selectable=True, wrap=True)
+        self.note.setFont(derived(self.note.font(), bold=True))
+        layout.addWidget(self.note)
 
         self.hint = QFrame()
         self.hint.setObjectName("hintBox")
@@ -87,17 +103,20 @@ class StepPanel(QWidget):
         self.hint.setAutoFillBackground(True)
         hint_layout = QVBoxLayout(self.hint)
         hint_layout.setContentsMargins(8, 6, 8, 6)
-        self.hint_title = QLabel()
-        bold = self.hint_title.font()
-        bold.setBold(True)
-        self.hint_title.setFont(bold)
-        self.hint_text = QLabel()
-        self.hint_text.setObjectName("hintText")
-        self.hint_text.setWordWrap(True)
-        self.hint_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.hint_text.setOpenExternalLinks(True)
+        self.hint_title = plain_label(selectable=True, wrap=True)
+        self.hint_title.setFont(derived(self.hint_title.font(), bold=True))
+        self.hint_text = plain_label(name="hintText", selectable=True, wrap=True)
+        # The hint's source is a knowledge-base URL: the only link the window renders, built
+        # from an escaped https address (never from evidence).
+        self.hint_source = QLabel()
+        self.hint_source.setObjectName("hintSource")
+        self.hint_source.setTextFormat(Qt.TextFormat.RichText)
+        self.hint_source.setOpenExternalLinks(True)
+        self.hint_source.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                                 | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         hint_layout.addWidget(self.hint_title)
         hint_layout.addWidget(self.hint_text)
+        hint_layout.addWidget(self.hint_source)
         layout.addWidget(self.hint)
 
         self.tabs = QTabWidget()
@@ -106,30 +125,51 @@ class StepPanel(QWidget):
         self._build_items()
         self._build_registry()
         self._build_events()
+        self._build_log()
         self._build_timeline()
         self.set_step(None, None)
 
     # -- construction ---------------------------------------------------------------------
 
+    def _page(self, box_filter: QLineEdit | None = None) -> tuple[QWidget, QVBoxLayout]:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 4, 0, 0)
+        if box_filter is not None:
+            box.addWidget(box_filter)
+        return page, box
+
     def _build_items(self) -> None:
         self.items_model = ItemsModel(self.times, self)
         self.items_proxy = FilterProxy(self)
         self.items_proxy.setSourceModel(self.items_model)
-        page = QWidget()
-        box = QVBoxLayout(page)
-        box.setContentsMargins(0, 4, 0, 0)
         self.items_filter = filter_box(self.items_proxy, "Filter items…", name="itemsFilter")
-        box.addWidget(self.items_filter)
+        page, box = self._page(self.items_filter)
         split = QSplitter(Qt.Orientation.Vertical)
         self.items_view = table_view(self.items_proxy, name="itemsView", sort_column=None)
-        fit_columns(self.items_view, {0: 22, 1: 9, 2: 8, 3: 19, 4: 16, 5: 24})
+        size_columns(self.items_view, {0: 22, 1: 7, 2: 7, 3: 12, 4: 11, 5: 24})
         add_copy_action(self.items_view, lambda: row_text(self.items_view))
+        self.items_view.doubleClicked.connect(lambda _index: self.show_item_evidence())
+        lower = QWidget()
+        lower_box = QVBoxLayout(lower)
+        lower_box.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.item_caption = plain_label(elastic=True, name="itemCaption")
+        self.item_evidence_button = QPushButton("Its events and log lines")
+        self.item_evidence_button.setObjectName("itemEvidence")
+        self.item_evidence_button.setToolTip("Show the step's events and log lines about the "
+                                             "selected item (or double-click the item)")
+        self.item_evidence_button.clicked.connect(self.show_item_evidence)
+        row.addWidget(self.item_caption, 1)
+        row.addWidget(self.item_evidence_button)
+        lower_box.addLayout(row)
         self.history_model = HistoryModel(self.times, self)
         self.history_view = table_view(self.history_model, name="historyView")
-        fit_columns(self.history_view, {0: 26})
+        size_columns(self.history_view, {0: 26})
+        lower_box.addWidget(self.history_view, 1)
         split.addWidget(self.items_view)
-        split.addWidget(self.history_view)
-        split.setSizes([300, 120])
+        split.addWidget(lower)
+        split.setSizes([300, 140])
         box.addWidget(split, 1)
         self.items_view.selectionModel().selectionChanged.connect(self._item_selected)
         self.tabs.addTab(page, "&Items")
@@ -138,22 +178,25 @@ class StepPanel(QWidget):
         self.registry_model = RegistryRefModel(self.times, self)
         self.registry_proxy = FilterProxy(self, recursive=True)
         self.registry_proxy.setSourceModel(self.registry_model)
-        page = QWidget()
-        box = QVBoxLayout(page)
-        box.setContentsMargins(0, 4, 0, 0)
         self.registry_filter = filter_box(self.registry_proxy, "Filter keys and values…",
                                           name="registryFilter")
-        box.addWidget(self.registry_filter)
+        page, box = self._page(self.registry_filter)
         self.registry_view = tree_view(self.registry_proxy, name="registryView")
-        self.registry_view.header().resizeSection(0, 420)
-        self.registry_view.header().resizeSection(1, 110)
-        self.registry_view.header().resizeSection(2, 240)
-        self.registry_view.header().resizeSection(3, 190)
+        # Key paths share their long head; eliding the middle keeps the app id, SID or time
+        # stamp at their end that tells the keys apart.
+        self.registry_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        size_columns(self.registry_view, {0: 46, 1: 11, 2: 24, 3: 16, 4: 23})
         self.registry_proxy.modelReset.connect(self.registry_view.expandAll)
         self.registry_proxy.layoutChanged.connect(self.registry_view.expandAll)
-        add_copy_action(self.registry_view, self.selected_registry_path, "Copy &path")
-        add_copy_action(self.registry_view, self.selected_registry_value, "Copy &value",
-                        "Ctrl+Shift+V")
+        self.registry_view.doubleClicked.connect(self._registry_activated)
+        # Ctrl+C copies what the row is: a key's full path, a value's complete data.
+        add_copy_action(self.registry_view, lambda: self.selected_registry_value() or
+                        self.selected_registry_path())
+        add_copy_action(self.registry_view, self.selected_registry_path, "Copy &path", None)
+        add_copy_action(self.registry_view, self.selected_registry_value, "Copy &value", None)
+        add_action(self.registry_view, "&Open in the registry browser",
+                   lambda: self._registry_activated(self.registry_view.currentIndex()),
+                   "Ctrl+Return")
         box.addWidget(self.registry_view, 1)
         self.tabs.addTab(page, "&Registry")
 
@@ -161,77 +204,143 @@ class StepPanel(QWidget):
         self.events_model = EventsModel(self.times, self)
         self.events_proxy = FilterProxy(self)
         self.events_proxy.setSourceModel(self.events_model)
-        page = QWidget()
-        box = QVBoxLayout(page)
-        box.setContentsMargins(0, 4, 0, 0)
         self.events_filter = filter_box(self.events_proxy, "Filter events (text, id, level)…",
                                         name="eventsFilter")
-        box.addWidget(self.events_filter)
+        page, box = self._page(self.events_filter)
         split = QSplitter(Qt.Orientation.Vertical)
         self.events_view = table_view(self.events_proxy, name="eventsView")
-        fit_columns(self.events_view, {0: 26, 1: 13, 2: 36, 3: 7, 4: 50})
+        size_columns(self.events_view, {0: 24, 1: 11, 2: 30, 3: 6, 4: 50})
         add_copy_action(self.events_view, lambda: row_text(self.events_view))
         split.addWidget(self.events_view)
-        details = QSplitter(Qt.Orientation.Horizontal)
-        self.fields_model = FieldsModel(self.times, self)
-        self.fields_view = table_view(self.fields_model, name="fieldsView", sort_column=None)
-        fit_columns(self.fields_view, {0: 18})
-        add_copy_action(self.fields_view, lambda: row_text(self.fields_view))
-        self.xml_view = QPlainTextEdit()
-        self.xml_view.setObjectName("xmlView")
-        self.xml_view.setReadOnly(True)
-        self.xml_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.xml_view.setPlaceholderText("Select an event to see its data fields and full XML.")
-        details.addWidget(self.fields_view)
-        details.addWidget(self.xml_view)
-        details.setSizes([300, 500])
-        split.addWidget(details)
-        split.setSizes([260, 200])
+        self.event_details = DetailsPane(self.times, name="eventDetails")
+        split.addWidget(self.event_details)
+        split.setSizes([240, 240])
         box.addWidget(split, 1)
         self.events_view.selectionModel().selectionChanged.connect(self._event_selected)
-        self.tabs.addTab(page, "&Events")
+        self.tabs.addTab(page, "Event&s")
+
+    def _build_log(self) -> None:
+        self.logs_model = LogRefModel(self.times, self)
+        self.logs_proxy = FilterProxy(self)
+        self.logs_proxy.setSourceModel(self.logs_model)
+        self.logs_filter = filter_box(self.logs_proxy, "Filter log lines…", name="logsFilter")
+        page, box = self._page(self.logs_filter)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.logs_view = table_view(self.logs_proxy, name="logsView")
+        size_columns(self.logs_view, {0: 24, 1: 9, 2: 18, 3: 60})
+        add_copy_action(self.logs_view, lambda: row_text(self.logs_view))
+        split.addWidget(self.logs_view)
+        self.log_details = DetailsPane(self.times, name="logDetails")
+        split.addWidget(self.log_details)
+        split.setSizes([240, 260])
+        box.addWidget(split, 1)
+        self.logs_view.selectionModel().selectionChanged.connect(self._log_selected)
+        self.tabs.addTab(page, "&Log")
 
     def _build_timeline(self) -> None:
         self.timeline_model = TimelineModel(self.times, self)
         self.timeline_proxy = FilterProxy(self)
         self.timeline_proxy.setSourceModel(self.timeline_model)
         self.timeline_view = table_view(self.timeline_proxy, name="stepTimelineView")
-        fit_columns(self.timeline_view, {0: 26, 1: 9, 2: 13, 3: 30, 4: 50})
+        size_columns(self.timeline_view, {0: 24, 1: 9, 2: 11, 3: 30, 4: 50})
         self.timeline_view.hideColumn(TimelineModel.STEP)
         add_copy_action(self.timeline_view, lambda: row_text(self.timeline_view))
         self.tabs.addTab(self.timeline_view, "Ti&meline")
 
-    # -- content --------------------------------------------------------------------------
+    # -- what the window uses -------------------------------------------------------------
 
-    def set_lookup(self, lookup: EventLookup) -> None:
-        self._lookup = lookup
+    def set_loaded(self, loaded: Loaded | None) -> None:
+        """The loaded capture the details panes look rows up in."""
+        self._loaded = loaded
+        neighbours = loaded.neighbours if loaded is not None else (lambda line: [line])
+        for pane in (self.event_details, self.log_details):
+            pane.neighbours_of = neighbours
+
+    def show_page(self, name: str) -> None:
+        """Bring one of :data:`PAGES` to the front."""
+        self.tabs.setCurrentIndex(PAGES.index(name))
+
+    def current_page(self) -> str:
+        return PAGES[self.tabs.currentIndex()]
+
+    def focus_filter(self) -> None:
+        box = {self.ITEMS: self.items_filter, self.REGISTRY: self.registry_filter,
+               self.EVENTS: self.events_filter, self.LOG: self.logs_filter}.get(
+                   self.tabs.currentIndex())
+        if box is not None:
+            box.setFocus()
+            box.selectAll()
+
+    def select_origin(self, origin: str) -> bool:
+        """Select the step's event or log line with this provenance (and show its details)."""
+        for page, model, proxy, view in (
+                ("events", self.events_model, self.events_proxy, self.events_view),
+                ("log", self.logs_model, self.logs_proxy, self.logs_view)):
+            for row in range(model.rowCount()):
+                if model.row_object(row).origin == origin:
+                    self._clear_item_filter()
+                    self.show_page(page)
+                    index = proxy.mapFromSource(model.index(row, 0))
+                    if not index.isValid():  # hidden by the filter text: clear it
+                        (self.events_filter if page == "events" else self.logs_filter).clear()
+                        index = proxy.mapFromSource(model.index(row, 0))
+                    view.setCurrentIndex(index)
+                    view.scrollTo(index)
+                    return True
+        return False
+
+    def select_key(self, path: str) -> bool:
+        index = self.registry_proxy.mapFromSource(self.registry_model.key_index(path))
+        if not index.isValid():
+            return False
+        self.show_page("registry")
+        self.registry_view.setCurrentIndex(index)
+        self.registry_view.scrollTo(index)
+        return True
+
+    # -- content --------------------------------------------------------------------------
 
     def set_step(self, report: EspReport | None, step: Step | None,
                  timeline: list[TimelineRow] | None = None) -> None:
         self._report, self._step = report, step
         self.copy_button.setEnabled(step is not None)
+        self._clear_item_filter()
         if step is None:
             self.title.setText("Select a step")
             self.meta.setText("Click a step of the ESP on the left (or move to it with the "
-                              "arrow keys) to see its items, registry keys, events and timeline.")
+                              "arrow keys) to see its items, registry keys, events, log lines "
+                              "and timeline.")
+            self.reason.hide()
+            self.note.hide()
             self.hint.hide()
             for model in (self.items_model, self.events_model, self.timeline_model,
-                          self.history_model, self.fields_model):
+                          self.history_model, self.logs_model):
                 model.set_rows([])
             self.registry_model.set_refs([])
-            self.xml_view.clear()
+            self.event_details.clear()
+            self.log_details.clear()
             self._update_tab_titles()
             return
         phase = next((p for p in report.phases if step in p.steps), None) if report else None
         prefix = f"{phase.title} › " if phase else ""
         self.title.setText(f"{prefix}{step.title}: {status_text(step.status, step.status_text)}")
         self._update_meta()
+        reason = step.status_reason or (phase.status_reason if phase is not None else None)
+        self.reason.setText(f"Why: {reason}" if reason else "")
+        self.reason.setVisible(bool(reason))
+        note = setting_note(report.settings, step) if report is not None else None
+        self.note.setText(note or "")
+        self.note.setVisible(bool(note))
         if step.hint is not None:
             self.hint_title.setText(f"Hint: {step.hint.title}")
-            text = step.hint.text.replace("&", "&amp;").replace("<", "&lt;")
-            if step.hint.source:
-                text += f' <a href="{step.hint.source}">Source</a>'
-            self.hint_text.setText(text)
+            self.hint_text.setText(step.hint.text)
+            source = step.hint.source or ""
+            if source.startswith("https://"):
+                url = html.escape(source, quote=True)
+                self.hint_source.setText(f'<a href="{url}">Source: {html.escape(source)}</a>')
+                self.hint_source.show()
+            else:
+                self.hint_source.hide()
             self.hint.show()
         else:
             self.hint.hide()
@@ -240,8 +349,9 @@ class StepPanel(QWidget):
         self._select_telling_item(step)
         self.registry_model.set_refs(step.registry)
         self.events_model.set_rows(step.events)
-        self.fields_model.set_rows([])
-        self.xml_view.clear()
+        self.logs_model.set_rows(step.logs)
+        self.event_details.clear("Select an event to see its data fields and full XML.")
+        self.log_details.clear("Select a log line to see all of it and the lines around it.")
         self.timeline_model.set_rows(timeline or [])
         self._update_tab_titles()
 
@@ -249,12 +359,17 @@ class StepPanel(QWidget):
         step = self._step
         if step is None:
             return
-        parts = [f"<code>{step.id}</code>"]
+        parts = [step.id]
         if step.hresult:
-            parts.append(f"error <b>{step.hresult}</b>")
+            parts.append(f"error {step.hresult}")
         if step.started or step.ended:
-            parts.append(f"{self.times.fmt(step.started) or '?'} → "
-                         f"{self.times.fmt(step.ended) or '?'} ({self.times.label})")
+            start = self.times.fmt(step.started) or "?"
+            end = self.times.fmt(step.ended) or "?"
+            if step.started_source:
+                start += f" (from {step.started_source})"
+            if step.ended_source:
+                end += f" (from {step.ended_source})"
+            parts.append(f"{start} → {end} ({self.times.label})")
         else:
             parts.append("no start or end time in the evidence")
         self.meta.setText(" · ".join(parts))
@@ -264,9 +379,9 @@ class StepPanel(QWidget):
 
     def _update_tab_titles(self) -> None:
         step = self._step
-        counts = (len(step.items), len(step.registry), len(step.events),
-                  self.timeline_model.rowCount()) if step else (0, 0, 0, 0)
-        titles = ("&Items", "&Registry", "&Events", "Ti&meline")
+        counts = (len(step.items), len(step.registry), len(step.events), len(step.logs),
+                  self.timeline_model.rowCount()) if step else (0, 0, 0, 0, 0)
+        titles = ("&Items", "&Registry", "Event&s", "&Log", "Ti&meline")
         for i, (title, count) in enumerate(zip(titles, counts, strict=True)):
             self.tabs.setTabText(i, f"{title} ({count})")
 
@@ -282,11 +397,57 @@ class StepPanel(QWidget):
         if index.isValid():
             self.items_view.setCurrentIndex(index)
 
+    # -- items → their events and log lines -----------------------------------------------
+
+    def current_item(self) -> Item | None:
+        item = cell(self.items_view.currentIndex(), OBJECT_ROLE)
+        return item if isinstance(item, Item) else None
+
+    def show_item_evidence(self) -> None:
+        """Narrow Events and Log to the rows about the selected item, and show them."""
+        item = self.current_item()
+        if item is None:
+            return
+        needles = [n.casefold() for n in (item.id, item.name) if n]
+        # Events name a profile by its own name (".../SCEP/CorpWifi", "SCEP-CorpWifi" →
+        # "CorpWifi"); the id's last part finds them where the whole id does not.
+        tail = re.split(r"[/\\_-]", item.id.strip("{}"))[-1]
+        if len(tail) >= 6:
+            needles.append(tail.casefold())
+
+        def about(obj: Any) -> bool:
+            if isinstance(obj, LogRef) and obj.item is not None:
+                return obj.item.casefold() in needles
+            text = f"{getattr(obj, 'summary', '')}\n{getattr(obj, 'message', '')}"
+            record = self._loaded.event(obj.origin) if isinstance(obj, EventRef) and \
+                self._loaded is not None else None
+            if record is not None:  # the event's data names the item where its summary won't
+                text += "\n" + "\n".join(record.data.values())
+            folded = text.casefold()
+            return any(n in folded for n in needles)
+
+        self.events_proxy.set_predicate(about)
+        self.logs_proxy.set_predicate(about)
+        label = item.name or item.id
+        for view_filter in (self.events_filter, self.logs_filter):
+            view_filter.setPlaceholderText(f"Showing rows about {label} — type to filter, "
+                                           "select another step to see all")
+        self.show_page("events" if self.events_proxy.rowCount() or
+                       not self.logs_proxy.rowCount() else "log")
+
+    def _clear_item_filter(self) -> None:
+        self.events_proxy.set_predicate(None)
+        self.logs_proxy.set_predicate(None)
+        self.events_filter.setPlaceholderText("Filter events (text, id, level)…")
+        self.logs_filter.setPlaceholderText("Filter log lines…")
+
     # -- selection details ----------------------------------------------------------------
 
     def _item_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        item = cell(self.items_view.currentIndex(), OBJECT_ROLE)
+        item = self.current_item()
         self.history_model.set_rows(item.history if item is not None else [])
+        self.item_caption.setText(f"History of {item.name or item.id}" if item else "")
+        self.item_evidence_button.setEnabled(item is not None)
 
     def _event_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         ref: EventRef | None = cell(self.events_view.currentIndex(), OBJECT_ROLE)
@@ -294,21 +455,31 @@ class StepPanel(QWidget):
 
     def show_event(self, ref: EventRef | None) -> None:
         if ref is None:
-            self.fields_model.set_rows([])
-            self.xml_view.clear()
+            self.event_details.clear("Select an event to see its data fields and full XML.")
             return
-        record = self._lookup(ref.origin)
+        record = self._loaded.event(ref.origin) if self._loaded is not None else None
         if record is None:
-            self.fields_model.set_rows([])
-            self.xml_view.setPlainText(f"The record {ref.origin} is not in the loaded evidence, "
-                                       "so its full XML cannot be shown.")
+            self.event_details.show_missing_event(ref.origin)
+        else:
+            self.event_details.show_event(record)
+
+    def _log_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        ref: LogRef | None = cell(self.logs_view.currentIndex(), OBJECT_ROLE)
+        if ref is None:
+            self.log_details.clear("Select a log line to see all of it and the lines around it.")
             return
-        self.fields_model.set_rows(list(record.data.items()))
-        try:
-            xml = record.xml()
-        except Exception as exc:  # noqa: BLE001 - a damaged record must not crash the view
-            xml = f"The XML of {ref.origin} could not be rendered: {exc}"
-        self.xml_view.setPlainText(xml or "(no XML available for this record)")
+        line = self._loaded.logs.get(ref.origin) if self._loaded is not None else None
+        neighbours = self._loaded.neighbours(line) if self._loaded and line else []
+        self.log_details.show_log_ref(ref, line, neighbours)
+
+    def _registry_activated(self, index: QModelIndex) -> None:
+        obj = cell(index, OBJECT_ROLE)
+        if isinstance(obj, RegistryRef):
+            self.key_activated.emit(obj.path)
+        elif isinstance(obj, RegistryValueRef):
+            parent = cell(index.parent(), OBJECT_ROLE)
+            if isinstance(parent, RegistryRef):
+                self.key_activated.emit(parent.path)
 
     def selected_registry_path(self) -> str:
         obj = cell(self.registry_view.currentIndex(), OBJECT_ROLE)

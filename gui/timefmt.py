@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from PySide6.QtCore import QObject, Signal
 
@@ -11,7 +11,7 @@ class TimeDisplay(QObject):
     """Formats tz-aware datetimes in the chosen zone; ``changed`` fires when the zone changes.
 
     Device-local uses the device's offset when the evidence tells it
-    (:meth:`set_device_offset`), else this computer's own zone — the label says which.
+    (:meth:`set_device_zone`), else this computer's own zone — the label says which.
     """
 
     changed = Signal()
@@ -20,6 +20,7 @@ class TimeDisplay(QObject):
         super().__init__(parent)
         self._utc = True
         self._device_tz: tzinfo | None = None
+        self._device_name: str | None = None
 
     @property
     def utc(self) -> bool:
@@ -30,8 +31,10 @@ class TimeDisplay(QObject):
             self._utc = utc
             self.changed.emit()
 
-    def set_device_offset(self, minutes: int | None) -> None:
-        self._device_tz = None if minutes is None else timezone(timedelta(minutes=minutes))
+    def set_device_zone(self, zone: tzinfo | None, name: str | None = None) -> None:
+        """The device's zone as the report names it (``None``: this computer's own)."""
+        self._device_tz = zone
+        self._device_name = name if zone is not None else None
         if not self._utc:
             self.changed.emit()
 
@@ -40,7 +43,9 @@ class TimeDisplay(QObject):
         if self._utc:
             return "UTC"
         if self._device_tz is not None:
-            return f"device local, {datetime.now(self._device_tz).strftime('UTC%z')}"
+            offset = datetime.now(self._device_tz).strftime("UTC%z")
+            return f"device local, {self._device_name} {offset}" if self._device_name else \
+                f"device local, {offset}"
         return "local (this PC)"
 
     def fmt(self, value: datetime | None) -> str:
@@ -50,8 +55,7 @@ class TimeDisplay(QObject):
             shown = value.astimezone(UTC) if value.tzinfo else value
         else:
             shown = value.astimezone(self._device_tz)  # None → this computer's zone
-        text = shown.strftime("%Y-%m-%d %H:%M:%S")
-        if shown.microsecond:
-            text += f".{shown.microsecond // 1000:03d}"
-        return text
+        # Milliseconds always: rows a few ms apart (a retry, an event and its registry write)
+        # must not look simultaneous, and a fixed width keeps the column aligned.
+        return shown.strftime("%Y-%m-%d %H:%M:%S") + f".{shown.microsecond // 1000:03d}"
 

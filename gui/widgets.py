@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,23 +66,30 @@ def filter_box(proxy: FilterProxy, placeholder: str, parent: QWidget | None = No
     return edit
 
 
-def add_copy_action(view: QAbstractItemView, text_of_current: Callable[[], str],
+def add_action(view: QWidget, title: str, slot: Callable[[], object],
+               shortcut: Any = None) -> QAction:
+    """A context-menu entry of ``view`` (with a shortcut working while it has focus)."""
+    action = QAction(title, view)
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(lambda _checked=False: slot())
+    view.addAction(action)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return action
+
+
+def add_copy_action(view: QWidget, text_of_current: Callable[[], str],
                     title: str = "&Copy", shortcut: Any = QKeySequence.StandardKey.Copy
                     ) -> QAction:
     """Ctrl+C (and a context-menu entry) copying ``text_of_current()`` from ``view``."""
-    action = QAction(title, view)
-    action.setShortcut(shortcut)
-    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def copy() -> None:
         text = text_of_current()
         if text:
             QGuiApplication.clipboard().setText(text)
 
-    action.triggered.connect(copy)
-    view.addAction(action)
-    view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-    return action
+    return add_action(view, title, copy, shortcut)
 
 
 def row_text(view: QAbstractItemView) -> str:
@@ -96,9 +103,84 @@ def row_text(view: QAbstractItemView) -> str:
     return "\t".join("" if c is None else str(c) for c in cells)
 
 
-def fit_columns(view: QTableView | QTreeView, widths: dict[int, int]) -> None:
-    """Initial column widths in characters (the last column stretches)."""
-    chars = view.fontMetrics().averageCharWidth()
-    header = view.horizontalHeader() if isinstance(view, QTableView) else view.header()
-    for column, width in widths.items():
-        header.resizeSection(column, width * chars)
+SAMPLE_ROWS = 60
+
+
+class ColumnFitter(QObject):
+    """Columns sized to their content with minimums, fitted into the view's width.
+
+    After every reset (and resize) each column but the last gets the width its header and
+    visible rows need, at least its minimum (in characters) and at most a cap; when the sum
+    is wider than the view, the widest columns give way down to their header's width, so
+    every header stays on screen (the layout works at 1366×768). The last column stretches.
+    """
+
+    CAP_CHARS = 70
+
+    def __init__(self, view: QTableView | QTreeView, minimums: dict[int, int]) -> None:
+        super().__init__(view)
+        self.view = view
+        self.minimums = minimums
+        self._pending = False
+        self._stale = True
+        model = view.model()
+        model.modelReset.connect(self.schedule)
+        model.layoutChanged.connect(self.schedule)
+        # Measure a sample of rows, not the first thousand: sizing stays cheap on the GUI
+        # thread whatever the row count (a capture's timeline holds tens of thousands).
+        rows_header = view.verticalHeader() if isinstance(view, QTableView) else view.header()
+        rows_header.setResizeContentsPrecision(SAMPLE_ROWS)
+        view.viewport().installEventFilter(self)
+        view.installEventFilter(self)
+
+    def _header(self) -> QHeaderView:
+        view = self.view
+        return view.horizontalHeader() if isinstance(view, QTableView) else view.header()
+
+    def schedule(self) -> None:
+        self._stale = True
+        if not self._pending and self.view.isVisible():
+            self._pending = True
+            QTimer.singleShot(0, self.fit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
+            self.schedule()
+        elif event.type() == QEvent.Type.Show and watched is self.view and self._stale:
+            self.schedule()  # hidden views (other tabs) are fitted when they first show
+        return False
+
+    def fit(self) -> None:
+        self._pending = False
+        view, header = self.view, self._header()
+        if not view.isVisible():
+            return
+        self._stale = False
+        chars = view.fontMetrics().averageCharWidth()
+        shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+        if len(shown) < 2:
+            return
+        sized = shown[:-1]
+        floor = {c: max(header.sectionSizeFromContents(c).width() + 8, 4 * chars)
+                 for c in shown}
+        wanted = {c: max(floor[c], self.minimums.get(c, 0) * chars,
+                         min(view.sizeHintForColumn(c), self.CAP_CHARS * chars))
+                  for c in sized}
+        room = view.viewport().width() - floor[shown[-1]]
+        excess = sum(wanted.values()) - room
+        while excess > 0:
+            give = [c for c in sized if wanted[c] > floor[c]]
+            if not give:
+                break
+            widest = max(give, key=lambda c: wanted[c])
+            step = min(excess, wanted[widest] - floor[widest],
+                       max(wanted[widest] // 8, chars))
+            wanted[widest] -= step
+            excess -= step
+        for column, width in wanted.items():
+            header.resizeSection(column, width)
+
+
+def size_columns(view: QTableView | QTreeView, minimums: dict[int, int]) -> ColumnFitter:
+    """Fit ``view``'s columns to content with ``minimums`` (characters) — see ColumnFitter."""
+    return ColumnFitter(view, minimums)

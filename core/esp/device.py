@@ -12,13 +12,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from core.esp.knowledge import Knowledge
 from core.esp.model import DeploymentMode, Device, Settings
 from core.esp.status import RecordPhase
 from core.events.model import EventRecord
+from core.logs.zones import zone_of
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData
 
 AUTOPILOT_DIAG = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
@@ -27,6 +28,7 @@ ENROLLMENTS = r"HKLM\SOFTWARE\Microsoft\Enrollments"
 CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 COMPUTER_NAME = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName"
 BIOS = r"HKLM\HARDWARE\DESCRIPTION\System\BIOS"
+TIME_ZONE = r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation"
 
 SELF_DEPLOYING_BITS = 32 | 64
 SKIPPED = 0xFFFFFFFF
@@ -252,6 +254,30 @@ def _serial(registry: RegistryView, side_files: Any, profile: dict[str, Any]) ->
     return serial if isinstance(serial, str) and serial else None
 
 
+def _time_zone(registry: RegistryView, side_files: Any) -> str | None:
+    """The device's zone: its Windows name from the registry or the diagnostics side file,
+    else the fixed offset the registry's ``ActiveTimeBias`` gives (``UTC+01:00``)."""
+    key = registry.key(TIME_ZONE)
+    name = str_of(key, "TimeZoneKeyName")
+    if name:
+        return name.strip()
+    found = getattr(side_attr(side_files, "diagnostics"), "time_zone", None)
+    if isinstance(found, str) and found.strip():
+        return found.strip()
+    bias = as_int(value_of(key, "ActiveTimeBias"))
+    if bias is None:
+        return None
+    bias = bias - (1 << 32) if bias >= 1 << 31 else bias  # a signed DWORD; UTC = local + bias
+    offset = -bias
+    sign = "+" if offset >= 0 else "-"
+    return f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+
+
+def device_tz(device: Device) -> tzinfo | None:
+    """``tzinfo`` of :attr:`Device.time_zone` (a Windows or IANA name, or ``UTC±hh:mm``)."""
+    return zone_of(device.time_zone)
+
+
 def _name(registry: RegistryView, events: list[EventRecord], profile: dict[str, Any]) -> str | None:
     name = str_of(registry.key(COMPUTER_NAME), "ComputerName")
     if name:
@@ -348,6 +374,7 @@ def analyze_device(
         profile_name=profile_name,
         autopilot=autopilot,
         deployment_mode=mode,
+        time_zone=_time_zone(registry, side_files),
     )
     return DeviceFacts(
         device=device,

@@ -40,6 +40,7 @@ ItemKind = Literal[
     "task_sequence",
 ]
 Severity = Literal["error", "warning", "info"]
+Confidence = Literal["high", "medium", "low"]
 TimelineKind = Literal["event", "registry", "log"]
 PhaseId = Literal["DevicePreparation", "DeviceSetup", "AccountSetup"]
 PHASE_IDS: tuple[PhaseId, ...] = get_args(PhaseId)
@@ -62,6 +63,8 @@ class Device:
     profile_name: str | None = None
     autopilot: bool | None = None
     deployment_mode: DeploymentMode = "unknown"
+    # The device's time zone as the evidence names it (Windows or IANA name), None when unknown.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,8 @@ class RegistryValueRef:
     name: str
     type: str
     data: ValueData
+    # What the raw data means in words (a decoded time, state name or error code), or None.
+    display: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,19 @@ class EventRef:
 
 
 @dataclass(frozen=True, slots=True)
+class LogRef:
+    """A log line shown as evidence for a step (``origin`` = ``file:line``)."""
+
+    time: datetime | None
+    severity: Severity
+    component: str
+    thread: str
+    message: str
+    origin: str
+    item: str | None = None  # the tracked item the line is about, when it names one
+
+
+@dataclass(frozen=True, slots=True)
 class Hint:
     id: str
     title: str
@@ -143,6 +161,12 @@ class Step:
     registry: tuple[RegistryRef, ...] = ()
     events: tuple[EventRef, ...] = ()
     hint: Hint | None = None
+    logs: tuple[LogRef, ...] = ()
+    # Plain words for why the step has its status (e.g. "the capture holds no ESP record for
+    # this phase"), and which source gave its start and end time.
+    status_reason: str | None = None
+    started_source: str | None = None
+    ended_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +178,7 @@ class Phase:
     started: datetime | None = None
     ended: datetime | None = None
     steps: tuple[Step, ...] = ()
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +190,7 @@ class Finding:
     text: str
     evidence: tuple[str, ...] = ()
     source: str | None = None  # URL behind the hint; not part of the JSON finding object
+    confidence: Confidence | None = None
 
 
 @dataclass(frozen=True, slots=True)

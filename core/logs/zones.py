@@ -14,7 +14,8 @@ gives the candidate list for :func:`core.logs.cmtrace.read_cmtrace`'s ``zones``.
 from __future__ import annotations
 
 import logging
-from datetime import tzinfo
+import re
+from datetime import timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,26 @@ def windows_zone(name: str | None) -> tzinfo | None:
         return ZoneInfo(iana)
     except (ZoneInfoNotFoundError, ValueError):
         log.info("no zone database entry for %s (%s)", name, iana)
+        return None
+
+
+_OFFSET = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
+
+
+def zone_of(name: str | None) -> tzinfo | None:
+    """``tzinfo`` for a Windows zone name, an IANA name or a fixed ``UTC±hh:mm`` offset."""
+    if not name:
+        return None
+    fixed = _OFFSET.match(name.strip())
+    if fixed:
+        minutes = int(fixed.group(2)) * 60 + int(fixed.group(3))
+        return timezone(timedelta(minutes=minutes if fixed.group(1) == "+" else -minutes))
+    if name.strip() in WINDOWS_TO_IANA:
+        return windows_zone(name)
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        log.info("unknown time zone %r", name)
         return None
 
 

@@ -32,6 +32,7 @@ from core.esp.model import (
     EventRef,
     Finding,
     Item,
+    LogRef,
     Phase,
     RegistryRef,
     Step,
@@ -79,7 +80,13 @@ def _registry(ref: RegistryRef) -> JsonDict:
         "path": ref.path,
         "last_write": _time(ref.last_write),
         "values": [
-            {"name": v.name, "type": v.type, "data": json_value_data(v.data)} for v in ref.values
+            {
+                "name": v.name,
+                "type": v.type,
+                "data": json_value_data(v.data),
+                "display": v.display,
+            }
+            for v in ref.values
         ],
         "origin": ref.origin,
     }
@@ -97,6 +104,18 @@ def _event(event: EventRef) -> JsonDict:
     }
 
 
+def _log(line: LogRef) -> JsonDict:
+    return {
+        "time": _time(line.time),
+        "severity": line.severity,
+        "component": line.component,
+        "thread": line.thread,
+        "message": line.message,
+        "origin": line.origin,
+        "item": line.item,
+    }
+
+
 def _step(step: Step) -> JsonDict:
     hint = step.hint
     return {
@@ -104,12 +123,16 @@ def _step(step: Step) -> JsonDict:
         "title": step.title,
         "status": step.status,
         "status_text": step.status_text,
+        "status_reason": step.status_reason,
         "hresult": format_hresult(step.hresult),
         "started": _time(step.started),
+        "started_source": step.started_source,
         "ended": _time(step.ended),
+        "ended_source": step.ended_source,
         "items": [_item(i) for i in step.items],
         "registry": [_registry(r) for r in step.registry],
         "events": [_event(e) for e in step.events],
+        "logs": [_log(line) for line in step.logs],
         "hint": None
         if hint is None
         else {"id": hint.id, "title": hint.title, "text": hint.text, "source": hint.source},
@@ -122,6 +145,7 @@ def _phase(phase: Phase) -> JsonDict:
         "title": phase.title,
         "status": phase.status,
         "status_text": phase.status_text,
+        "status_reason": phase.status_reason,
         "started": _time(phase.started),
         "ended": _time(phase.ended),
         "steps": [_step(s) for s in phase.steps],
@@ -133,6 +157,7 @@ def _finding(finding: Finding) -> JsonDict:
     return {
         "id": finding.id,
         "severity": finding.severity,
+        "confidence": finding.confidence,
         "step": finding.step,
         "title": finding.title,
         "text": finding.text,
@@ -176,6 +201,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
             "profile_name": device.profile_name,
             "autopilot": device.autopilot,
             "deployment_mode": device.deployment_mode,
+            "time_zone": device.time_zone,
         },
         "settings": {
             "timeout_minutes": settings.timeout_minutes,

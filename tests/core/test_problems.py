@@ -24,6 +24,7 @@ def test_the_cli_problem_list_is_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     os.mkfifo(tmp_path / "x\x1b]0;pwned\x07.evtx")
+    (tmp_path / "MdmDiagReport_RegistryDump.reg").write_text("[HKEY_LOCAL_MACHINE\\x]\r\n")
     code = cli.main(["events", str(tmp_path)], out=io.StringIO())
     err = capsys.readouterr().err
     assert code == cli.EXIT_PROBLEMS

@@ -16,6 +16,7 @@ from core.esp.model import (
     Hint,
     HistoryEntry,
     Item,
+    LogRef,
     Phase,
     RegistryRef,
     RegistryValueRef,
@@ -26,6 +27,7 @@ from core.esp.model import (
 )
 from core.events.model import EventRecord
 from core.evidence import Evidence, SourceInfo
+from core.logs.model import LogLine
 from core.problems import Problem
 from core.registry.memory import MemoryView
 
@@ -36,6 +38,8 @@ CERT_STEP = "AccountSetup.CertificatesSubcategory"
 EVTX = "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx"
 DUMP = "MdmDiagReport_RegistryDump.reg"
 CSP = "./User/Vendor/MSFT/ClientCertificateInstall"
+IME = "IntuneManagementExtension.log"
+SETTINGS_KEY = r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\AutopilotSettings"
 
 
 def t(minutes: float) -> datetime:
@@ -60,12 +64,12 @@ def _cert_step() -> Step:
         RegistryRef(
             rf"{EST}\ESPTrackingInfo\Diagnostics\{USER_SID}\ExpectedSCEPCerts\2024-05-06T09:52:00.000Z",
             t(52),
-            (RegistryValueRef(f"{CSP}/SCEP/CorpWifi", "REG_DWORD", 0),
-             RegistryValueRef(f"{CSP}/PFX/Signing", "REG_DWORD", 1)),
+            (RegistryValueRef(f"{CSP}/SCEP/CorpWifi", "REG_DWORD", 0, "not installed"),
+             RegistryValueRef(f"{CSP}/PFX/Signing", "REG_DWORD", 1, "installed")),
             f"{DUMP}:1204",
         ),
         RegistryRef(
-            r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\AutopilotSettings",
+            SETTINGS_KEY,
             None,
             (RegistryValueRef("AccountSetupCategory.Status", "REG_SZ",
                               '{"categoryState":"failed","CertificatesSubcategory":"Failed"}'),
@@ -88,8 +92,17 @@ def _cert_step() -> Step:
                 "Check that the trusted root certificate profile targets the same group as the "
                 "SCEP profile, and that the NDES connector is reachable from the device.",
                 "https://learn.microsoft.com/troubleshoot/mem/intune/certificates/troubleshoot-scep-certificate-profiles")
+    logs = (
+        LogRef(t(44.2), "info", "CertificateManager", "12", "Requesting SCEP-CorpWifi from NDES",
+               f"{IME}:812", "SCEP-CorpWifi"),
+        LogRef(t(51.9), "error", "CertificateManager", "12",
+               "SCEP-CorpWifi failed: 0x87D1041C\nretry 3 of 3 exhausted", f"{IME}:814",
+               "SCEP-CorpWifi"),
+    )
     return Step(CERT_STEP, "Certificates", "failed", "Failed: 0x87D1041C", "0x87D1041C",
-                t(41), t(52), items, registry, events, hint)
+                t(41), t(52), items, registry, events, hint, logs,
+                "the ESP record says Failed and the SCEP profile reports 0x87D1041C",
+                "ESP tracking snapshot", "event 32")
 
 
 def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport:
@@ -134,7 +147,10 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
         Finding("step-failed", "error", CERT_STEP,
                 "Account setup › Certificates failed (0x87D1041C)",
                 "The SCEP profile 'Corp Wi-Fi user certificate' failed to install, which stopped "
-                "the account phase.", (f"{EVTX}#4120", f"{DUMP}:1204")),
+                "the account phase.",
+                (f"{EVTX}#4120: SCEP: Certificate request failed (0x87D1041C)", f"{DUMP}:1204",
+                 f"{IME}:814", SETTINGS_KEY, "ESP status: Certificates (Error)"),
+                confidence="high"),
         Finding("apps-identifying", "warning", "AccountSetup.AppsSubcategory",
                 "Account setup › Apps never left Identifying", "No tracking list was created.", ()),
         Finding("no-ime-log", "info", None, "No Intune Management Extension log in the capture",
@@ -161,7 +177,7 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
                            (Problem(EVTX, "chunk 3", "checksum mismatch; 12 records skipped"),
                             Problem(DUMP, "line 4410", "value data is not valid hex")))
     device = Device("DESKTOP-TEST01", "SN-0000-TEST", "10.0.22631.3296", "contoso.example",
-                    "Corp user-driven", True, "user_driven")
+                    "Corp user-driven", True, "user_driven", "W. Europe Standard Time")
     settings = Settings(60, False, False, True, True, False, True)
     return EspReport(source, device, settings, (prep, setup, account), findings, timeline)
 
@@ -197,5 +213,70 @@ def evidence(source_path: str = "/captures/MDMDiagReport.cab") -> Evidence:
         _record(52.5, 62407, 4, 77, "microsoft-windows-shell-core-operational.evtx",
                 "Microsoft-Windows-Shell-Core/Operational", {"Value": "CertificatesSubcategory"}),
     ]
-    return Evidence(SourceInfo("cab", source_path, report.source.files), registry, events, [],
-                    None, list(report.source.problems))
+    return Evidence(SourceInfo("cab", source_path, report.source.files), registry, events,
+                    log_lines(), None, list(report.source.problems))
+
+
+def log_lines() -> list[LogLine]:
+    """IME lines around the SCEP failure (an info, a warning, an error) plus a late one."""
+    rows = [(810, 44.0, 1, "Sync session started"),
+            (811, 44.1, 1, "Processing policy CorpWifi"),
+            (812, 44.2, 1, "Requesting SCEP-CorpWifi from NDES"),
+            (813, 48.0, 2, "NDES slow to answer, retrying"),
+            (814, 51.9, 3, "SCEP-CorpWifi failed: 0x87D1041C\nretry 3 of 3 exhausted"),
+            (990, 53.0, 1, "Sync session ended")]
+    return [LogLine(t(minutes), message, "CertificateManager", "12", kind, IME, number)
+            for number, minutes, kind, message in rows]
+
+
+def markup_strings(sentinel: str) -> tuple[str, ...]:
+    """Strings a hostile capture could carry: an image fetch, a file link, styled HTML."""
+    return (f'<img src="{sentinel}">',
+            f'<a href="file://{sentinel}">click</a>',
+            '<b style="color:red;font-size:40px">FAKE</b><table><tr><td>x</td></tr></table>')
+
+
+def hostile_capture(sentinel: str, source_path: str = "/captures/MDMDiagReport.cab"
+                    ) -> tuple[Evidence, EspReport]:
+    """:func:`failed_report` and its evidence with markup in every string a view shows."""
+    from dataclasses import replace
+
+    img, link, styled = markup_strings(sentinel)
+    mark = f"{img}{link}{styled}"
+    report = failed_report(source_path)
+
+    def step(s: Step) -> Step:
+        return replace(
+            s, title=s.title + img, status_text=(s.status_text or "") + link,
+            status_reason=styled,
+            items=tuple(replace(i, name=(i.name or "") + mark, id=i.id + img,
+                                history=tuple(replace(h, status=h.status + link)
+                                              for h in i.history)) for i in s.items),
+            registry=tuple(replace(r, path=r.path + "\\" + img, origin=r.origin + link,
+                                   values=tuple(replace(v, name=v.name + img, data=mark,
+                                                        display=styled) for v in r.values))
+                           for r in s.registry),
+            events=tuple(replace(e, summary=e.summary + mark, channel=e.channel + img)
+                         for e in s.events),
+            logs=tuple(replace(x, message=mark, component=img) for x in s.logs),
+            hint=replace(s.hint, title=s.hint.title + img, text=mark) if s.hint else None,
+            started_source=link)
+
+    phases = tuple(replace(p, title=p.title + img, steps=tuple(step(s) for s in p.steps),
+                           status_reason=styled) for p in report.phases)
+    findings = tuple(replace(f, title=f.title + img, text=mark,
+                             evidence=(*f.evidence, mark)) for f in report.findings)
+    timeline = tuple(replace(e, summary=e.summary + mark) for e in report.timeline)
+    device = replace(report.device, name=img, serial=link, profile_name=styled,
+                     tenant_domain=img, os_build=link)
+    source = replace(report.source, files=(*report.source.files, mark),
+                     problems=(*report.source.problems, Problem(mark, img, styled)))
+    hostile = replace(report, device=device, phases=phases, findings=findings,  # type: ignore[arg-type]  # three phases
+                      timeline=timeline, source=source)
+    ev = evidence(source_path)
+    ev.events = [replace(e, data={k: v + mark for k, v in e.data.items()},
+                         _render_xml=lambda m=mark: m) for e in ev.events]
+    ev.logs = [replace(x, message=x.message + mark, component=img) for x in ev.logs]
+    ev.problems = list(source.problems)
+    ev.source = replace(ev.source, files=source.files)
+    return ev, hostile

@@ -69,15 +69,15 @@ def test_click_selects_a_step(loaded_window, qtbot):
 def test_banner_goes_to_the_step(loaded_window, qtbot):
     win = loaded_window
     win.select_step("DevicePreparation.AadjSubcategory")
-    win.tabs.setCurrentIndex(win.TIMELINE_TAB)
+    win.show_page("timeline")
     qtbot.mouseClick(win.banner.button, Qt.MouseButton.LeftButton)
     assert win.esp.current_step().id == CERT_STEP
-    assert win.tabs.currentIndex() == win.STEP_TAB
+    assert win.current_page() == "step"
 
 
 def test_filter_events_and_show_xml(loaded_window, qtbot):
     panel = loaded_window.step_panel
-    panel.tabs.setCurrentIndex(panel.EVENTS)
+    panel.show_page("events")
     loaded_window.act_find.trigger()
     assert panel.events_filter.hasFocus()
     qtbot.keyClicks(panel.events_filter, "request failed")
@@ -85,17 +85,19 @@ def test_filter_events_and_show_xml(loaded_window, qtbot):
     assert view.model().rowCount() == 1
     view.setFocus()
     view.selectRow(0)
-    assert "<EventID>32</EventID>" in panel.xml_view.toPlainText()
-    assert panel.fields_view.model().rowCount() == 2
-    assert panel.fields_model.index(1, 1).data() == "0x87D1041C"
+    details = panel.event_details
+    assert "<EventID>32</EventID>" in details.xml_view.toPlainText()
+    assert details.fields_view.model().rowCount() == 2
+    assert details.fields_model.index(1, 1).data() == "0x87D1041C"
+    assert details.fields_model.index(1, 2).data().startswith("0x87D1041C: ")  # decoded
 
 
 def test_event_not_in_evidence_says_so(loaded_window):
     panel = loaded_window.step_panel
-    panel.set_lookup(lambda origin: None)
-    panel.tabs.setCurrentIndex(panel.EVENTS)
+    loaded_window.loaded.events.clear()
+    panel.show_page("events")
     panel.events_view.selectRow(0)
-    assert "not in the loaded evidence" in panel.xml_view.toPlainText()
+    assert "not in the loaded evidence" in panel.event_details.xml_view.toPlainText()
 
 
 def test_items_filter_sort_and_history(loaded_window, qtbot):
@@ -113,7 +115,7 @@ def test_items_filter_sort_and_history(loaded_window, qtbot):
 
 def test_registry_copy_path_and_value(loaded_window):
     panel = loaded_window.step_panel
-    panel.tabs.setCurrentIndex(panel.REGISTRY)
+    panel.show_page("registry")
     view = panel.registry_view
     model = view.model()
     key = model.index(1, 0)
@@ -138,7 +140,7 @@ def test_copy_step_summary(loaded_window):
 
 def test_timeline_filters(loaded_window, qtbot):
     win = loaded_window
-    win.tab_actions[1].trigger()
+    win.show_page("timeline")
     timeline = win.timeline
     assert timeline.view.model().rowCount() == 7
     timeline.step_combo.setCurrentIndex(timeline.step_combo.findData(CERT_STEP))
@@ -157,7 +159,7 @@ def test_timeline_filters(loaded_window, qtbot):
 
 def test_registry_browser_go_to(loaded_window, qtbot):
     win = loaded_window
-    win.tab_actions[3].trigger()
+    win.show_page("registry")
     browser = win.registry
     browser.path_edit.setFocus()
     qtbot.keyClicks(browser.path_edit,
@@ -175,7 +177,7 @@ def test_time_zone_toggle(loaded_window):
     win = loaded_window
     assert win.zone_label.text() == "Times: UTC"
     win.act_toggle_zone.trigger()
-    assert win.zone_label.text() == "Times: local (this PC)"
+    assert win.zone_label.text().startswith("Times: device local, W. Europe Standard Time UTC+0")
     assert win.act_local.isChecked()
     assert win.settings.value("view/utc", type=bool) is False
     win.act_utc.trigger()
@@ -335,10 +337,10 @@ def test_open_dialog_and_tabs_by_keyboard(window, qtbot, monkeypatch, tmp_path):
     monkeypatch.setattr(window, "ask_open_path", lambda: str(target))
     with qtbot.waitSignal(window.load_finished):
         qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
-    for number, tab in ((2, window.TIMELINE_TAB), (3, window.PROBLEMS_TAB),
-                        (5, window.FILES_TAB), (1, window.STEP_TAB)):
+    for number, page in ((3, "timeline"), (4, "problems"), (6, "files"), (1, "step"),
+                         (2, "findings"), (5, "registry")):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
-        assert window.tabs.currentIndex() == tab
+        assert window.current_page() == page
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert window.esp.tree.hasFocus()
 

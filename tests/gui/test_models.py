@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 from PySide6.QtCore import QModelIndex, Qt
 
 from core.registry.model import RegValue
+from gui.details import FieldsModel, LogLinesModel, SnapshotModel
+from gui.findings import EvidenceModel, FindingsModel
 from gui.models import (
     OBJECT_ROLE,
     SORT_ROLE,
     EspTreeModel,
     EventsModel,
-    FieldsModel,
     FilesModel,
     HistoryModel,
     ItemsModel,
+    LogRefModel,
     ProblemsModel,
     RawRegistryModel,
     RegistryRefModel,
@@ -24,7 +28,7 @@ from gui.models import (
 from gui.prepare import prepare
 from gui.proxies import FilterProxy, filter_timeline
 from gui.timefmt import TimeDisplay
-from tests.gui.builders import CERT_STEP, evidence, failed_report
+from tests.gui.builders import CERT_STEP, IME, evidence, failed_report
 
 
 def test_esp_tree_model(qtmodeltester):
@@ -58,7 +62,15 @@ def test_table_models(qtmodeltester):
         (FilesModel(times), [("a.evtx", 1), ("b.reg", 0)]),
         (ValuesModel(times), [RegValue("", "REG_SZ", "x", "o"),
                               RegValue("Blob", "REG_BINARY", b"\x01", "o")]),
+        (LogRefModel(times), step.logs),
+        (LogLinesModel(times), list(loaded.log_files[IME])),
+        (SnapshotModel(times), [(v.name, v.type, v.data, v.display, "o")
+                                for v in step.registry[0].values]),
+        (FindingsModel(times), [(f, f.step or "") for f in report.findings]),
+        (EvidenceModel(times), [(e, "event") for e in report.findings[0].evidence]),
     ]
+    assert step.logs
+    assert loaded.log_files[IME]
     for model, rows in cases:
         model.set_rows(rows)
         qtmodeltester.check(model)
@@ -105,12 +117,12 @@ def test_time_columns_follow_the_zone(qtbot):
     model = EventsModel(times)
     model.set_rows(failed_report().step(CERT_STEP).events)  # type: ignore[union-attr]
     assert model.headerData(0, Qt.Orientation.Horizontal) == "Time (UTC)"
-    assert model.index(0, 0).data() == "2024-05-06 09:44:00"
+    assert model.index(0, 0).data() == "2024-05-06 09:44:00.000"
     with qtbot.waitSignal(model.headerDataChanged):
-        times.set_device_offset(120)
+        times.set_device_zone(timezone(timedelta(hours=2)), "Test Standard Time")
         times.set_utc(False)
-    assert "device local" in model.headerData(0, Qt.Orientation.Horizontal)
-    assert model.index(0, 0).data() == "2024-05-06 11:44:00"
+    assert "device local, Test Standard Time" in model.headerData(0, Qt.Orientation.Horizontal)
+    assert model.index(0, 0).data() == "2024-05-06 11:44:00.000"
     assert isinstance(model.index(0, 0).data(SORT_ROLE), float)
 
 

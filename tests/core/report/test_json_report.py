@@ -26,8 +26,9 @@ from tests.core.report.builders import (
 )
 
 TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline"]
-STEP_KEYS = ["id", "title", "status", "status_text", "hresult", "started", "ended", "items",
-             "registry", "events", "hint"]
+STEP_KEYS = ["id", "title", "status", "status_text", "status_reason", "hresult", "started",
+             "started_source", "ended", "ended_source", "items", "registry", "events", "logs",
+             "hint"]
 
 
 def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
@@ -39,13 +40,13 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
         {"file": "DeviceManagement-Admin.evtx", "where": "chunk 3", "message": "bad chunk checksum"}
     ]
     assert list(d["device"]) == ["name", "serial", "os_build", "tenant_domain", "profile_name",
-                                 "autopilot", "deployment_mode"]
+                                 "autopilot", "deployment_mode", "time_zone"]
     assert list(d["settings"]) == ["timeout_minutes", "skip_device_status_page",
                                    "skip_user_status_page", "allow_reset", "allow_try_again",
                                    "allow_continue_anyway", "allow_collect_logs"]
     assert [p["id"] for p in d["phases"]] == ["DevicePreparation", "DeviceSetup", "AccountSetup"]
-    assert list(d["phases"][0]) == ["id", "title", "status", "status_text", "started", "ended",
-                                    "steps"]
+    assert list(d["phases"][0]) == ["id", "title", "status", "status_text", "status_reason",
+                                    "started", "ended", "steps"]
     apps = d["phases"][1]["steps"][3]
     assert list(apps) == STEP_KEYS
     assert apps["hresult"] == "0x80070643"
@@ -58,7 +59,8 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
     assert list(apps["events"][0]) == ["time", "channel", "event_id", "level", "record_id",
                                        "summary", "origin"]
     assert list(apps["hint"]) == ["id", "title", "text", "source"]
-    assert list(d["findings"][0]) == ["id", "severity", "step", "title", "text", "evidence"]
+    assert list(d["findings"][0]) == ["id", "severity", "confidence", "step", "title", "text",
+                                      "evidence"]
     assert list(d["timeline"][0]) == ["time", "kind", "step", "summary", "origin"]
     assert len(d["timeline"]) == 30
 
