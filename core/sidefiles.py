@@ -49,9 +49,20 @@ OOBE_BITS: Mapping[int, str] = {
 }
 
 
+#: TpmAttestation + AadDeviceAuth: both set means a self-deploying (or pre-provisioning) profile.
+SELF_DEPLOYING_BITS = 32 | 64
+
+
 def oobe_flags(value: int) -> tuple[str, ...]:
     """Names of the CloudAssignedOobeConfig bits set in ``value``."""
     return tuple(name for bit, name in OOBE_BITS.items() if value & bit)
+
+
+def is_self_deploying(oobe_config: int | None) -> bool | None:
+    """Both self-deploying bits set (community decode); ``None`` without an OOBE config."""
+    if oobe_config is None:
+        return None
+    return oobe_config & SELF_DEPLOYING_BITS == SELF_DEPLOYING_BITS
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -107,9 +118,7 @@ class ZtdProfile:
 
     @property
     def self_deploying(self) -> bool | None:
-        """Bits 32 and 64 both set (community decode); ``None`` without an OOBE config."""
-        bits = self.oobe_config
-        return None if bits is None else bits & 96 == 96
+        return is_self_deploying(self.oobe_config)
 
     @property
     def domain_join_method(self) -> int | None:

@@ -31,6 +31,7 @@ MODES = {
     "hybrid_user_driven": "User-driven (hybrid join)",
     "self_deploying": "Self-deploying",
     "pre_provisioning": "Pre-provisioning",
+    "device_preparation": "Autopilot device preparation",
     "not_autopilot": "Not Autopilot",
     "unknown": "Unknown",
 }

@@ -82,7 +82,7 @@ def render_capture(out: Path, name: str, loader: Loader) -> list[Path]:
             if found is not None:
                 timeline.view.selectRow(found)
                 _save(window, out, f"{name}-timeline-details-{kind}", written)
-        for page in ("problems", "registry", "files"):
+        for page in ("problems", "registry", "files", "chart"):
             window.show_page(page)
             if page == "registry" and report.steps and report.steps[0].registry:
                 window.registry.go_to(report.steps[0].registry[0].path)

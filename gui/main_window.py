@@ -55,6 +55,7 @@ from gui.prepare import Loaded
 from gui.settings import RecentFiles, make_settings
 from gui.step_panel import StepPanel
 from gui.theme import apply_theme
+from gui.timechart import TimeChartView
 from gui.timefmt import TimeDisplay
 from gui.worker import Loader, live_loader, path_loader
 
@@ -228,6 +229,11 @@ class MainWindow(QMainWindow):
                                     ("registry", self.registry, "Registry"),
                                     ("files", self.files, "Files")):
             self.add_page(name, widget, title)
+        self.chart = TimeChartView(self.times)
+        self.add_page("chart", self.chart, "Time chart")
+        self.chart.step_clicked.connect(self.select_step)
+        self.chart.item_clicked.connect(self.select_item)
+        self.esp.step_selected.connect(self.chart.show_step)
         self.tabs.currentChanged.connect(lambda _index: self._note())
         # Wide enough for the ESP's longest step title next to its status text.
         left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
@@ -288,7 +294,8 @@ class MainWindow(QMainWindow):
         self.act_back = self._action("&Back", self.go_back, "Alt+Left", "actBack")
         self.act_forward = self._action("Forwar&d", self.go_forward, "Alt+Right", "actForward")
         titles = {"step": "&Step details", "findings": "F&indings", "timeline": "&Timeline",
-                  "problems": "&Problems", "registry": "&Registry", "files": "Fi&les"}
+                  "problems": "&Problems", "registry": "&Registry", "files": "Fi&les",
+                  "chart": "Time &chart"}
         self.page_actions = [
             self._action(titles[name], lambda n=name: self.show_page(n, focus=True),
                          f"Ctrl+{i + 1}", f"actPage_{name}")
@@ -466,6 +473,10 @@ class MainWindow(QMainWindow):
             self.show_page("step")
         return True
 
+    def select_item(self, step_id: str, item_id: str) -> bool:
+        """Select a step and, on its Items tab, one of its items."""
+        return self.select_step(step_id) and self.step_panel.select_item(item_id)
+
     def _step_selected(self, step: Step | None) -> None:
         loaded = self.loaded
         if loaded is None:
@@ -596,6 +607,7 @@ class MainWindow(QMainWindow):
         self.findings.kind_of = lambda text: (t.kind if (t := loaded.resolve(text)) else "")
         self.findings.set_report(report)
         self.timeline.set_loaded(loaded)
+        self.chart.set_report(report)
         self.problems.set_problems(loaded.problems)
         self.registry.set_registry(loaded.evidence.registry if loaded.evidence else None)
         files = loaded.evidence.source.files if loaded.evidence else report.source.files

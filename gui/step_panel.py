@@ -397,6 +397,22 @@ class StepPanel(QWidget):
         if index.isValid():
             self.items_view.setCurrentIndex(index)
 
+    def select_item(self, item_id: str) -> bool:
+        """Show the Items tab with ``item_id`` of the current step selected (history below)."""
+        step = self._step
+        row = next((i for i, item in enumerate(step.items) if item.id == item_id), None) \
+            if step is not None else None
+        if row is None:
+            return False
+        index = self.items_proxy.mapFromSource(self.items_model.index(row, 0))
+        if not index.isValid():  # hidden by the filter box: show everything again
+            self.items_filter.clear()
+            index = self.items_proxy.mapFromSource(self.items_model.index(row, 0))
+        self.show_page("items")
+        self.items_view.setCurrentIndex(index)
+        self.items_view.scrollTo(index)
+        return index.isValid()
+
     # -- items → their events and log lines -----------------------------------------------
 
     def current_item(self) -> Item | None:

@@ -48,6 +48,13 @@ class TimeDisplay(QObject):
                 f"device local, {offset}"
         return "local (this PC)"
 
+    @property
+    def zone(self) -> tzinfo:
+        """The zone times are shown in (for axes that must fall on round local times)."""
+        if self._utc:
+            return UTC
+        return self._device_tz or datetime.now().astimezone().tzinfo or UTC
+
     def fmt(self, value: datetime | None) -> str:
         if value is None:
             return ""

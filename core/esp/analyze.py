@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from core.esp.device import DeviceFacts, analyze_device, as_flag, value_of
+from core.esp.device import DeviceFacts, analyze_device
+from core.esp.device_prep import analyze_device_prep
 from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
-from core.esp.findings import Context, Found, PhaseState, StepState, run_rules
 from core.esp.hresult import fmt
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
@@ -31,11 +31,13 @@ from core.esp.model import (
     Status,
     Step,
 )
+from core.esp.rules import Context, Found, PhaseState, StepState, run_rules
 from core.esp.status import RecordPhase, read_record
 from core.esp.timeline import build_timeline
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.problems import Problem
+from core.registry.values import as_flag, value_of
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,8 @@ def _completed_flag(evidence: Evidence, owner: str) -> bool | None:
 def _skip_reason(phase_id: str, facts: DeviceFacts) -> str | None:
     settings = facts.settings
     mode = facts.device.deployment_mode
+    if mode == "device_preparation":
+        return "Windows Autopilot device preparation does not use the classic ESP phases"
     if phase_id in ("DevicePreparation", "DeviceSetup") and settings.skip_device_status_page:
         return "SkipDeviceStatusPage is set (0xFFFFFFFF)"
     if phase_id == "AccountSetup":
@@ -196,7 +200,7 @@ def _decide_steps(
             state.text = rec.text
         else:
             state.status = _aggregate(visible)
-    if not record:
+    if not record and facts.device.deployment_mode != "device_preparation":
         notes.append(
             "The ESP's own status record (AutopilotSettings\\*Category.Status) is "
             "missing; step states are derived from other evidence or unknown."
@@ -274,7 +278,7 @@ def analyze(evidence: Evidence) -> EspReport:
     problems.extend(record_problems)
     account = record.get("AccountSetup")
     facts = analyze_device(
-        evidence.registry, evidence.events, evidence.side_files, record, knowledge
+        evidence.registry, evidence.events, evidence.side_files, record, knowledge, evidence.logs
     )
 
     collector = ItemCollector(
@@ -304,8 +308,11 @@ def analyze(evidence: Evidence) -> EspReport:
     phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
     _times(steps, phases, items, links.by_step, evidence.events, facts)
 
-    ctx = Context(knowledge, facts, record, phases, steps, items, evidence.events, links, notes)
-    ctx.logs = evidence.logs
+    device_prep, prep_facts = analyze_device_prep(evidence.registry, facts, knowledge)
+    ctx = Context(
+        knowledge, facts, record, phases, steps, items, evidence.events, links, notes,
+        logs=evidence.logs, device_prep=prep_facts,
+    )
     found = run_rules(ctx)
 
     built_phases: list[Phase] = []
@@ -346,6 +353,7 @@ def analyze(evidence: Evidence) -> EspReport:
                 started=phase.started,
                 ended=phase.ended,
                 steps=tuple(built_steps),
+                status_reason=phase.skip_reason,
             )
         )
     timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
@@ -372,4 +380,5 @@ def analyze(evidence: Evidence) -> EspReport:
         phases=(built_phases[0], built_phases[1], built_phases[2]),
         findings=tuple(f.finding for f in found),
         timeline=timeline,
+        device_preparation=device_prep,
     )

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from core.esp.knowledge import Knowledge
 from core.esp.model import DeploymentMode, Device, Settings
 from core.esp.status import RecordPhase
 from core.events.model import EventRecord
+from core.logs.model import LogLine
 from core.logs.zones import zone_of
-from core.registry.model import RegistryView, RegKey, RegValue, ValueData
+from core.registry.model import RegistryView, RegKey
+from core.registry.values import as_flag, as_int, filetime, str_of, value_of
+from core.sidefiles import SideFiles, TpmInfo, is_self_deploying
 
 AUTOPILOT_DIAG = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
 POLICY_CACHE = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotPolicyCache"
@@ -30,67 +33,15 @@ COMPUTER_NAME = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerNam
 BIOS = r"HKLM\HARDWARE\DESCRIPTION\System\BIOS"
 TIME_ZONE = r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation"
 
-SELF_DEPLOYING_BITS = 32 | 64
+AUTOPILOT_SETTINGS = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
+DEVICE_PREP = AUTOPILOT_SETTINGS + r"\DevicePreparation"
+
 SKIPPED = 0xFFFFFFFF
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 
 def block_flags(value: int) -> tuple[bool, bool, bool]:
     """BlockInStatusPage → (allow reset, allow try again, allow continue anyway)."""
     return bool(value & 1), bool(value & 2), bool(value & 4)
-
-
-def as_int(data: ValueData) -> int | None:
-    if isinstance(data, bool):
-        return int(data)
-    if isinstance(data, int):
-        return data
-    if isinstance(data, str):
-        text = data.strip()
-        try:
-            return int(text, 16) if text.lower().startswith("0x") else int(text)
-        except ValueError:
-            return None
-    return None
-
-
-def as_flag(data: ValueData) -> bool | None:
-    """CSP bools: 0 / 1 / 0xFFFFFFFF, or ``"true"`` / ``"false"``."""
-    if isinstance(data, str) and data.strip().lower() in ("true", "false"):
-        return data.strip().lower() == "true"
-    number = as_int(data)
-    return None if number is None else number != 0
-
-
-def filetime(data: ValueData) -> datetime | None:
-    """A FILETIME stored as 8 bytes (``hex(3):``) or a QWORD, as UTC."""
-    if isinstance(data, bytes) and len(data) == 8:
-        ticks = int.from_bytes(data, "little")
-    elif isinstance(data, int):
-        ticks = data
-    else:
-        return None
-    if not 0 < ticks < 0x7FFFFFFFFFFFFFFF:
-        return None
-    try:
-        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
-    except OverflowError:
-        return None
-
-
-def value_of(key: RegKey | None, name: str) -> ValueData:
-    if key is None:
-        return None
-    found: RegValue | None = key.value(name)
-    return None if found is None else found.data
-
-
-def str_of(key: RegKey | None, name: str) -> str | None:
-    data = value_of(key, name)
-    if isinstance(data, str):
-        stripped = data.strip()
-        return stripped or None
-    return None
 
 
 def loose_json(text: str) -> dict[str, Any]:
@@ -127,29 +78,10 @@ def flatten_profile(doc: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def side_attr(side_files: Any, *names: str) -> Any:
-    """First non-empty attribute of the (optional) side files."""
-    if side_files is None:
-        return None
-    for name in names:
-        value = getattr(side_files, name, None)
-        if callable(value):
-            try:
-                value = value()
-            except Exception:  # noqa: BLE001 - a foreign accessor failing must not stop analysis
-                value = None
-        if value:
-            return value
-    return None
-
-
-def ztd_profile(side_files: Any) -> dict[str, Any]:
-    """The ZTD profile file's keys (``core.sidefiles.ZtdProfile.raw``), opened up."""
-    raw = side_attr(side_files, "ztd", "ztd_profile")
-    if isinstance(raw, Mapping):
-        return flatten_profile(dict(raw))
-    inner = getattr(raw, "raw", None)
-    return flatten_profile(dict(inner)) if isinstance(inner, Mapping) else {}
+def ztd_profile(side_files: SideFiles | None) -> dict[str, Any]:
+    """The ZTD profile file's keys, opened up; ``{}`` without the file."""
+    ztd = side_files.ztd if side_files is not None else None
+    return flatten_profile(dict(ztd.raw)) if ztd is not None else {}
 
 
 @dataclass(slots=True)
@@ -165,10 +97,20 @@ class DeviceFacts:
     device: Device
     settings: Settings
     tenant_id: str | None = None
+    #: Diagnostics\Autopilot TenantMatched: whether the user's tenant is the registration's
+    tenant_matched: bool | None = None
+    #: AutopilotPolicyCache ProfileAvailable (0 = a blank profile was cached)
+    profile_available: bool | None = None
+    #: Autopilot for existing devices: a tenant from the JSON file but no deployment profile name
+    existing_device: bool = False
+    #: TpmHliInfo_Output.txt, when the capture has it
+    tpm: TpmInfo | None = None
     oobe_config: int | None = None
     join_method: int | None = None
     autopilot_mode: int | None = None
     pre_provisioning_markers: list[str] = field(default_factory=list)
+    #: why the capture is a Windows Autopilot device preparation deployment (empty if not)
+    device_preparation_markers: list[str] = field(default_factory=list)
     enrollment: RegKey | None = None
     first_sync: RegKey | None = None
     user_first_sync: list[UserFirstSync] = field(default_factory=list)
@@ -180,15 +122,18 @@ class DeviceFacts:
 
 
 def _pick_enrollment(registry: RegistryView) -> tuple[RegKey | None, RegKey | None]:
+    """The Intune enrollment (``MS DM Server``), preferring one with ``FirstSync`` (the ESP's
+    settings); device preparation enrolls without one."""
     root = registry.key(ENROLLMENTS)
     if root is None:
         return None, None
-    best: tuple[int, RegKey, RegKey] | None = None
+    best: tuple[int, RegKey, RegKey | None] | None = None
     for key in root.subkeys():
         first_sync = key.subkey("FirstSync")
-        if first_sync is None:
+        intune = str_of(key, "ProviderID") == "MS DM Server"
+        if first_sync is None and not intune:
             continue
-        score = 1 + (str_of(key, "ProviderID") == "MS DM Server")
+        score = 2 * (first_sync is not None) + intune
         if best is None or score > best[0]:
             best = (score, key, first_sync)
     return (None, None) if best is None else (best[1], best[2])
@@ -227,42 +172,47 @@ def _user_first_sync(first_sync: RegKey | None) -> list[UserFirstSync]:
     return users
 
 
-def _os_build(registry: RegistryView, side_files: Any) -> str | None:
+def _os_build(registry: RegistryView, side_files: SideFiles | None) -> str | None:
     cv = registry.key(CURRENT_VERSION)
     build = str_of(cv, "CurrentBuild") or str_of(cv, "CurrentBuildNumber")
     if build:
         ubr = as_int(value_of(cv, "UBR"))
         return f"{build}.{ubr}" if ubr is not None else build
-    meta = side_attr(side_files, "metadata")
-    found = getattr(meta, "os_build", None)
-    return found if isinstance(found, str) and found else None
+    if side_files is None:
+        return None
+    if side_files.metadata is not None and side_files.metadata.os_build:
+        return side_files.metadata.os_build
+    diagnostics = side_files.diagnostics
+    return diagnostics.os_build if diagnostics is not None else None
 
 
-def _serial(registry: RegistryView, side_files: Any, profile: dict[str, Any]) -> str | None:
+def _serial(
+    registry: RegistryView, side_files: SideFiles | None, profile: dict[str, Any]
+) -> str | None:
     bios = str_of(registry.key(BIOS), "SystemSerialNumber")
     if bios:
         return bios
-    for row in side_attr(side_files, "device_hashes") or ():
-        found = getattr(row, "serial", None)
-        if isinstance(found, str) and found.strip():
-            return found.strip()
-    diagnostics = side_attr(side_files, "diagnostics")
-    found = getattr(diagnostics, "serial", None)
-    if isinstance(found, str) and found.strip():
-        return found.strip()
+    if side_files is not None:
+        for row in side_files.device_hashes:
+            if row.serial.strip():
+                return row.serial.strip()
+        diagnostics = side_files.diagnostics
+        if diagnostics is not None and diagnostics.serial and diagnostics.serial.strip():
+            return diagnostics.serial.strip()
     serial = profile.get("SerialNumber")
     return serial if isinstance(serial, str) and serial else None
 
 
-def _time_zone(registry: RegistryView, side_files: Any) -> str | None:
+def _time_zone(registry: RegistryView, side_files: SideFiles | None) -> str | None:
     """The device's zone: its Windows name from the registry or the diagnostics side file,
     else the fixed offset the registry's ``ActiveTimeBias`` gives (``UTC+01:00``)."""
     key = registry.key(TIME_ZONE)
     name = str_of(key, "TimeZoneKeyName")
     if name:
         return name.strip()
-    found = getattr(side_attr(side_files, "diagnostics"), "time_zone", None)
-    if isinstance(found, str) and found.strip():
+    diagnostics = side_files.diagnostics if side_files is not None else None
+    found = diagnostics.time_zone if diagnostics is not None else None
+    if found and found.strip():
         return found.strip()
     bias = as_int(value_of(key, "ActiveTimeBias"))
     if bias is None:
@@ -292,15 +242,21 @@ def _name(registry: RegistryView, events: list[EventRecord], profile: dict[str, 
 def pre_provisioning_markers(
     events: Iterable[EventRecord], record: dict[str, RecordPhase], knowledge: Knowledge
 ) -> list[str]:
+    """Why the capture is a pre-provisioning technician flow: the events and Shell-Core
+    breadcrumb named in steps.toml [pre_provisioning], or the ESP's white-glove result step."""
     markers: list[str] = []
+    wanted = set(knowledge.pre_provisioning_events)
     for event in events:
         alias = knowledge.alias_of(event.channel)
-        if alias == "mgmtsvc" and event.event_id == 509:
-            markers.append(f"ManagementService event 509 ({event.origin})")
+        if f"{alias}:{event.event_id}" in wanted:
+            markers.append(f"{event.channel} event {event.event_id} ({event.origin})")
             break
+    breadcrumb = knowledge.pre_provisioning_breadcrumb
     for event in events:
-        if knowledge.alias_of(event.channel) == "shell_core" and any(
-            "WhiteGlove" in v for v in event.data.values()
+        if (
+            breadcrumb
+            and knowledge.alias_of(event.channel) == "shell_core"
+            and any(breadcrumb in v for v in event.data.values())
         ):
             markers.append(f"Shell-Core pre-provisioning breadcrumb ({event.origin})")
             break
@@ -312,12 +268,49 @@ def pre_provisioning_markers(
     return markers
 
 
+def device_preparation_markers(
+    registry: RegistryView,
+    events: Iterable[EventRecord] = (),
+    logs: Iterable[LogLine] = (),
+    knowledge: Knowledge | None = None,
+) -> list[str]:
+    """Device preparation's own registry — the DevicePreparation CSP mirror with a bootstrapper
+    ExecutionContext (its policy orchestration), a PageStatus past "disabled", the
+    AutopilotDevicePrepHint value (esp-reference §2.9; Get-AutopilotDiagnostics 6.x) — and the
+    bootstrapper agent's own events and log lines (names in steps.toml [device_preparation])."""
+    markers: list[str] = []
+    names = [m.casefold() for m in (knowledge.device_prep_names if knowledge else ())]
+    event = next(
+        (e for e in events if any(n in f"{e.channel} {e.provider}".casefold() for n in names)),
+        None,
+    )
+    if event is not None:
+        markers.append(f"bootstrapper agent event {event.event_id} ({event.origin})")
+    line = next(
+        (ln for ln in logs if any(n in f"{ln.file} {ln.component}".casefold() for n in names)),
+        None,
+    )
+    if line is not None:
+        markers.append(f"bootstrapper agent log ({line.origin})")
+    prep = registry.key(DEVICE_PREP)
+    agent = prep.subkey("BootstrapperAgent") if prep is not None else None
+    if str_of(agent, "ExecutionContext"):
+        markers.append(f"{DEVICE_PREP}\\BootstrapperAgent has an ExecutionContext")
+    page = as_int(value_of(prep, "PageStatus"))
+    if page:
+        markers.append(f"{DEVICE_PREP}: PageStatus = {page}")
+    if value_of(registry.key(AUTOPILOT_SETTINGS), "AutopilotDevicePrepHint") is not None:
+        markers.append(f"{AUTOPILOT_SETTINGS}: AutopilotDevicePrepHint is set")
+    return markers
+
+
 def analyze_device(
     registry: RegistryView,
     events: list[EventRecord],
-    side_files: Any,
+    side_files: SideFiles | None,
     record: dict[str, RecordPhase],
     knowledge: Knowledge,
+    logs: Iterable[LogLine] = (),
 ) -> DeviceFacts:
     diag = registry.key(AUTOPILOT_DIAG)
     cache_key = registry.key(POLICY_CACHE)
@@ -346,13 +339,19 @@ def analyze_device(
     mode_value = _int_field(profile, "AutopilotMode")
 
     markers = pre_provisioning_markers(events, record, knowledge)
+    device_prep = device_preparation_markers(registry, events, logs, knowledge)
     autopilot: bool | None
     mode: DeploymentMode
-    if tenant_id or tenant_domain:
+    if device_prep and not (tenant_id or tenant_domain):
+        # Device preparation gets its policy after enrollment, not from a registration: the
+        # ZTD file says "not registered" (807) and the tenant values stay blank.
+        autopilot = True
+        mode = "device_preparation"
+    elif tenant_id or tenant_domain:
         autopilot = True
         if markers:
             mode = "pre_provisioning"
-        elif oobe is not None and oobe & SELF_DEPLOYING_BITS == SELF_DEPLOYING_BITS:
+        elif is_self_deploying(oobe):
             mode = "self_deploying"
         elif join == 1:
             mode = "hybrid_user_driven"
@@ -380,10 +379,17 @@ def analyze_device(
         device=device,
         settings=_settings(first_sync),
         tenant_id=tenant_id,
+        tenant_matched=as_flag(value_of(diag, "TenantMatched")),
+        profile_available=as_flag(value_of(cache_key, "ProfileAvailable")),
+        tpm=side_files.tpm if side_files is not None else None,
+        existing_device=bool(tenant_id)
+        and not profile_name
+        and bool(profile.get("Comment_File") or profile.get("ZtdCorrelationId")),
         oobe_config=oobe,
         join_method=join,
         autopilot_mode=mode_value,
         pre_provisioning_markers=markers,
+        device_preparation_markers=device_prep,
         enrollment=enrollment,
         first_sync=first_sync,
         user_first_sync=_user_first_sync(first_sync),

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.device import as_int, str_of, value_of
 from core.esp.hresult import fmt, from_number
-from core.esp.knowledge import Knowledge
+from core.esp.knowledge import Knowledge, load
 from core.esp.model import HistoryEntry, Item, ItemKind
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
+from core.registry.values import as_int, filetime, str_of, value_of
 
 EST = r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\EnrollmentStatusTracking"
 DIAGNOSTICS = EST + r"\ESPTrackingInfo\Diagnostics"
@@ -40,48 +40,13 @@ Scope = Literal["device", "user"]
 
 PROVIDER_OUTCOMES: dict[int, Outcome] = {2: "done", 3: "done", 4: "failed", 1: "pending"}
 APP_OUTCOMES: dict[int, Outcome] = {3: "done", 4: "failed", 1: "pending", 2: "pending"}
-PROVIDER_STATES = {1: "not_installed", 2: "not_required", 3: "completed", 4: "error"}
-APP_STATES = {1: "not_installed", 2: "in_progress", 3: "completed", 4: "error"}
-MSI_STATES = {
-    10: "initialized",
-    20: "download_in_progress",
-    25: "pending_download_retry",
-    30: "download_failed",
-    40: "download_completed",
-    48: "pending_user_session",
-    50: "enforcement_in_progress",
-    55: "pending_enforcement_retry",
-    60: "enforcement_failed",
-    70: "enforcement_completed",
-}
-OFFICE_STATES = {
-    0: "succeeded",
-    997: "in_progress",
-    13: "odt_signature_invalid",
-    1460: "odt_download_timeout",
-    1603: "prerequisite_failed",
-    17002: "process_not_completed",
-    17004: "unknown_sku",
-}
-ENFORCEMENT_STATES = {
-    1000: "succeeded",
-    1003: "received_install_command",
-    2000: "in_progress",
-    2007: "waiting_for_dependencies",
-    2008: "installed_pending_reboot",
-    2009: "downloaded_not_installed",
-    3000: "requirements_not_met",
-    4000: "unknown",
-    5000: "failed",
-    5003: "download_failed",
-    5999: "failed_will_retry",
-    6000: "not_attempted",
-    6001: "dependency_failed",
-    6002: "pending_hard_reboot",
-    6003: "dependency_requirements_not_met",
-    6004: "dependency_not_auto_installed",
-    6005: "dependency_not_auto_installed",
-}
+
+
+def state_word(table: str, value: int, fallback: str) -> str:
+    """The word for ``value`` in the ``states.toml`` table ``table``, else ``fallback``."""
+    return load().states[table].get(value, fallback)
+
+
 LIST_KINDS: dict[str, ItemKind] = {
     "expectedpolicies": "policy",
     "expectedcertificateprofiles": "scep",
@@ -156,8 +121,6 @@ def parse_time(text: str) -> datetime | None:
         except ValueError:
             continue
     if text.isdigit() and len(text) >= 17:
-        from core.esp.device import filetime  # noqa: PLC0415 - tiny helper, avoid a cycle at import
-
         return filetime(int(text))
     return None
 
@@ -242,7 +205,9 @@ class ItemCollector:
             info.name = info.name or key.name
             state = as_int(value_of(key, "InstallationState"))
             info.status = (
-                PROVIDER_STATES.get(state, f"state {state}") if state is not None else "unknown"
+                state_word("provider_installation", state, f"state {state}")
+                if state is not None
+                else "unknown"
             )
             info.outcome = PROVIDER_OUTCOMES.get(state or 0, "unknown")
             if state == 4:
@@ -282,7 +247,9 @@ class ItemCollector:
                     info = self.item(step, kind, app_id, scope)  # type: ignore[arg-type]
                     state = as_int(value_of(app, "InstallationState"))
                     info.status = (
-                        APP_STATES.get(state, f"state {state}") if state is not None else "unknown"
+                        state_word("app_installation", state, f"state {state}")
+                        if state is not None
+                        else "unknown"
                     )
                     info.outcome = APP_OUTCOMES.get(state or 0, "unknown")
                     info.keys.append(app)
@@ -351,7 +318,7 @@ class ItemCollector:
                 state = enforcement.get("EnforcementState")
                 error = _code(enforcement.get("ErrorCode")) or _code(compliance.get("ErrorCode"))
                 if isinstance(state, int):
-                    name = ENFORCEMENT_STATES.get(state, f"enforcement {state}")
+                    name = state_word("win32_enforcement", state, f"enforcement {state}")
                     if not tracked or info.outcome == "unknown" or 5000 <= state < 6000:
                         info.status = name
                     if 5000 <= state < 6000 or state == 6001:
@@ -367,7 +334,7 @@ class ItemCollector:
                 when = parse_time(str(value_of(app, "LastUpdatedTimeUtc") or ""))
                 if when is not None and isinstance(state, int):
                     info.history.append(
-                        HistoryEntry(when, ENFORCEMENT_STATES.get(state, str(state)))
+                        HistoryEntry(when, state_word("win32_enforcement", state, str(state)))
                     )
                 info.keys.append(app)
                 info.sources.append("IME")
@@ -414,7 +381,7 @@ class ItemCollector:
                         scope,
                     )
                 if status is not None:
-                    info.status = MSI_STATES.get(status, f"status {status}")
+                    info.status = state_word("msi_status", status, f"status {status}")
                     info.outcome = (
                         "done" if status == 70 else "failed" if status in (30, 60) else "pending"
                     )
@@ -442,7 +409,7 @@ class ItemCollector:
             info = self.item("DeviceSetup.AppsSubcategory", "office", key.name, "device")
             info.name = info.name or "Microsoft 365 Apps"
             if status is not None:
-                info.status = OFFICE_STATES.get(status, f"status {status}")
+                info.status = state_word("office_status", status, f"status {status}")
                 info.outcome = "done" if status == 0 else "pending" if status == 997 else "failed"
                 if info.outcome == "failed":
                     info.code = from_number(status)
@@ -523,14 +490,14 @@ def _snapshot_status(kind: ItemKind, data: object) -> tuple[str, Outcome]:
     if kind == "win32":
         if number is None:
             return "unknown", "unknown"
-        name = APP_STATES.get(number, f"state {number}")
+        name = state_word("app_installation", number, f"state {number}")
         return name, {3: "done", 4: "failed"}.get(number, "pending")  # type: ignore[return-value]
     if kind == "modern":
         return ("installed", "done") if number == 1 else ("not_installed", "pending")
     if kind in ("policy", "scep", "pfx", "network", "office"):
         return ("processed", "done") if number == 1 else ("not_processed", "pending")
     if number is not None:
-        return MSI_STATES.get(number, f"state {number}"), (
+        return state_word("msi_status", number, f"state {number}"), (
             "done" if number in (1, 70) else "failed" if number in (30, 60) else "pending"
         )
     return str(data), "unknown"

@@ -1,8 +1,13 @@
 """The knowledge files under ``resources/knowledge`` as typed, read-once data.
 
 ``steps.toml`` (phases, steps, channels, status vocabularies), ``events.toml`` (event
-catalogue), ``errors.toml`` (error codes and hints) and ``rules.toml`` (finding texts and
-thresholds). Adding a hint or an event id is an edit there, not here.
+catalogue), ``errors.toml`` (error codes and hints), ``rules.toml`` (finding texts, confidence,
+source and thresholds) and ``states.toml`` (value maps of state enumerations). Adding a hint or
+an event id is an edit there, not here.
+
+The loader is strict: a key it does not know (a typo, a leftover) is a
+:class:`KnowledgeError`, and so is a rule parameter no registered rule reads (checked by
+:func:`core.esp.rules.registry.check`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.esp.model import Confidence, Severity
 from core.paths import resource_path
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file breaks its own format (a bug in the shipped data, not bad evidence)."""
+
+
+_SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+_CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
+_RULE_FIELDS = frozenset({"severity", "confidence", "title", "text", "hint", "source"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +92,8 @@ class ErrorDef:
 @dataclass(frozen=True, slots=True)
 class RuleDef:
     id: str
-    severity: str
+    severity: Severity
+    confidence: Confidence
     title: str
     text: str
     hint: str | None
@@ -98,6 +114,15 @@ class Knowledge:
     facilities: dict[int, str]
     rules: dict[str, RuleDef]
     channel_alias: dict[str, str]  # casefolded channel name -> alias
+    #: value maps of state enumerations: table name -> value -> word
+    states: dict[str, dict[int, str]] = field(default_factory=dict)
+    #: names (in event channels / providers, log files / components) only Windows Autopilot
+    #: device preparation writes
+    device_prep_names: tuple[str, ...] = ()
+    #: ``alias:id`` events that mark a pre-provisioning technician flow, and the word its
+    #: Shell-Core breadcrumbs carry
+    pre_provisioning_events: tuple[str, ...] = ()
+    pre_provisioning_breadcrumb: str = ""
 
     def alias_of(self, channel: str) -> str | None:
         """Alias (``autopilot``, ``dm_admin`` …) of a channel name, case-insensitive."""
@@ -132,6 +157,10 @@ class Knowledge:
     def rule(self, rule_id: str) -> RuleDef:
         return self.rules[rule_id]
 
+    def state(self, table: str, value: int | None) -> str | None:
+        """The word for ``value`` in the ``states.toml`` table ``table``."""
+        return None if value is None else self.states[table].get(value)
+
 
 def parse_code(text: str | int) -> int:
     """``"0x800705B4"`` / ``"-2147023436"`` / ``2147943860`` → unsigned 32-bit int."""
@@ -147,6 +176,54 @@ def _read(name: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _keys(where: str, entry: Any, allowed: set[str] | frozenset[str]) -> dict[str, Any]:
+    """``entry`` as a table whose keys are all in ``allowed``."""
+    if not isinstance(entry, dict):
+        raise KnowledgeError(f"{where}: expected a table, got {type(entry).__name__}")
+    unknown = sorted(set(entry) - set(allowed))
+    if unknown:
+        raise KnowledgeError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    return entry
+
+
+def _one_of(where: str, value: Any, allowed: tuple[str, ...]) -> Any:
+    if value not in allowed:
+        raise KnowledgeError(f"{where}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _rule(rule_id: str, entry: Any) -> RuleDef:
+    where = f"rules.toml [rule.{rule_id}]"
+    if not isinstance(entry, dict):
+        raise KnowledgeError(f"{where}: expected a table")
+    for required in ("severity", "confidence", "title", "text", "source"):
+        if not entry.get(required):
+            raise KnowledgeError(f"{where}: {required} is required")
+    return RuleDef(
+        id=rule_id,
+        severity=_one_of(where, entry["severity"], _SEVERITIES),
+        confidence=_one_of(where, entry["confidence"], _CONFIDENCES),
+        title=entry["title"],
+        text=entry["text"],
+        hint=entry.get("hint"),
+        source=entry["source"],
+        params={k: v for k, v in entry.items() if k not in _RULE_FIELDS},
+    )
+
+
+def _states(doc: dict[str, Any]) -> dict[str, dict[int, str]]:
+    _keys("states.toml", doc, {"schema", "state"})
+    tables: dict[str, dict[int, str]] = {}
+    for name, table in doc.get("state", {}).items():
+        if not isinstance(table, dict):
+            raise KnowledgeError(f"states.toml [state.{name}]: expected a table")
+        try:
+            tables[name] = {int(k): str(v) for k, v in table.items()}
+        except ValueError as exc:
+            raise KnowledgeError(f"states.toml [state.{name}]: {exc}") from None
+    return tables
+
+
 def _str_tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
@@ -158,6 +235,54 @@ def load() -> Knowledge:
     events_doc = _read("events.toml")
     errors_doc = _read("errors.toml")
     rules_doc = _read("rules.toml")
+    states_doc = _read("states.toml")
+    _keys(
+        "steps.toml",
+        steps_doc,
+        {
+            "schema",
+            "channels",
+            "json_states",
+            "text_status",
+            "phase",
+            "step",
+            "device_preparation",
+            "pre_provisioning",
+        },
+    )
+    pre_doc = _keys(
+        "steps.toml [pre_provisioning]",
+        steps_doc.get("pre_provisioning", {}),
+        {"events", "breadcrumb"},
+    )
+    prep_doc = _keys(
+        "steps.toml [device_preparation]", steps_doc.get("device_preparation", {}), {"names"}
+    )
+    _keys("events.toml", events_doc, {"schema", "esp_channels", "event", "shell_core_name"})
+    _keys("errors.toml", errors_doc, {"schema", "facilities", "error"})
+    _keys("rules.toml", rules_doc, {"schema", "rule"})
+    for n, p in enumerate(steps_doc.get("phase", [])):
+        _keys(f"steps.toml phase {n}", p, {"id", "title", "category_value", "skip_flag"})
+    for n, s in enumerate(steps_doc.get("step", [])):
+        _keys(f"steps.toml step {n}", s, {"id", "phase", "title", "visible", "lists", "registry"})
+        for r in s.get("registry", []):
+            _keys(f"steps.toml step {s.get('id')} registry", r, {"path", "values"})
+    for n, t in enumerate(steps_doc.get("text_status", [])):
+        _keys(f"steps.toml text_status {n}", t, {"pattern", "status"})
+    for e in events_doc.get("event", []):
+        _keys(
+            f"events.toml event {e.get('channel')}:{e.get('id')}",
+            e,
+            {"channel", "id", "text", "outcome", "level", "steps", "esp"},
+        )
+    for n, e in enumerate(events_doc.get("shell_core_name", [])):
+        _keys(f"events.toml shell_core_name {n}", e, {"pattern", "step"})
+    for e in errors_doc.get("error", []):
+        _keys(
+            f"errors.toml error {e.get('code')}",
+            e,
+            {"code", "title", "cause", "hint", "source", "steps"},
+        )
 
     channels = {alias: _str_tuple(names) for alias, names in steps_doc["channels"].items()}
     phases = tuple(
@@ -209,18 +334,10 @@ def load() -> Knowledge:
             )
         )
     facilities = {int(k): str(v) for k, v in errors_doc.get("facilities", {}).items()}
-    rules: dict[str, RuleDef] = {}
-    for rule_id, r in rules_doc.get("rule", {}).items():
-        known = {"severity", "title", "text", "hint", "source"}
-        rules[rule_id] = RuleDef(
-            id=rule_id,
-            severity=r["severity"],
-            title=r["title"],
-            text=r["text"],
-            hint=r.get("hint"),
-            source=r.get("source"),
-            params={k: v for k, v in r.items() if k not in known},
-        )
+    rules = {rule_id: _rule(rule_id, r) for rule_id, r in rules_doc.get("rule", {}).items()}
+    for event_def in events.values():
+        if event_def.alias not in channels:
+            raise KnowledgeError(f"events.toml: unknown channel alias {event_def.alias!r}")
     return Knowledge(
         channels=channels,
         json_states={str(k): str(v) for k, v in steps_doc["json_states"].items()},
@@ -237,4 +354,8 @@ def load() -> Knowledge:
         channel_alias={
             name.casefold(): alias for alias, names in channels.items() for name in names
         },
+        states=_states(states_doc),
+        device_prep_names=_str_tuple(prep_doc.get("names", [])),
+        pre_provisioning_events=_str_tuple(pre_doc.get("events", [])),
+        pre_provisioning_breadcrumb=str(pre_doc.get("breadcrumb", "")),
     )

@@ -32,12 +32,13 @@ DeploymentMode = Literal[
     "hybrid_user_driven",
     "self_deploying",
     "pre_provisioning",
+    "device_preparation",
     "not_autopilot",
     "unknown",
 ]
 ItemKind = Literal[
     "win32", "msi", "office", "modern", "policy", "scep", "pfx", "network", "provider",
-    "task_sequence",
+    "task_sequence", "script",
 ]
 Severity = Literal["error", "warning", "info"]
 Confidence = Literal["high", "medium", "low"]
@@ -189,8 +190,40 @@ class Finding:
     title: str
     text: str
     evidence: tuple[str, ...] = ()
-    source: str | None = None  # URL behind the hint; not part of the JSON finding object
+    source: str | None = None  # where the rule (or its hint) comes from: a URL
     confidence: Confidence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePrepPhase:
+    """One stage of Windows Autopilot device preparation (its own page, not the classic ESP)."""
+
+    id: str  # enrollment | agent | scripts | apps
+    title: str
+    status: Status
+    status_reason: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePreparation:
+    """Windows Autopilot device preparation as the device recorded it (the DevicePreparation
+    CSP mirror, the IME's provisioning progress and script results)."""
+
+    status: Status
+    status_reason: str | None = None
+    page_status: str | None = None  # the PageStatus word (disabled … failed)
+    error_code: str | None = None  # "0x%08X"
+    error_phase: str | None = None
+    error_details: str | None = None
+    timeout_minutes: int | None = None
+    agent_timeout_minutes: int | None = None
+    allow_skip: bool | None = None
+    allow_diagnostics: bool | None = None
+    phases: tuple[DevicePrepPhase, ...] = ()
+    evidence: tuple[str, ...] = ()  # registry keys it was read from
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +243,9 @@ class EspReport:
     phases: tuple[Phase, Phase, Phase]
     findings: tuple[Finding, ...] = ()
     timeline: tuple[TimelineEntry, ...] = field(default=())
+    # Windows Autopilot device preparation, when the capture is one (the classic phases are
+    # then skipped with a status_reason); None otherwise.
+    device_preparation: DevicePreparation | None = None
 
     @property
     def steps(self) -> tuple[Step, ...]:

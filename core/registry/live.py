@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +23,7 @@ from core.errors import UnsupportedInput
 from core.problems import Problem
 from core.registry.decode import split_key_path
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData, type_name
+from core.registry.values import filetime
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +34,12 @@ ACCESS = KEY_READ | KEY_WOW64_64KEY
 
 ORIGIN = "live registry"
 
-_EPOCH_1601 = datetime(1601, 1, 1, tzinfo=UTC)
-
 #: Root short name → ``winreg`` constant name. HKCR/HKCC are merged views of these.
 _ROOTS = {
     "HKLM": "HKEY_LOCAL_MACHINE",
     "HKCU": "HKEY_CURRENT_USER",
     "HKU": "HKEY_USERS",
 }
-
-
-def filetime_to_datetime(ticks: int) -> datetime | None:
-    """100-ns intervals since 1601-01-01 → tz-aware UTC datetime (``None`` for 0/absurd)."""
-    if ticks <= 0:
-        return None
-    try:
-        return _EPOCH_1601 + timedelta(microseconds=ticks // 10)
-    except OverflowError:
-        return None
 
 
 def _load_winreg() -> ModuleType:
@@ -154,7 +143,7 @@ class LiveKey(RegKey):
 
     @property
     def last_write(self) -> datetime | None:
-        return filetime_to_datetime(self._query_info()[2])
+        return filetime(self._query_info()[2])
 
     def subkeys(self) -> list[RegKey]:
         if self._subkeys is None:

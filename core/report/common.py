@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from core.esp.model import EspReport, Phase, Status, Step
+from core.esp.model import DevicePreparation, EspReport, Phase, Status, Step
 from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
@@ -121,8 +121,12 @@ def verdict(report: EspReport) -> Verdict:
     """How the ESP ended, in one line a technician reads first.
 
     Failure wins over everything; then a step still running at capture time; then success
-    only if every step *says* so — missing evidence is ``unknown``, never success.
+    only if every step *says* so — missing evidence is ``unknown``, never success. A Windows
+    Autopilot device preparation deployment has no classic steps: its page status decides.
     """
+    prep = report.device_preparation
+    if prep is not None:
+        return _device_preparation_verdict(prep)
     failed = _first(report, frozenset({"failed"}))
     if failed is not None:
         phase, step = failed
@@ -150,6 +154,23 @@ def verdict(report: EspReport) -> Verdict:
     if unknown:
         parts.append(f"{unknown} of {len(statuses)} steps unknown")
     return Verdict("incomplete", None, None, " — ".join(parts))
+
+
+def _device_preparation_verdict(prep: DevicePreparation) -> Verdict:
+    stage = next((p for p in prep.phases if p.status == prep.status), None)
+    where = f" at {stage.title}" if stage is not None and prep.status != "succeeded" else ""
+    code = f" ({prep.error_code})" if prep.error_code else ""
+    if prep.status == "failed":
+        return Verdict("failed", None, None, f"FAILED — device preparation{where}{code}")
+    if prep.status in RUNNING:
+        return Verdict(
+            "in_progress", None, None, f"IN PROGRESS when captured — device preparation{where}"
+        )
+    if prep.status == "succeeded":
+        return Verdict("succeeded", None, None, "SUCCEEDED — device preparation completed")
+    return Verdict(
+        "unknown", None, None, "UNKNOWN — the evidence does not show device preparation's state"
+    )
 
 
 def exit_code_for(report: EspReport) -> int:
@@ -233,6 +254,7 @@ MODE_LABELS = {
     "hybrid_user_driven": "User-driven (hybrid join)",
     "self_deploying": "Self-deploying",
     "pre_provisioning": "Pre-provisioning",
+    "device_preparation": "Autopilot device preparation",
     "not_autopilot": "Not Autopilot",
     "unknown": "unknown",
 }
@@ -292,3 +314,30 @@ def value_text(data: ValueData, max_bytes: int = 32) -> str:
     if isinstance(data, int):
         return f"{data} (0x{data:X})" if data > 9 else str(data)
     return clean(data)
+
+
+def device_preparation_lines(report: EspReport) -> list[tuple[str, str, list[str]]]:
+    """Windows Autopilot device preparation as (stage title, status words, item lines); empty
+    for classic deployments. Shared by the text and HTML reports."""
+    prep = report.device_preparation
+    if prep is None:
+        return []
+    head = STATUS_LABELS[prep.status] + (f" ({prep.status_reason})" if prep.status_reason else "")
+    if prep.error_code or prep.error_phase or prep.error_details:
+        head += " · error " + " ".join(
+            x for x in (prep.error_code, prep.error_phase, prep.error_details) if x
+        )
+    if prep.timeout_minutes is not None:
+        head += f" · limit {prep.timeout_minutes} min"
+    rows: list[tuple[str, str, list[str]]] = [("Device preparation page", head, [])]
+    for phase in prep.phases:
+        status = STATUS_LABELS[phase.status] + (
+            f" ({phase.status_reason})" if phase.status_reason else ""
+        )
+        items = [
+            f"{item.kind} {item.name or item.id}: {item.status}"
+            + (f" {item.hresult}" if item.hresult else "")
+            for item in phase.items
+        ]
+        rows.append((phase.title, status, items))
+    return rows

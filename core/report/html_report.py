@@ -21,6 +21,7 @@ from core.esp.model import SCHEMA, EspReport, Finding, Phase, Status, Step
 from core.report.common import (
     STATUS_LABELS,
     clean,
+    device_preparation_lines,
     device_summary,
     display_time,
     findings_in_order,
@@ -31,6 +32,8 @@ from core.report.common import (
     value_text,
     verdict,
 )
+from core.report.timechart import build_chart
+from core.report.timechart_svg import render_svg
 
 log = logging.getLogger(__name__)
 
@@ -318,8 +321,10 @@ def _finding(report: EspReport, finding: Finding) -> str:
     place = f" · {_e(where)}" if where else ""
     evidence = "".join(f'<li class="mono">{_e(item)}</li>' for item in finding.evidence)
     status = _SEVERITY_STATUS[finding.severity]
+    confidence = f", {_e(finding.confidence)} confidence" if finding.confidence else ""
     return (f'<div class="finding sev-{finding.severity}">{_icon(status)} '
-            f'<span class="sev">{finding.severity}</span>{place}<br><strong>{_e(finding.title)}'
+            f'<span class="sev">{finding.severity}</span>{confidence}{place}<br>'
+            f"<strong>{_e(finding.title)}"
             f"</strong><p>{_e(finding.text)}</p>"
             + (f"<ul>{evidence}</ul>" if evidence else "")
             + (f"<p>{_link(finding.source)}</p>" if finding.source else "")
@@ -358,7 +363,18 @@ def render_html(report: EspReport) -> str:
         f"<style>{_CSS}</style></head><body>"
     ]
     _header(report, out)
+    prep = device_preparation_lines(report)
+    if prep:
+        out.append('<section id="device-preparation"><h2>Windows Autopilot device preparation</h2>')
+        for title, status, items in prep:
+            out.append(f"<p><strong>{_e(title)}</strong>: {_e(status)}</p>")
+            if items:
+                out.append("<ul>" + "".join(f'<li class="mono">{_e(i)}</li>' for i in items)
+                           + "</ul>")
+        out.append("</section>")
     _composite(report, out)
+    out.append('<section id="timechart"><h2>Time chart</h2>'
+               f"{render_svg(build_chart(report))}</section>")
     out.append('<section id="steps"><h2>Evidence per step</h2>')
     for phase in report.phases:
         for step in phase.steps:

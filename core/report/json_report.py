@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from core.config import current
 from core.esp.model import (
     SCHEMA,
+    DevicePreparation,
     EspReport,
     EventRef,
     Finding,
@@ -153,7 +154,6 @@ def _phase(phase: Phase) -> JsonDict:
 
 
 def _finding(finding: Finding) -> JsonDict:
-    # Finding.source (the hint's URL) is shown in HTML/text but is not part of the contract.
     return {
         "id": finding.id,
         "severity": finding.severity,
@@ -162,6 +162,37 @@ def _finding(finding: Finding) -> JsonDict:
         "title": finding.title,
         "text": finding.text,
         "evidence": list(finding.evidence),
+        "source": finding.source,
+    }
+
+
+def _device_preparation(prep: DevicePreparation | None) -> JsonDict | None:
+    if prep is None:
+        return None
+    return {
+        "status": prep.status,
+        "status_reason": prep.status_reason,
+        "page_status": prep.page_status,
+        "error_code": format_hresult(prep.error_code),
+        "error_phase": prep.error_phase,
+        "error_details": prep.error_details,
+        "timeout_minutes": prep.timeout_minutes,
+        "agent_timeout_minutes": prep.agent_timeout_minutes,
+        "allow_skip": prep.allow_skip,
+        "allow_diagnostics": prep.allow_diagnostics,
+        "phases": [
+            {
+                "id": phase.id,
+                "title": phase.title,
+                "status": phase.status,
+                "status_reason": phase.status_reason,
+                "started": _time(phase.started),
+                "ended": _time(phase.ended),
+                "items": [_item(i) for i in phase.items],
+            }
+            for phase in prep.phases
+        ],
+        "evidence": list(prep.evidence),
     }
 
 
@@ -215,6 +246,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
         "phases": [_phase(p) for p in report.phases],
         "findings": [_finding(f) for f in report.findings],
         "timeline": [_timeline(t) for t in report.timeline],
+        "device_preparation": _device_preparation(report.device_preparation),
     }
     if current().validate_reports:
         errors = validate_report_dict(result)

@@ -19,6 +19,7 @@ from core.esp.model import EspReport, Finding, Phase, Status, Step
 from core.report.common import (
     STATUS_LABELS,
     clean,
+    device_preparation_lines,
     device_summary,
     display_time,
     findings_in_order,
@@ -155,7 +156,8 @@ def _composite(w: _Writer, report: EspReport) -> None:
 
 def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
     where = step_title(report, finding.step)
-    tag = finding.severity + (f" · {where}" if where else "")
+    confidence = f", {finding.confidence} confidence" if finding.confidence else ""
+    tag = finding.severity + confidence + (f" · {where}" if where else "")
     plain = w.severity_marks[finding.severity]
     start = len(w.lines)
     w.wrap(f"{finding.title}  [{tag}]", 7, f"  {number}. {plain} ")
@@ -279,6 +281,13 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
            f"{dict(device_summary(report))['Deployment mode']} · "
            f"{len(report.source.problems)} problem(s) reading the evidence", 2)
     _what_to_do(w, report)
+    prep = device_preparation_lines(report)
+    if prep:
+        w.heading("Windows Autopilot device preparation")
+        for title, status, items in prep:
+            w.wrap(f"{title}: {status}", 4, "  ")
+            for line in items[:MAX_ITEMS]:
+                w.wrap(clean(line), 6, "    ")
     _composite(w, report)
     w.heading("Device")
     w.pairs(device_summary(report))

@@ -40,7 +40,8 @@ EST = HKLM + r"\Windows\Autopilot\EnrollmentStatusTracking"
 DIAG = EST + r"\ESPTrackingInfo\Diagnostics"
 AP_DIAG = HKLM + r"\Provisioning\Diagnostics\Autopilot"
 AP_SETTINGS = HKLM + r"\Provisioning\AutopilotSettings"
-IME = HKLM + r"\IntuneManagementExtension\Win32Apps"
+IME_ROOT = HKLM + r"\IntuneManagementExtension"
+IME = IME_ROOT + r"\Win32Apps"
 EDAM = HKLM + r"\EnterpriseDesktopAppManagement"
 DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
 DEVICE_USER = "00000000-0000-0000-0000-000000000000"
@@ -172,6 +173,10 @@ class Capture:
     logs: list[str] = field(default_factory=list)
     ztd: dict[str, Any] | None = None
     device_name: str = "CONTOSO-LT-0042"
+    #: other side files mdmdiagnosticstool writes (name -> text), e.g. TpmHliInfo_Output.txt
+    side_files: dict[str, str] = field(default_factory=dict)
+    #: Windows Autopilot device preparation: the IME's ProvisioningProgress workloads
+    workloads: list[dict[str, Any]] = field(default_factory=list)
 
     # -- raw pieces --------------------------------------------------------------------------
 
@@ -480,6 +485,86 @@ class Capture:
             Status=("REG_DWORD", final_status),
         )
 
+    def side_file(self, name: str, text: str) -> Capture:
+        self.side_files[name] = text
+        return self
+
+    # -- Windows Autopilot device preparation ------------------------------------------------
+
+    def device_preparation(
+        self,
+        page_status: int,
+        *,
+        error: int | None = None,
+        phase: str | None = None,
+        details: str | None = None,
+        timeout_seconds: int = 3600,
+    ) -> Capture:
+        """The DevicePreparation CSP mirror (PageStatus 0 disabled … 4 failed), the bootstrapper
+        ExecutionContext, the Intune enrollment without FirstSync, and the ZTD file saying the
+        device is not registered (device preparation has no Autopilot registration)."""
+        prep = AP_SETTINGS + r"\DevicePreparation"
+        settings = {
+            "AgentDownloadTimeoutSeconds": 1800,
+            "PageTimeoutSeconds": timeout_seconds,
+            "ErrorMessage": "Contact your support person.",
+            "AllowSkipOnFailure": False,
+            "AllowDiagnostics": True,
+        }
+        self.key(
+            prep,
+            PageEnabled=("REG_DWORD", 1),
+            PageStatus=("REG_DWORD", page_status),
+            PageSettings=("REG_SZ", json.dumps(settings)),
+            MdmAgentInstalled=("REG_DWORD", 1),
+        )
+        if error is not None:
+            self.value(prep, "PageErrorCode", "REG_DWORD", error)
+        if phase is not None:
+            self.value(prep, "PageErrorPhase", "REG_SZ", phase)
+        if details is not None:
+            self.value(prep, "PageErrorDetails", "REG_SZ", details)
+        self.key(
+            prep + r"\BootstrapperAgent",
+            ExecutionContext=("REG_SZ", json.dumps({"policyId": guid(950), "providers": []})),
+        )
+        self.key(AP_SETTINGS, AutopilotDevicePrepHint=("REG_DWORD", 0))
+        self.key(
+            rf"{HKLM}\Enrollments\{ENROLLMENT}",
+            ProviderID=("REG_SZ", "MS DM Server"),
+            EnrollmentState=("REG_DWORD", 1),
+            AADTenantID=("REG_SZ", TENANT_ID),
+        )
+        self.ztd = {"ErrorCode": 807, "ErrorReason": "ZtdDeviceIsNotRegistered"}
+        return self
+
+    def prep_app(
+        self, number: int, name: str, state: int, start: datetime, end: datetime,
+        error: int | None = None,
+    ) -> Capture:
+        """A device preparation app (WorkloadState 1 completed, 4 failed, 5 in progress …)."""
+        self.workloads.append(
+            {
+                "WorkloadId": guid(number),
+                "FriendlyName": name,
+                "WorkloadState": state,
+                "StartTime": f"/Date({int(start.timestamp() * 1000)})/",
+                "EndTime": f"/Date({int(end.timestamp() * 1000)})/",
+                "ErrorCode": error - 2**32 if error is not None and error & 0x80000000 else error,
+            }
+        )
+        return self.key(
+            IME_ROOT + r"\Win32Apps\ProvisioningProgress",
+            ProvisioningProgress=("REG_SZ", json.dumps({"Workloads": self.workloads})),
+        )
+
+    def prep_script(self, number: int, result: str, when: datetime) -> Capture:
+        return self.key(
+            rf"{IME_ROOT}\Policies\{DEVICE_USER}\{guid(number)}",
+            Result=("REG_SZ", result),
+            LastUpdatedTimeUtc=("REG_SZ", when.strftime("%m/%d/%Y %H:%M:%S")),
+        )
+
     # -- output ------------------------------------------------------------------------------
 
     def files(self) -> list[tuple[str, bytes]]:
@@ -498,6 +583,8 @@ class Capture:
             if self.logs:
                 path = write_cmtrace(Path(tmp) / "ime.log", sorted(self.logs, key=_log_time))
                 members.append(("IntuneManagementExtension.log", path.read_bytes()))
+        for name, text in self.side_files.items():
+            members.append((name, text.encode("utf-8")))
         if self.ztd is not None:
             text = json.dumps(self.ztd, indent=2)
             members.append(

@@ -40,6 +40,7 @@ DUMP = "MdmDiagReport_RegistryDump.reg"
 CSP = "./User/Vendor/MSFT/ClientCertificateInstall"
 IME = "IntuneManagementExtension.log"
 SETTINGS_KEY = r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\AutopilotSettings"
+LEARN = "https://learn.microsoft.com/intune/intune-service/enrollment/windows-enrollment-status"
 
 
 def t(minutes: float) -> datetime:
@@ -150,11 +151,12 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
                 "the account phase.",
                 (f"{EVTX}#4120: SCEP: Certificate request failed (0x87D1041C)", f"{DUMP}:1204",
                  f"{IME}:814", SETTINGS_KEY, "ESP status: Certificates (Error)"),
-                confidence="high"),
+                source=LEARN, confidence="high"),
         Finding("apps-identifying", "warning", "AccountSetup.AppsSubcategory",
-                "Account setup › Apps never left Identifying", "No tracking list was created.", ()),
+                "Account setup › Apps never left Identifying", "No tracking list was created.", (),
+                LEARN, "medium"),
         Finding("no-ime-log", "info", None, "No Intune Management Extension log in the capture",
-                "Win32 app details come from the registry only.", ()),
+                "Win32 app details come from the registry only.", (), LEARN, "low"),
     )
     timeline = tuple(sorted((
         TimelineEntry(t(0), "event", "DevicePreparation.TpmAttestationSubcategory",

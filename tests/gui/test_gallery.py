@@ -33,7 +33,7 @@ def test_gallery_renders_every_view(tmp_path):
     expected = {"failing-step", "failing-findings", "failing-findings-evidence-opened",
                 "failing-timeline-details-event", "failing-timeline-details-log",
                 "failing-timeline-details-registry", "failing-problems", "failing-registry",
-                "failing-files", "failing-dark", "failing-1366x768",
+                "failing-files", "failing-chart", "failing-dark", "failing-1366x768",
                 *(f"failing-step-{page}" for page in ("items", "registry", "events", "log",
                                                       "timeline"))}
     assert expected <= names

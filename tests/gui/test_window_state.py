@@ -117,7 +117,7 @@ def test_no_mnemonic_clash_in_any_menu_or_tab_bar(loaded_window):
         walk(action.menu())
     win._fill_recent()
     walk(win.recent_menu)
-    for page in ("step", "findings", "timeline", "problems", "registry", "files"):
+    for page in ("step", "findings", "timeline", "problems", "registry", "files", "chart"):
         win.show_page(page)
         for sub in ("items", "registry", "events", "log", "timeline"):
             if page == "step":
@@ -179,7 +179,7 @@ def test_every_column_header_visible_at_1366x768(loaded_window, qtbot):
     win = loaded_window
     win.resize(1366, 768)
     qtbot.wait(50)
-    for page in ("step", "findings", "timeline", "problems", "registry", "files"):
+    for page in ("step", "findings", "timeline", "problems", "registry", "files", "chart"):
         win.show_page(page)
         for sub in ("items", "registry", "events", "log", "timeline"):
             if page == "step":

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from typing import Any
 
 from core.esp.analyze import analyze
-from core.esp.device import block_flags, filetime
-from core.sidefiles import oobe_flags
+from core.esp.device import block_flags
+from core.sidefiles import SideFiles, ZtdProfile, is_self_deploying, oobe_flags
 from tests.core.esp.builders import (
     DIAG,
     autopilot_keys,
@@ -34,10 +34,15 @@ def test_block_bits() -> None:
     assert block_flags(7) == (True, True, True)
 
 
-def test_filetime_bytes() -> None:
-    moment = filetime(bytes.fromhex("0080d5b3e4a3da01"))
-    assert moment is not None
-    assert moment.year == 2024
+def ztd(**raw: Any) -> SideFiles:
+    return SideFiles(ztd=ZtdProfile("AutopilotDDSZTDFile.json", raw))
+
+
+def test_self_deploying_bits_one_helper() -> None:
+    assert is_self_deploying(0x11C | 96) is True
+    assert is_self_deploying(0x11C | 32) is False
+    assert is_self_deploying(None) is None
+    assert ZtdProfile("z.json", {"CloudAssignedOobeConfig": 96}).self_deploying is True
 
 
 def test_settings_from_first_sync() -> None:
@@ -74,7 +79,7 @@ def test_self_deploying_from_oobe_bits() -> None:
 
 
 def test_hybrid_from_ztd_file() -> None:
-    side = SimpleNamespace(ztd=SimpleNamespace(raw={"CloudAssignedDomainJoinMethod": 1}))
+    side = ztd(CloudAssignedDomainJoinMethod=1)
     report = analyze(evidence(autopilot_keys(), side_files=side))
     assert report.device.deployment_mode == "hybrid_user_driven"
 
@@ -113,9 +118,7 @@ def test_unknown_without_evidence() -> None:
 
 
 def test_ztd_tenant_when_registry_blank() -> None:
-    side = SimpleNamespace(
-        ztd=SimpleNamespace(raw={"CloudAssignedTenantDomain": "fabrikam.example"})
-    )
+    side = ztd(CloudAssignedTenantDomain="fabrikam.example")
     report = analyze(evidence({DIAG: {"CloudAssignedTenantId": ("REG_SZ", "")}}, side_files=side))
     assert report.device.tenant_domain == "fabrikam.example"
     assert report.device.deployment_mode == "user_driven"

@@ -239,7 +239,9 @@ def test_event_derived_step_failure_when_record_missing() -> None:
     assert step is not None
     assert step.status == "failed"
     assert step.hint is not None
-    assert "Unblock" in step.hint.text
+    # user-driven: the enrollment restriction, not the self-deploying one-enrollment limit
+    assert step.hint.id == "mdm_enrollment_restriction"
+    assert "restriction" in step.hint.text
 
 
 def test_event_retry_success_wins() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from core.errors import UnsupportedInput
 from core.registry.dump import parse_dump
-from core.registry.live import ACCESS, LiveView, filetime_to_datetime
+from core.registry.live import ACCESS, LiveView
 from core.registry.memory import MemoryView
 from core.registry.model import RegKey
 from tests.core.registry.fake_winreg import KEY_WOW64_64KEY, WRITE_BITS, FakeWinreg
@@ -86,14 +85,6 @@ def test_write_calls_fail_the_fake() -> None:
     with pytest.raises(AssertionError):
         fake.SetValueEx(0, "x", 0, 1, "y")
     assert fake.writes == ["SetValueEx"]
-
-
-def test_filetime_conversion() -> None:
-    unix = 1_655_526_400
-    # 11,644,473,600 s separate 1601-01-01 from 1970-01-01.
-    stamp = filetime_to_datetime((unix + 11_644_473_600) * 10_000_000 + 7)
-    assert stamp == datetime.fromtimestamp(unix, UTC)
-    assert filetime_to_datetime(0) is None
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="winreg exists on Windows")

@@ -158,11 +158,13 @@ def full_report() -> EspReport:
         Finding("step-failed", "error", APPS, "Win32 app Contoso VPN client failed (0x80070643)",
                 "The installer returned 1603. Device setup stopped at Apps.",
                 ("DeviceManagement-Admin.evtx#5133", f"{DUMP}:4120"),
-                source="https://learn.microsoft.com/troubleshoot/mem/intune/app-management/"),
+                source="https://learn.microsoft.com/troubleshoot/mem/intune/app-management/",
+                confidence="high"),
         Finding("office-slow", "warning", APPS, "Microsoft 365 Apps still installing",
-                "Office was still downloading when the ESP failed.", ()),
+                "Office was still downloading when the ESP failed.", (),
+                "https://learn.microsoft.com/windows/client-management/mdm/office-csp", "medium"),
         Finding("no-ime-log", "info", None, "No IME log in the capture", "Details come from the "
-                "registry only.", ()),
+                "registry only.", (), "https://learn.microsoft.com/intune/", "low"),
     )
     timeline = tuple(
         TimelineEntry(at(i), ("event", "registry", "log")[i % 3],
@@ -205,7 +207,7 @@ def hostile_report() -> EspReport:
         base,
         device=replace(base.device, name=HOSTILE, profile_name=HOSTILE),
         phases=(base.phases[0], setup, base.phases[2]),
-        findings=(Finding("evil", "error", APPS, HOSTILE, HOSTILE, (HOSTILE,)),),
+        findings=(Finding("evil", "error", APPS, HOSTILE, HOSTILE, (HOSTILE,), HOSTILE, "low"),),
         timeline=(TimelineEntry(at(1), "log", None, HOSTILE, HOSTILE),),
     )
 

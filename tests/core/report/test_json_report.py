@@ -25,7 +25,8 @@ from tests.core.report.builders import (
     minimal_report,
 )
 
-TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline"]
+TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline",
+       "device_preparation"]
 STEP_KEYS = ["id", "title", "status", "status_text", "status_reason", "hresult", "started",
              "started_source", "ended", "ended_source", "items", "registry", "events", "logs",
              "hint"]
@@ -60,7 +61,8 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
                                        "summary", "origin"]
     assert list(apps["hint"]) == ["id", "title", "text", "source"]
     assert list(d["findings"][0]) == ["id", "severity", "confidence", "step", "title", "text",
-                                      "evidence"]
+                                      "evidence", "source"]
+    assert d["device_preparation"] is None
     assert list(d["timeline"][0]) == ["time", "kind", "step", "summary", "origin"]
     assert len(d["timeline"]) == 30
 
@@ -135,7 +137,9 @@ def _broken(path: list[str | int], value: Any, delete: bool = False) -> dict[str
         (["phases", 1, "steps", 3, "items", 0, "kind"], "exe", False),
         (["phases", 1, "steps", 3, "items", 0, "scope"], "system", False),
         (["findings", 0, "severity"], "critical", False),
-        (["findings", 0, "source"], "https://example.invalid", False),  # extra key
+        (["findings", 0, "url"], "https://example.invalid", False),  # extra key
+        (["findings", 0, "confidence"], None, False),  # every finding says how sure it is
+        (["findings", 0, "source"], None, False),  # and where it comes from
         (["timeline", 0, "kind"], "file", False),
         (["source", "kind"], "tarball", False),
         (["source", "problems", 0, "line"], 3, False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,23 @@ def test_first_failure_wins() -> None:
 )
 def test_item_status_words(word: str, status: str) -> None:
     assert item_status(word) == status
+
+
+def test_device_preparation_and_confidence_are_shown(tmp_path: Path) -> None:
+    from core.esp.analyze import analyze
+    from core.evidence import load_evidence
+    from core.report.html_report import render_html
+    from tests.builders.capture import Capture, at
+
+    cap = Capture().device_preparation(4, error=0x80070643, phase="Apps")
+    cap.prep_app(61, "Contoso Agent", 4, at(5), at(9), error=0x80070643)
+    report = analyze(load_evidence(cap.write_cab(tmp_path / "MDMDiagReport.cab")))
+    text = render_text(report, width=120)
+    assert text.startswith("FAILED — device preparation at Installing apps (0x80070643)")
+    assert "WINDOWS AUTOPILOT DEVICE PREPARATION" in text
+    assert "Installing apps: Failed" in text
+    assert "win32 Contoso Agent: failed 0x80070643" in text
+    assert "error, high confidence" in text
+    html = render_html(report)
+    assert 'id="device-preparation"' in html
+    assert "high confidence" in html

@@ -29,10 +29,13 @@ def test_enrollment_refused_80180018_before_the_esp(run: Run) -> None:
     step = report.step(MDM)
     assert step is not None
     assert {e.event_id for e in step.events} == {52, 71}
-    licence = next(f for f in report.findings if "0x80180018" in f.title)
-    assert licence.id == "mdm_errors"
-    assert licence.severity == "warning"
+    licence = next(f for f in report.findings if f.id == "mdm_no_license")
+    assert licence.severity == "warning"  # seen only in generic MDM events, not the ESP's
+    assert licence.confidence == "high"
     assert "license" in licence.title.lower()
+    assert "0x80180018" in licence.text
+    # the coded event is explained, not repeated as a generic MDM group
+    assert not [f for f in report.findings if f.id == "mdm_errors" and "0x80180018" in f.title]
     assert report.findings[0].severity == "warning"
     errors_only_on(report)
 
@@ -46,7 +49,8 @@ def test_auto_enrollment_failed_8018002b_hybrid(run: Run) -> None:
 
     assert report.device.deployment_mode == "hybrid_user_driven"
     assert report.first_failed_step is None
-    upn = next(f for f in report.findings if "0x8018002B" in f.title)
+    upn = next(f for f in report.findings if f.id == "mdm_upn_suffix")
+    assert "0x8018002B" in upn.text
     assert upn.severity == "warning"
     assert "UPN" in upn.text
     assert "record_problem" in finding_ids(report)
