@@ -33,7 +33,7 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 EXIT_INTERNAL = 3
 
-SUBCOMMANDS = ("report", "extract", "events", "registry", "cache")
+SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch", "cache")
 
 
 def sample_path() -> Path:
@@ -139,6 +139,7 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.esp.analyze import analyze  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
+    from core.fleet.commands import redact_if_asked  # noqa: PLC0415
     from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
 
     source = _input_path(args)
@@ -146,7 +147,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         from core.outputs import check_output_file  # noqa: PLC0415
 
         check_output_file(Path(args.html), [source])
-    report = analyze(load_evidence(source, settings=_settings(args)))
+    evidence = load_evidence(source, settings=_settings(args))
+    report = redact_if_asked(args, analyze(evidence), evidence)
     if args.json:
         write_json(report, out)
     elif args.html:
@@ -184,6 +186,7 @@ def _sub_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print the espview.report/1 JSON")
     fmt.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
     fmt.add_argument("--text", action="store_true", help="print a text report (default)")
+    report.add_argument("--redact", action="store_true", help="pseudonyms for identifiers")
     report.set_defaults(func=cmd_report)
 
     extract = sub.add_parser("extract", help="extract every file of a cab, byte-exact")
@@ -203,6 +206,10 @@ def _sub_parser() -> argparse.ArgumentParser:
     registry.add_argument("--sample", action="store_true")
     registry.add_argument("--depth", type=int, default=None, help="levels below KEY to print")
     registry.set_defaults(func=cmd_registry)
+
+    from core.fleet.commands import add_fleet_commands  # noqa: PLC0415 - diff, batch
+
+    add_fleet_commands(sub)
 
     cache = sub.add_parser("cache", help="show the extraction cache, or clear it")
     cache.add_argument("--clear", action="store_true", help="remove every cached extraction")

@@ -66,13 +66,21 @@ def step_summary(report: EspReport, step: Step, times: TimeDisplay) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_bundle(folder: Path, evidence: Evidence | None, report: EspReport) -> list[Path]:
+def save_bundle(folder: Path, evidence: Evidence | None, report: EspReport, *,
+                redact: bool = False) -> list[Path]:
     """Write what was read plus the HTML and JSON report into a new subfolder of ``folder``.
 
     Returns the files written. Source files are copied only when they exist on disk (live
     exports, an opened folder); the report's registry evidence is saved as text either way.
+    ``redact`` writes the redacted report and leaves the source files out (raw evidence
+    cannot be redacted).
     """
     from datetime import UTC, datetime  # noqa: PLC0415 - only when saving
+
+    if redact:
+        from core.fleet.redact import redact_report  # noqa: PLC0415 - only when saving
+
+        report, evidence = redact_report(report, evidence), None
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = report.device.name or "device"

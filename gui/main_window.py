@@ -40,6 +40,7 @@ from core.esp.model import Step
 from core.paths import resource_path
 from gui import export
 from gui.capture_views import FilesView, ProblemsView, RegistryBrowser, TimelineView
+from gui.compare import Compare
 from gui.controller import LoadController
 from gui.crash import CrashHandler
 from gui.esp_settings import EspSettingsPanel
@@ -329,6 +330,7 @@ class MainWindow(QMainWindow):
         self.act_collect_help = self._action("&Collecting logs on a stuck device",
                                              self.show_collect_help, None, "actCollectHelp")
         self.act_about = self._action("&About ESPView", self.about, None, "actAbout")
+        self.compare = Compare(self)  # File › Compare with…, Export › Redact identifiers
         for action in (self.act_live, self.act_collect):
             action.setVisible(self.live_supported)
             action.setEnabled(self.live_supported)
@@ -349,6 +351,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addActions([self.act_html, self.act_json])
+        self.compare.install(file_menu, self.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         self.file_menu = file_menu
@@ -393,6 +396,7 @@ class MainWindow(QMainWindow):
         for action in (self.act_html, self.act_json, self.act_bundle, self.act_copy_summary):
             action.setEnabled(has_report and not loading)
         self.act_cancel.setEnabled(loading)
+        self.compare.update(has_report, loading)
         self.act_refresh.setEnabled(not loading and (self.live_session.active or
                                                      bool(self._current_path)))
         self.act_back.setEnabled(self.history.can_back)
@@ -806,7 +810,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            writer(self.loaded.report, Path(path))
+            writer(self.compare.for_export(self.loaded.report, self.loaded.evidence), Path(path))
         except OSError as exc:
             self.statusBar().showMessage(f"Could not write {path}: {exc.strerror or exc}", 15000)
             return
@@ -819,7 +823,8 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         try:
-            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report)
+            written = export.save_bundle(Path(folder), self.loaded.evidence, self.loaded.report,
+                                         redact=self.compare.redact)
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save the bundle: {exc}", 15000)
             return
@@ -862,6 +867,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and threads (closing the window, and test teardown)."""
         self.live_session.stop()
+        self.compare.shutdown()
         self.loads.shutdown()
         if self.collector.process is not None:
             self.collector.process.kill()

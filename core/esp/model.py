@@ -236,6 +236,13 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Redaction:
+    """Set on a report whose identifiers were replaced by pseudonyms (``core.fleet.redact``)."""
+
+    counts: tuple[tuple[str, int], ...] = ()  # (kind, distinct identifiers replaced)
+
+
+@dataclass(frozen=True, slots=True)
 class EspReport:
     source: SourceSummary
     device: Device
@@ -246,6 +253,7 @@ class EspReport:
     # Windows Autopilot device preparation, when the capture is one (the classic phases are
     # then skipped with a status_reason); None otherwise.
     device_preparation: DevicePreparation | None = None
+    redaction: Redaction | None = None
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path, PurePath
 
@@ -191,13 +191,67 @@ class _Lines:
         return self._line
 
 
+#: One well-formed record as IME and ConfigMgr write it (attributes in their usual order),
+#: from the blanks before it to its header's ``>``; see :func:`_parse_regular`.
+_REGULAR = re.compile(
+    r"[ \t\r\n\ufeff\x00]*<!\[LOG\[(.*?)\]LOG\]!>[ \t]*"
+    r'<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" context="[^"<>]*" '
+    r'type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">',
+    re.DOTALL,
+)
+
+
+@dataclass(slots=True)
+class _State:
+    """Where parsing of one text stands: what was read, and the offset to go on from."""
+
+    lines: _Lines
+    raws: list[_Raw] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dates: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)
+    pos: int = 0
+
+
 def _parse(text: str, name: str) -> tuple[list[_Raw], list[Problem]]:
-    raws: list[_Raw] = []
-    problems: list[Problem] = []
-    lines = _Lines(text)
-    dates: dict[str, tuple[int, int, int] | None] = {}
-    pos = 0
-    for m in _HEADER.finditer(text):
+    state = _State(_Lines(text))
+    _parse_regular(text, name, state)
+    return _parse_general(text, name, state)
+
+
+def _parse_regular(text: str, name: str, state: _State) -> None:
+    """Read the run of well-formed records at ``state.pos``, one C-level match each.
+
+    Stops before the first record that is not plainly regular (a stray line, a cut record,
+    an unusual header, a record marker inside a message, a cap reached): the general parser
+    goes on from there in the same state, so the result is exactly the general parser's.
+    """
+    raws, problems, dates, lines = state.raws, state.problems, state.dates, state.lines
+    match = _REGULAR.match
+    append = raws.append
+    pos = state.pos
+    while len(raws) < MAX_LOG_RECORDS:
+        m = match(text, pos)
+        if m is None:
+            break
+        message, time_s, date_s, component, type_s, thread = m.groups()
+        if _START in message or _END in message or len(message) > MAX_MESSAGE_CHARS:
+            break
+        line = lines.at(m.start(1) - len(_START))
+        local, bias, why = _when(time_s, date_s, dates)
+        if why:
+            problems.append(Problem(name, f"line {line}", why))
+        if "\r" in message:
+            message = message.replace("\r\n", "\n")
+        append(_Raw(local, bias, message, component, thread, _int(type_s), name, line, True))
+        pos = m.end()
+    state.pos = pos
+
+
+def _parse_general(text: str, name: str, state: _State) -> tuple[list[_Raw], list[Problem]]:
+    """Every shape of CMTrace text, damage included, from ``state.pos`` on."""
+    raws, problems, lines, dates, pos = (
+        state.raws, state.problems, state.lines, state.dates, state.pos)
+    for m in _HEADER.finditer(text, pos):
         end = m.start()
         body = _skip_blank(text, pos, end)
         marker = text.rfind(_START, body, end)
@@ -349,17 +403,41 @@ def resolve_times(
     """
     out: list[datetime | None] = [None] * len(readings)
     if len(zones) <= 1:
-        zone = zones[0] if zones else UTC
+        to_utc = _utc_in(zones[0] if zones else UTC)
         for i, (local, bias) in enumerate(readings):
             if local is None:
                 continue
             if bias is not None:
-                out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
+                out[i] = _biased(local, bias)
             else:
-                out[i] = local.replace(tzinfo=zone).astimezone(UTC)
+                out[i] = to_utc(local)
         return out
     _resolve_eras(readings, zones, out)
     return out
+
+
+def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:
+    """``local → local.replace(tzinfo=zone).astimezone(UTC)``, with the zone's offset looked
+    up once per wall-clock minute (zone rules change offsets on minute boundaries) instead of
+    once per line: a log has tens of thousands of lines and a few hundred distinct minutes."""
+    offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
+
+    def to_utc(local: datetime) -> datetime:
+        # Constructors, not datetime.replace(): replace() costs several times as much.
+        y, mo, d, h, mi = key = (local.year, local.month, local.day, local.hour, local.minute)
+        offset = offsets.get(key)
+        if offset is None:
+            wall = datetime(y, mo, d, h, mi, fold=local.fold, tzinfo=zone)
+            offset = offsets[key] = wall.utcoffset() or timedelta(0)
+        return datetime(y, mo, d, h, mi, local.second, local.microsecond, UTC) - offset
+
+    return to_utc
+
+
+def _biased(local: datetime, bias: int) -> datetime:
+    """UTC of a reading with its own bias (minutes, UTC = local + bias)."""
+    return datetime(local.year, local.month, local.day, local.hour, local.minute,
+                    local.second, local.microsecond, UTC) + timedelta(minutes=bias)
 
 
 def _resolve_eras(
@@ -373,18 +451,19 @@ def _resolve_eras(
     :data:`ERA_WINDOW` from the line before, but which in an earlier candidate zone lands
     within that window of it, was written by a process still on the earlier zone.
     """
-    current, earlier = zones[-1], list(zones[:-1])
+    current = _utc_in(zones[-1])
+    earlier = [_utc_in(zone) for zone in zones[:-1]]
     prev: datetime | None = None
     for i, (local, bias) in enumerate(readings):
         if local is None:
             continue
         if bias is not None:
-            prev = out[i] = (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
+            prev = out[i] = _biased(local, bias)
             continue
-        utc = local.replace(tzinfo=current).astimezone(UTC)
+        utc = current(local)
         if prev is not None and prev - utc > ERA_WINDOW:
             for zone in earlier:
-                other = local.replace(tzinfo=zone).astimezone(UTC)
+                other = zone(local)
                 if abs(other - prev) <= ERA_WINDOW:
                     utc = other
                     break

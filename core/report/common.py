@@ -173,6 +173,14 @@ def _device_preparation_verdict(prep: DevicePreparation) -> Verdict:
     )
 
 
+def redaction_line(report: EspReport) -> str | None:
+    """``Redacted: identifiers replaced by pseudonyms (user 2, device 1)``, or None."""
+    if report.redaction is None:
+        return None
+    counts = ", ".join(f"{kind} {n}" for kind, n in report.redaction.counts) or "none found"
+    return f"Redacted: personal and tenant identifiers replaced by pseudonyms ({counts})"
+
+
 def exit_code_for(report: EspReport) -> int:
     """The CLI exit code for a report that was produced: 0 clean, 1 read with problems.
 

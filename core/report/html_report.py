@@ -27,6 +27,7 @@ from core.report.common import (
     findings_in_order,
     format_hresult,
     item_status,
+    redaction_line,
     settings_summary,
     step_title,
     value_text,
@@ -213,6 +214,9 @@ def _header(report: EspReport, out: list[str]) -> None:
                f" · {_count(len(source.files), 'file')}"
                f" · {_count(len(source.problems), 'problem')} reading them"
                f" · {SCHEMA}</p>")
+    redacted = redaction_line(report)
+    if redacted:
+        out.append(f'<p class="note">{_e(redacted)}</p>')
     out.append(f'<div class="verdict v-{v.kind}">{_icon(icon_status)}<span>{_e(v.line)}</span>'
                "</div>")
     order = findings_in_order(report)

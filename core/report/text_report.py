@@ -26,6 +26,7 @@ from core.report.common import (
     format_hresult,
     item_status,
     key_events,
+    redaction_line,
     settings_summary,
     step_title,
     steps_needing_detail,
@@ -280,6 +281,9 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     w.wrap(f"Device {report.device.name or 'unknown'} · "
            f"{dict(device_summary(report))['Deployment mode']} · "
            f"{len(report.source.problems)} problem(s) reading the evidence", 2)
+    redacted = redaction_line(report)
+    if redacted:
+        w.wrap(redacted, 2)
     _what_to_do(w, report)
     prep = device_preparation_lines(report)
     if prep:
