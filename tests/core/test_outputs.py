@@ -163,3 +163,17 @@ def test_write_output_file_checks_first(tmp_path: Path) -> None:
     write_output_file(tmp_path / "r.html", [evidence], written.append)
     assert (tmp_path / "r.html").exists()
     assert written[0] != tmp_path / "r.html"  # written beside it, then moved
+
+
+def test_diff_and_batch_outputs_are_checked_too(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sample.read_bytes()
+    code, err = _run(["diff", str(sample), str(sample), "--html", str(sample)], capsys)
+    _one_line_exit_2(code, err, "will not write")
+    code, err = _run(["batch", str(sample.parent), "--csv", str(tmp_path)], capsys)
+    _one_line_exit_2(code, err, "is a folder")
+    code, err = _run(["batch", str(sample.parent), "--json", str(sample.parent / "r.json")],
+                     capsys)  # fmt: skip
+    _one_line_exit_2(code, err, "inside the evidence folder")
+    assert sample.read_bytes() == before
