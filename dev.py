@@ -3,6 +3,9 @@
     python3 dev.py run [ARGS...]   run ESPView (the bundled sample when given no file)
     python3 dev.py test [PYTEST ARGS...]   ruff, mypy on core, the layer contracts, then the tests
     python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
+    python3 dev.py knowledge [--check]   regenerate the error-code and event-message tables
+                                   (resources/knowledge/codes.tsv, messages.toml) from their
+                                   inputs; --check only verifies they are up to date
     python3 dev.py gallery OUT [CAPTURE...]   screenshots of every view (offscreen) into OUT
 
 Each command creates ``.venv`` beside this file on first use and installs the project
@@ -92,6 +95,17 @@ def freeze(args: list[str]) -> int:
     return _run([python, str(ROOT / "build" / "smoke.py"), str(binary), *args])
 
 
+def knowledge(args: list[str]) -> int:
+    """Both generators under build/knowledge; their inputs are named in their docstrings
+    (mingw-w64 winerror.h: apt-get install mingw-w64-common; the providers' manifests under
+    ../shared/fixtures/real/event-message-tables, or --manifests DIR)."""
+    code = 0
+    for script in ("gen_codes.py", "gen_messages.py"):
+        extra = [a for a in args if a == "--check" or script == "gen_messages.py"]
+        code = max(code, _run([sys.executable, str(ROOT / "build" / "knowledge" / script), *extra]))
+    return code
+
+
 def run(args: list[str]) -> int:
     python = str(_ensure_venv())
     args = args or ["--sample"]
@@ -106,7 +120,8 @@ def gallery(args: list[str]) -> int:
 
 
 def main() -> int:
-    commands = {"run": run, "test": test, "freeze": freeze, "gallery": gallery}
+    commands = {"run": run, "test": test, "freeze": freeze, "gallery": gallery,
+                "knowledge": knowledge}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

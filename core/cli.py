@@ -1,8 +1,9 @@
 """The ``espview`` command.
 
 ``espview [PATH] [--sample] [--live] [--screenshot PNG]`` opens the desktop app; the
-subcommands ``report``, ``extract``, ``events``, ``registry`` and ``cache`` work headless.
-:func:`main` is the edge: it reads the environment once into :class:`core.config.Settings`.
+subcommands ``report``, ``extract``, ``events``, ``registry``, ``code`` and ``cache`` work
+headless. :func:`main` is the edge: it reads the environment once into
+:class:`core.config.Settings`.
 
 Exit codes (DESIGN.md): 0 ok; 1 read, but with problems; 2 unusable input (one line on
 stderr, no traceback); 3 internal error (one line on stderr, details in a crash log).
@@ -33,7 +34,7 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 EXIT_INTERNAL = 3
 
-SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch", "cache")
+SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch", "code", "cache")
 
 
 def sample_path() -> Path:
@@ -162,6 +163,60 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     return exit_code_for(report)
 
 
+def cmd_code(args: argparse.Namespace, out: TextIO) -> int:
+    """``espview code CODE...``: what each code means (exit 1 when one is unknown)."""
+    from core.codes import describe_code, parse_code  # noqa: PLC0415
+
+    bad = [text for text in args.codes if parse_code(text) is None]
+    if bad:
+        raise EspViewError(f"not an error code: {bad[0]!r} (give 0x… hex or a decimal number)")
+    infos = [describe_code(text) for text in args.codes]
+    known = all(info is not None and info.known for info in infos)
+    if args.json:
+        import json  # noqa: PLC0415
+
+        rows = [
+            {
+                "input": text,
+                "code": info.hex,
+                "known": info.known,
+                "name": info.name,
+                "meaning": info.meaning,
+                "facility": info.facility,
+                "facility_number": info.facility_number,
+                "cause": info.cause,
+                "first_step": info.first_step,
+                "source": info.source,
+                "cause_source": info.cause_source,
+            }
+            for text, info in zip(args.codes, infos, strict=True)
+            if info is not None
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK if known else EXIT_PROBLEMS
+    for index, info in enumerate(infos):
+        if info is None:
+            continue
+        if index:
+            print(file=out)
+        signed = info.code - (1 << 32) if info.code & 0x80000000 else info.code
+        print(f"{info.hex}  (unsigned {info.code}, signed {signed})", file=out)
+        lines: list[tuple[str, str | None]] = [
+            ("Name", info.name or "unknown code"),
+            ("Meaning", info.meaning),
+            ("Facility", f"{info.facility} ({info.facility_number})"),
+            ("Cause", info.cause),
+            ("First step", info.first_step),
+            ("Source", info.source),
+        ]
+        if info.cause_source and info.cause_source != info.source:
+            lines.append(("Cause source", info.cause_source))
+        for label, value in lines:
+            if value:
+                print(f"  {label:<12} {value}", file=out)
+    return EXIT_OK if known else EXIT_PROBLEMS
+
+
 def _print_problems(problems: Sequence[object]) -> None:
     if problems:
         print(f"espview: {len(problems)} problem(s) while reading:", file=sys.stderr)
@@ -214,6 +269,16 @@ def _sub_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="show the extraction cache, or clear it")
     cache.add_argument("--clear", action="store_true", help="remove every cached extraction")
     cache.set_defaults(func=cmd_cache)
+
+    code = sub.add_parser(
+        "code",
+        help="look up error codes (hex, signed or unsigned decimal)",
+        description="Name, facility, meaning, cause and first step of each code. Exit 0 when "
+        "every code is known, 1 when one is not, 2 when an argument is not a number.",
+    )
+    code.add_argument("codes", nargs="+", metavar="CODE", help="0x87D1041C, -2016345060, 1603")
+    code.add_argument("--json", action="store_true", help="print a JSON list")
+    code.set_defaults(func=cmd_code)
     return parser
 
 

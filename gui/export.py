@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.esp.model import EspReport, Step
+from core.report.common import hresult_short, hresult_text
 from gui.models import format_data, status_text
 from gui.timefmt import TimeDisplay
 
@@ -38,7 +39,7 @@ def step_summary(report: EspReport, step: Step, times: TimeDisplay) -> str:
     if report.device.name or report.device.serial:
         lines.append(f"Device: {report.device.name or '?'} (serial {report.device.serial or '?'})")
     if step.hresult:
-        lines.append(f"Error: {step.hresult}")
+        lines.append(f"Error: {hresult_text(step.hresult)}")
     if step.started or step.ended:
         lines.append(f"Time ({times.label}): {times.fmt(step.started) or '?'} → "
                      f"{times.fmt(step.ended) or '?'}")
@@ -49,7 +50,8 @@ def step_summary(report: EspReport, step: Step, times: TimeDisplay) -> str:
     if step.items:
         lines.append("Items:")
         lines.extend(f"  - {i.name or i.id} [{i.kind}, {i.scope}]: {i.status}"
-                     f"{' ' + i.hresult if i.hresult else ''}" for i in step.items)
+                     f"{' ' + (hresult_short(i.hresult) or '') if i.hresult else ''}"
+                     for i in step.items)
     if step.events:
         lines.append("Events:")
         lines.extend(f"  - {times.fmt(e.time)} {e.level} {e.event_id}: {e.summary} ({e.origin})"

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 
 from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
 from core.registry.model import RegKey, ValueData
+from core.report.common import hresult_short
 from gui.fonts import derived
 from gui.icons import severity_icon, status_icon
 from gui.plain import tooltip
@@ -318,7 +319,7 @@ class ItemsModel(RowTableModel):
         Column("Kind", lambda i: i.kind),
         Column("Scope", lambda i: i.scope),
         Column("Status", lambda i: i.status),
-        Column("Error", lambda i: i.hresult),
+        Column("Error", lambda i: hresult_short(i.hresult)),
         Column("Last change", _last_change, time=True),
         Column("Id", lambda i: i.id),
     )

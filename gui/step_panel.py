@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.esp.model import EspReport, EventRef, Item, LogRef, RegistryRef, RegistryValueRef, Step
+from core.report.common import hresult_text
 from gui.details import DetailsPane
 from gui.esp_settings import setting_note
 from gui.export import step_summary
@@ -361,7 +362,7 @@ class StepPanel(QWidget):
             return
         parts = [step.id]
         if step.hresult:
-            parts.append(f"error {step.hresult}")
+            parts.append(f"error {hresult_text(step.hresult) or step.hresult}")
         if step.started or step.ended:
             start = self.times.fmt(step.started) or "?"
             end = self.times.fmt(step.ended) or "?"

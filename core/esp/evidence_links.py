@@ -2,8 +2,9 @@
 
 Events attach by channel + event id (catalogue in ``events.toml``), by the item ids they carry
 (app GUIDs, MSI product codes) and, when the catalogue names several steps, by the phase's
-time window. Every event gets a one-line summary from the catalogue; unknown events get
-``<provider> <id>: k=v, …``.
+time window. Every event gets a one-line summary: its message in our own words
+(:mod:`core.events.messages`), else the catalogue text; unknown events get ``<provider> <id>:
+k=v, …`` with codes decoded.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from datetime import datetime
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
 from core.esp.model import EventRef, RegistryRef, RegistryValueRef
+from core.events.messages import clip, render_message
 from core.events.model import EventRecord
 from core.registry.model import RegistryView, RegKey
 
 MAX_KEYS_PER_STEP = 200
-MAX_FIELD_CHARS = 120
 _PLACEHOLDER = re.compile(r"%(\d+)|\{(\w+)\}")
 _ID_TOKEN = re.compile(
     r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
@@ -31,26 +32,19 @@ _DEVICE_URI = re.compile(r"\./Device/", re.IGNORECASE)
 _USER_URI = re.compile(r"\./User/", re.IGNORECASE)
 
 
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 1] + "…"
-
-
 def summarize(event: EventRecord, definition: EventDef | None) -> str:
-    """One line: the catalogue text with its placeholders filled, else a generic line."""
+    """One line: the event's message template (``messages.toml``), else the catalogue text with
+    its placeholders filled, else the generic ``<provider> <id>: Field=value`` line."""
+    message, templated = render_message(event)
+    if templated or definition is None:
+        return message
     values = list(event.data.values())
-    if definition is None:
-        fields = ", ".join(f"{k}={_clip(v)}" for k, v in list(event.data.items())[:8])
-        provider = event.provider or event.channel
-        return (
-            f"{provider} {event.event_id}: {fields}" if fields else f"{provider} {event.event_id}"
-        )
 
     def fill(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             index = int(match.group(1)) - 1
-            return _clip(values[index]) if 0 <= index < len(values) else "?"
-        return _clip(event.data.get(match.group(2), "?"))
+            return clip(values[index]) if 0 <= index < len(values) else "?"
+        return clip(event.data.get(match.group(2), "?"))
 
     return _PLACEHOLDER.sub(fill, definition.text)
 

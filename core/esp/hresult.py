@@ -1,12 +1,17 @@
-"""HRESULTs: find them in status texts and event data, format and decode them."""
+"""HRESULTs in ESP evidence: find failure codes in status texts and event data.
+
+What a code *means* (name, facility, cause, first step) is :mod:`core.codes`, the one home for
+code knowledge; this module only picks failure codes out of texts and numbers for the analysis.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from core.codes import parse_code
+
 _HEX = re.compile(r"0x([0-9A-Fa-f]{8})\b")
-_SIGNED = re.compile(r"^-?\d{1,10}$")
 
 
 def fmt(code: int) -> str:
@@ -35,19 +40,14 @@ def from_number(value: str | int | None) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        code = value & 0xFFFFFFFF
+        code: int | None = value & 0xFFFFFFFF
     else:
         text = value.strip()
         found = find_hresult(text)
         if found is not None:
             return found
-        if not _SIGNED.match(text):
-            return None
-        number = int(text)
-        if not -(2**31) <= number < 2**32:
-            return None
-        code = number & 0xFFFFFFFF
-    return code if code & 0x80000000 else None
+        code = parse_code(text) if text.removeprefix("-").isdigit() else None
+    return code if code is not None and code & 0x80000000 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The knowledge files under ``resources/knowledge`` as typed, read-once data.
 
 ``steps.toml`` (phases, steps, channels, status vocabularies), ``events.toml`` (event
-catalogue), ``errors.toml`` (error codes and hints), ``rules.toml`` (finding texts, confidence,
-source and thresholds) and ``states.toml`` (value maps of state enumerations). Adding a hint or
-an event id is an edit there, not here.
+catalogue), ``rules.toml`` (finding texts, confidence, source and thresholds) and
+``states.toml`` (value maps of state enumerations); error codes, their causes and first
+steps come from :mod:`core.codes` (``codes.tsv``, ``errors.toml``, checked strictly there).
+Adding a hint or an event id is an edit there, not here.
 
 The loader is strict: a key it does not know (a typo, a leftover) is a
 :class:`KnowledgeError`, and so is a rule parameter no registered rule reads (checked by
@@ -19,6 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core import codes
+from core.codes import ErrorDef
 from core.esp.model import Confidence, Severity
 from core.paths import resource_path
 
@@ -76,20 +79,6 @@ class EventDef:
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorDef:
-    code: int
-    title: str
-    cause: str
-    hint: str
-    source: str | None
-    steps: tuple[str, ...] = ()
-
-    @property
-    def code_text(self) -> str:
-        return f"0x{self.code:08X}"
-
-
-@dataclass(frozen=True, slots=True)
 class RuleDef:
     id: str
     severity: Severity
@@ -144,15 +133,9 @@ class Knowledge:
         return None if alias is None else self.events.get((alias, event_id))
 
     def error(self, code: int, step_id: str | None = None) -> ErrorDef | None:
-        """The entry for ``code`` specific to ``step_id`` if any, else the general one."""
-        entries = self.errors.get(code & 0xFFFFFFFF, ())
-        general = None
-        for entry in entries:
-            if step_id is not None and step_id in entry.steps:
-                return entry
-            if not entry.steps and general is None:
-                general = entry
-        return general
+        """Our cause / first step for ``code`` specific to ``step_id`` if any, else the
+        general one (:func:`core.codes.cause_of`)."""
+        return codes.cause_of(code, step_id)
 
     def rule(self, rule_id: str) -> RuleDef:
         return self.rules[rule_id]
@@ -163,11 +146,12 @@ class Knowledge:
 
 
 def parse_code(text: str | int) -> int:
-    """``"0x800705B4"`` / ``"-2147023436"`` / ``2147943860`` → unsigned 32-bit int."""
-    if isinstance(text, int):
-        return text & 0xFFFFFFFF
-    text = text.strip()
-    return int(text, 16 if text.lower().startswith("0x") else 10) & 0xFFFFFFFF
+    """``"0x800705B4"`` / ``"-2147023436"`` / ``2147943860`` → unsigned 32-bit int, for codes
+    written in the knowledge files (:func:`core.codes.parse_code`; a non-code is an error)."""
+    code = codes.parse_code(text)
+    if code is None:
+        raise KnowledgeError(f"not an error code: {text!r}")
+    return code
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -233,7 +217,6 @@ def load() -> Knowledge:
     """Read and type the knowledge files (once per process)."""
     steps_doc = _read("steps.toml")
     events_doc = _read("events.toml")
-    errors_doc = _read("errors.toml")
     rules_doc = _read("rules.toml")
     states_doc = _read("states.toml")
     _keys(
@@ -259,7 +242,6 @@ def load() -> Knowledge:
         "steps.toml [device_preparation]", steps_doc.get("device_preparation", {}), {"names"}
     )
     _keys("events.toml", events_doc, {"schema", "esp_channels", "event", "shell_core_name"})
-    _keys("errors.toml", errors_doc, {"schema", "facilities", "error"})
     _keys("rules.toml", rules_doc, {"schema", "rule"})
     for n, p in enumerate(steps_doc.get("phase", [])):
         _keys(f"steps.toml phase {n}", p, {"id", "title", "category_value", "skip_flag"})
@@ -277,12 +259,6 @@ def load() -> Knowledge:
         )
     for n, e in enumerate(events_doc.get("shell_core_name", [])):
         _keys(f"events.toml shell_core_name {n}", e, {"pattern", "step"})
-    for e in errors_doc.get("error", []):
-        _keys(
-            f"errors.toml error {e.get('code')}",
-            e,
-            {"code", "title", "cause", "hint", "source", "steps"},
-        )
 
     channels = {alias: _str_tuple(names) for alias, names in steps_doc["channels"].items()}
     phases = tuple(
@@ -320,20 +296,6 @@ def load() -> Knowledge:
         (re.compile(entry["pattern"]), entry["step"])
         for entry in events_doc.get("shell_core_name", [])
     )
-    errors: dict[int, list[ErrorDef]] = {}
-    for e in errors_doc.get("error", []):
-        code = parse_code(e["code"])
-        errors.setdefault(code, []).append(
-            ErrorDef(
-                code,
-                e["title"],
-                e["cause"],
-                e["hint"],
-                e.get("source"),
-                _str_tuple(e.get("steps", [])),
-            )
-        )
-    facilities = {int(k): str(v) for k, v in errors_doc.get("facilities", {}).items()}
     rules = {rule_id: _rule(rule_id, r) for rule_id, r in rules_doc.get("rule", {}).items()}
     for event_def in events.values():
         if event_def.alias not in channels:
@@ -348,8 +310,8 @@ def load() -> Knowledge:
         steps=steps,
         events=events,
         shell_core_names=shell_core,
-        errors={k: tuple(v) for k, v in errors.items()},
-        facilities=facilities,
+        errors=codes.causes(),
+        facilities=codes.facility_names(),
         rules=rules,
         channel_alias={
             name.casefold(): alias for alias, names in channels.items() for name in names

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from core.codes import annotate_codes
 from core.esp.device import DeviceFacts
 from core.esp.evidence_links import EventLinks
 from core.esp.items import ItemInfo
@@ -25,6 +26,7 @@ def _log_summary(line: LogLine) -> str:
     first = line.message.split("\n", 1)[0].strip()
     if len(first) > MAX_LOG_CHARS:
         first = first[: MAX_LOG_CHARS - 1] + "…"
+    first = annotate_codes(first)
     return f"{line.component}: {first}" if line.component else first
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+from core.events.messages import render_message
 from core.events.model import EventRecord
 from core.problems import printable
 
@@ -32,7 +33,7 @@ def time_text(dt: datetime) -> str:
 
 def event_to_json(rec: EventRecord) -> dict[str, object]:
     """The JSON object of one event: exactly time, channel, provider, event_id, level (name),
-    record_id, data, origin."""
+    record_id, data, origin and message (one line in our own words, codes decoded)."""
     return {
         "time": time_text(rec.time),
         "channel": rec.channel,
@@ -42,6 +43,7 @@ def event_to_json(rec: EventRecord) -> dict[str, object]:
         "record_id": rec.record_id,
         "data": rec.data,
         "origin": rec.origin,
+        "message": render_message(rec)[0],
     }
 
 
@@ -56,8 +58,12 @@ def _short(value: str, limit: int = 120) -> str:
 
 
 def format_event_line(rec: EventRecord) -> str:
-    """One line: time, level, event id, channel, provider, then ``name=value`` data fields."""
-    fields = "; ".join(f"{k}={_short(v)}" for k, v in rec.data.items() if v)
+    """One line: time, level, event id, channel, provider, then the event's message, or its
+    ``name=value`` data fields when no message template fits."""
+    message, templated = render_message(rec)
+    if not templated:
+        message = "; ".join(f"{k}={_short(v)}" for k, v in rec.data.items() if v)
+    fields = message
     line = (
         f"{rec.time:%Y-%m-%d %H:%M:%S}.{rec.time.microsecond // 1000:03d}Z "
         f"{rec.level_name:<11} {rec.event_id:>5} {rec.channel} [{rec.provider}]"

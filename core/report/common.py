@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from core.codes import describe_code, format_code
 from core.esp.model import DevicePreparation, EspReport, Phase, Status, Step
 from core.registry.model import ValueData
 
@@ -80,6 +81,24 @@ def format_hresult(value: str | int | None) -> str | None:
     return value
 
 
+def hresult_text(value: str | int | None) -> str | None:
+    """``0x87D1041C (NAME: meaning)`` for people (:func:`core.codes.format_code`); None stays
+    None, text that is not a code is returned unchanged."""
+    code = format_hresult(value)
+    if code is None or not code.startswith("0x"):
+        return code
+    return format_code(code) or code
+
+
+def hresult_short(value: str | int | None) -> str | None:
+    """``0x87D1041C NAME`` where a line has no room for the meaning."""
+    code = format_hresult(value)
+    info = describe_code(code) if code is not None and code.startswith("0x") else None
+    if info is None or info.name is None:
+        return code
+    return f"{info.hex} {info.name}"
+
+
 VerdictKind = Literal["failed", "in_progress", "succeeded", "incomplete", "unknown"]
 
 
@@ -100,7 +119,7 @@ def _where(phase: Phase, step: Step | None) -> str:
 def _detail(step: Step | None, phase: Phase) -> str:
     """``(0x80070005)`` or ``(status text)`` after the place, when there is one."""
     if step is not None and step.hresult:
-        return f" ({format_hresult(step.hresult)})"
+        return f" ({hresult_short(step.hresult)})"
     text = step.status_text if step is not None else phase.status_text
     return f" ({text})" if text else ""
 

@@ -26,6 +26,8 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
+    hresult_short,
+    hresult_text,
     item_status,
     redaction_line,
     settings_summary,
@@ -188,7 +190,8 @@ def _status_span(status: Status, text: str | None, hresult: str | None = None) -
     words = _e(text or STATUS_LABELS[status])
     code = format_hresult(hresult)
     if code and code not in (text or ""):
-        words += f" <code>{_e(code)}</code>"
+        title, short = _e(hresult_text(code) or code), _e(hresult_short(code) or code)
+        words += f' <code title="{title}">{short}</code>'
     return f'<span class="status s-{status}">{words}</span>'
 
 
@@ -290,7 +293,7 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
             rows.append(f"<tr><td>{_icon(item_status(item.status))}</td><td>{_e(item.kind)}</td>"
                         f"<td>{_e(item.name or '')}<div class=\"mono muted\">{_e(item.id)}</div>"
                         f"</td><td>{_e(item.scope)}</td><td>{_e(item.status)}</td>"
-                        f"<td class=\"mono\">{_e(format_hresult(item.hresult) or '')}</td>"
+                        f"<td class=\"mono\">{_e(hresult_text(item.hresult) or '')}</td>"
                         f'<td class="n">{history}</td></tr>')
         out.append(_table(["", "Kind", "Name / id", "Scope", "Status", "HRESULT", "History"],
                           rows))

@@ -41,7 +41,7 @@ from core.esp.model import (
 )
 from core.paths import resource_path
 from core.registry.model import ValueData
-from core.report.common import format_hresult, iso_time
+from core.report.common import format_hresult, hresult_text, iso_time
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def _item(item: Item) -> JsonDict:
         "scope": item.scope,
         "status": item.status,
         "hresult": format_hresult(item.hresult),
+        "hresult_text": hresult_text(item.hresult),
         "history": [{"time": iso_time(h.time), "status": h.status} for h in item.history],
     }
 
@@ -126,6 +127,7 @@ def _step(step: Step) -> JsonDict:
         "status_text": step.status_text,
         "status_reason": step.status_reason,
         "hresult": format_hresult(step.hresult),
+        "hresult_text": hresult_text(step.hresult),
         "started": _time(step.started),
         "started_source": step.started_source,
         "ended": _time(step.ended),

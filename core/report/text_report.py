@@ -24,6 +24,8 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
+    hresult_short,
+    hresult_text,
     item_status,
     key_events,
     redaction_line,
@@ -203,7 +205,7 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
 
 def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
-    hresult = format_hresult(step.hresult)
+    hresult = hresult_text(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
     w.wrap(f"{STATUS_LABELS[step.status]}: {status}" + (f" ({hresult})" if hresult else "")
            + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
@@ -214,7 +216,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             name = clean(item.name or item.id)
             if len(name) > width:
                 name = name[: width - 1] + "…"
-            code = format_hresult(item.hresult) or ""
+            code = hresult_short(item.hresult) or ""
             w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
                    f"{clean(item.status)} {code}".rstrip())
         if len(step.items) > MAX_ITEMS:

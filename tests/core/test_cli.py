@@ -67,7 +67,9 @@ def test_events_json_is_one_object_per_line() -> None:
         event = json.loads(line)
         assert list(event) == [
             "time", "channel", "provider", "event_id", "level", "record_id", "data", "origin",
+            "message",
         ]
+        assert event["message"]
         assert event["time"].endswith("Z")
         assert "#" in event["origin"]
 
@@ -93,3 +95,41 @@ def test_report_on_the_sample_in_every_format(tmp_path: Path) -> None:
     code, _ = _run(["report", "--sample", "--html", str(html)])
     assert code == cli.EXIT_OK
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_code_looks_up_every_notation() -> None:
+    code, out = _run(["code", "0x87D1041C", "-2016345060", "3399942148", "1603"])
+    assert code == cli.EXIT_OK
+    assert out.count("0x87D1041C") == 2
+    assert "ERROR_INET_RESOURCE_NOT_FOUND" in out
+    assert "ERROR_INSTALL_FAILURE" in out
+    assert "First step" in out
+    assert "Source" in out
+
+
+def test_code_json_has_the_documented_fields() -> None:
+    import json
+
+    code, out = _run(["code", "0x81036502", "--json"])
+    assert code == cli.EXIT_OK
+    (row,) = json.loads(out)
+    assert list(row) == ["input", "code", "known", "name", "meaning", "facility",
+                         "facility_number", "cause", "first_step", "source", "cause_source"]
+    assert row["code"] == "0x81036502"
+    assert row["known"] is True
+
+
+def test_code_unknown_is_exit_1_with_facility() -> None:
+    code, out = _run(["code", "0x8018FFFF", "0x80070005"])
+    assert code == cli.EXIT_PROBLEMS
+    assert "unknown code" in out
+    assert "MDM enrollment" in out
+
+
+def test_code_not_a_number_is_exit_2_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _run(["code", "0x80070005", "banana"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_UNUSABLE
+    assert err.count("\n") == 1
+    assert "banana" in err
+    assert "Traceback" not in err

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.esp.hresult import decode, fmt
+from core.codes import format_code
+from core.esp.hresult import fmt
 from core.esp.items import ItemInfo
 from core.esp.knowledge import parse_code
 from core.esp.rules.base import (
@@ -32,9 +33,7 @@ def _error_text(ctx: Context, item: ItemInfo) -> tuple[str, str | None, str | No
     entry = ctx.knowledge.error(item.code, item.step)
     if entry is not None:
         return f", error {fmt(item.code)}: {entry.title}", entry.hint, entry.source
-    parts = decode(item.code)
-    facility = ctx.knowledge.facilities.get(parts.facility, "unknown facility")
-    return f", error {fmt(item.code)} ({facility}, code {parts.number})", None, None
+    return f", error {format_code(item.code)}", None, None
 
 
 def _item_rule(

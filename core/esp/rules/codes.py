@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.codes import format_code
 from core.esp.evidence_links import event_code
 from core.esp.hresult import decode, fmt
 from core.esp.knowledge import parse_code
@@ -69,7 +70,7 @@ def unknown_code(
         "unknown_hresult",
         step,
         evidence,
-        code=fmt(code),
+        code=format_code(code) or fmt(code),
         facility=facility,
         facility_number=parts.facility,
         number=parts.number,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.codes import format_code
 from core.esp.evidence_links import event_code
-from core.esp.hresult import decode, fmt
 from core.esp.rules.base import Context, Found, make, summary_rule
 
 
@@ -43,10 +43,8 @@ def mdm_errors(ctx: Context, earlier: Sequence[Found]) -> list[Found]:
         important = f"{alias}:{event_id}" in warn
         entry = ctx.knowledge.error(code) if code is not None and important else None
         if code is not None:
-            parts = decode(code)
-            facility = ctx.knowledge.facilities.get(parts.facility, "unknown facility")
-            known = f": {entry.title}" if entry is not None else ""
-            meaning = f" {fmt(code)} ({facility}, code {parts.number}){known}"
+            known = f"; {entry.title}" if entry is not None else ""
+            meaning = f" {format_code(code)}{known}"
         results.append(
             make(
                 ctx,

@@ -34,6 +34,9 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "record_id": 77,
         "data": {"Error": "0xcaa1007b", "Empty": "", "Long": "a\r\nb"},
         "origin": "outer.cab!aad.evtx#77",
+        # no ErrorMessage field, so the 1098 template does not fit: generic line, code named
+        "message": "Microsoft-Windows-AAD 1098: Error=0xCAA1007B (unknown code; "
+        "Entra token broker (ADAL client)), Empty=, Long=a b",
     }
     json.dumps(obj)
 

@@ -75,7 +75,7 @@ def test_full_report_is_well_formed_with_every_step_expanded() -> None:
     anchors = {f"#{d['id']}" for d in details}
     assert {a["href"] for a in doc.tags("a") if (a["href"] or "").startswith("#")} == anchors
     text = " ".join(doc.text)
-    assert "FAILED at Device setup › Apps (0x80070643)" in text
+    assert "FAILED at Device setup › Apps (0x80070643 ERROR_INSTALL_FAILURE)" in text
     for wanted in ("DESKTOP-TEST01", "SN-0000-TEST", "User-driven", "Contoso user-driven",
                    "contoso.example", "10.0.22631.3296", "60 min", "InstallationState",
                    "00 ff 5a", "Win32 app download started", "DeviceManagement-Admin.evtx#5133",

@@ -27,9 +27,9 @@ from tests.core.report.builders import (
 
 TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline",
        "device_preparation"]
-STEP_KEYS = ["id", "title", "status", "status_text", "status_reason", "hresult", "started",
-             "started_source", "ended", "ended_source", "items", "registry", "events", "logs",
-             "hint"]
+STEP_KEYS = ["id", "title", "status", "status_text", "status_reason", "hresult", "hresult_text",
+             "started", "started_source", "ended", "ended_source", "items", "registry", "events",
+             "logs", "hint"]
 
 
 def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
@@ -51,8 +51,10 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
     apps = d["phases"][1]["steps"][3]
     assert list(apps) == STEP_KEYS
     assert apps["hresult"] == "0x80070643"
+    assert apps["hresult_text"].startswith("0x80070643 (ERROR_INSTALL_FAILURE: ")
     assert apps["started"] == "2024-04-02T16:20:00.000Z"
     assert list(apps["items"][1]) == ["kind", "id", "name", "scope", "status", "hresult",
+                                      "hresult_text",
                                       "history"]
     assert apps["items"][1]["history"][0] == {"time": "2024-04-02T16:21:00.000Z",
                                               "status": "downloading"}

@@ -24,7 +24,7 @@ from tests.core.report.builders import (
 def test_failed_report_puts_verdict_then_what_to_do_first() -> None:
     text = render_text(full_report(), encoding="utf-8")
     lines = text.splitlines()
-    assert lines[0] == "FAILED at Device setup › Apps (0x80070643)"
+    assert lines[0] == "FAILED at Device setup › Apps (0x80070643 ERROR_INSTALL_FAILURE)"
     head = "\n".join(lines[:20])
     # What failed, where, and what to do — all on the first screen.
     assert "WHAT TO DO FIRST" in head
@@ -59,7 +59,8 @@ def test_empty_report_says_unknown_honestly() -> None:
 def test_ascii_terminal_gets_ascii_marks() -> None:
     text = render_text(full_report(), encoding="ascii")
     text.encode("ascii")  # never raises
-    assert text.splitlines()[0] == "FAILED at Device setup > Apps (0x80070643)"
+    first = text.splitlines()[0]
+    assert first == "FAILED at Device setup > Apps (0x80070643 ERROR_INSTALL_FAILURE)"
     assert "X Apps" in text
     assert "+ Securing your hardware" in text
 
