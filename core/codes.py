@@ -282,6 +282,16 @@ def format_code(value: str | int | None, step_id: str | None = None) -> str | No
     return None if info is None else info.text()
 
 
+def format_failure_code(value: str | int | None, step_id: str | None = None) -> str | None:
+    """:func:`format_code` for a value that holds a failure code (severity bit set), ``None``
+    for anything else: a field or value that is merely a number (a count, an id, a success
+    code) is not dressed up as an error."""
+    code = parse_code(value)
+    if code is None or not code & 0x80000000:
+        return None
+    return _describe(code, step_id).text()
+
+
 _IN_TEXT = re.compile(
     r"\b(0x[0-9A-Fa-f]{8})\b"
     # a decimal code after a name that says it is one: "errorCode": 2278622236, HRESULT=-2147…

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.esp.codes import describe_code
+from core.codes import format_failure_code
 from core.esp.model import LogRef, RegistryRef
 from core.events.model import EventRecord
 from core.logs.model import LogLine
@@ -46,7 +46,7 @@ class FieldsModel(RowTableModel):
     columns = (
         Column("Field", lambda f: f[0]),
         Column("Value", lambda f: f[1]),
-        Column("Meaning", lambda f: describe_code(f[1]) or ""),
+        Column("Meaning", lambda f: format_failure_code(f[1]) or ""),
     )
 
 

@@ -89,7 +89,7 @@ def test_filter_events_and_show_xml(loaded_window, qtbot):
     assert "<EventID>32</EventID>" in details.xml_view.toPlainText()
     assert details.fields_view.model().rowCount() == 2
     assert details.fields_model.index(1, 1).data() == "0x87D1041C"
-    assert details.fields_model.index(1, 2).data().startswith("0x87D1041C: ")  # decoded
+    assert details.fields_model.index(1, 2).data().startswith("0x87D1041C (")  # decoded
 
 
 def test_event_not_in_evidence_says_so(loaded_window):
