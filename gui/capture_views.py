@@ -3,9 +3,9 @@ browser, Files in the capture (open a text member, save any member out)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,6 +35,7 @@ from gui.models import (
     TimelineRow,
     ValuesModel,
     cell,
+    file_rows,
     full_data,
 )
 from gui.plain import plain_label
@@ -136,9 +137,13 @@ class TimelineView(QWidget):
     def set_loaded(self, loaded: Loaded | None) -> None:
         self._loaded = loaded
         self.details.neighbours_of = loaded.neighbours if loaded else (lambda line: [line])
-        self.set_rows(loaded.timeline if loaded else [], loaded.report if loaded else None)
+        self.set_rows(loaded.timeline if loaded else [], loaded.report if loaded else None,
+                      loaded.timeline_levels if loaded else None)
 
-    def set_rows(self, rows: list[TimelineRow], report: EspReport | None) -> None:
+    def set_rows(self, rows: list[TimelineRow], report: EspReport | None,
+                 levels: list[str] | None = None) -> None:
+        """Show ``rows``; ``levels`` are their distinct levels when already known (the
+        loading thread collects them, so a long timeline is not walked here)."""
         self._rows = rows
         steps: list[tuple[str, str | None]] = []
         if report is not None:
@@ -146,7 +151,8 @@ class TimelineView(QWidget):
         steps.append((NO_STEP, ""))
         self._fill(self.step_combo, steps)
         self._fill(self.source_combo, [(k, k) for k in ("event", "registry", "log")])
-        levels = sorted({r.level for r in rows if r.level})
+        if levels is None:
+            levels = sorted({r.level for r in rows if r.level})
         self._fill(self.level_combo, [(level, level) for level in levels])
         self._apply()
 
@@ -235,8 +241,9 @@ class ProblemsView(QWidget):
         add_copy_action(self.view, lambda: row_text(self.view))
         layout.addWidget(self.view, 1)
 
-    def set_problems(self, problems: Sequence[Problem]) -> None:
-        self.model.set_rows(problems)
+    def set_problems(self, problems: Sequence[Problem],
+                     keys: Sequence[tuple[Any, ...]] | None = None) -> None:
+        self.model.set_rows(problems, keys)
         if problems:
             self.intro.setText(f"{len(problems)} thing(s) in this capture could not be read. "
                                "Everything else was loaded; steps that depend on these parts "
@@ -373,13 +380,13 @@ class FilesView(QWidget):
         self.ask_save: Callable[[str, str], str] = lambda _title, _name: ""
 
     def set_files(self, files: Sequence[str], problems: Sequence[Problem],
-                  evidence: Evidence | None = None) -> None:
+                  evidence: Evidence | None = None, *,
+                  rows: Sequence[tuple[str, int]] | None = None,
+                  keys: Sequence[tuple[Any, ...]] | None = None) -> None:
+        """Show the capture's files; ``rows`` and ``keys`` are the table's rows
+        (:func:`gui.models.file_rows`) and sort keys when the loading thread built them."""
         self._evidence = evidence
-        counts = Counter(p.file for p in problems)
-        rows = [(name, counts.get(name, 0)) for name in files]
-        listed = set(files)
-        rows.extend((name, count) for name, count in counts.items() if name not in listed)
-        self.model.set_rows(rows)
+        self.model.set_rows(rows if rows is not None else file_rows(files, problems), keys)
         self.viewer.clear()
         self.viewer_title.setText("")
         readable = evidence is not None and bool(evidence.members)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.esp.model import EspReport, Step
-from core.report.common import hresult_short, hresult_text
-from gui.models import format_data, status_text
+from core.report.summary import step_summary as core_step_summary
+from gui.models import format_data
 from gui.timefmt import TimeDisplay
 
 if TYPE_CHECKING:
@@ -32,40 +32,9 @@ def export_json(report: EspReport, path: Path) -> None:
 
 
 def step_summary(report: EspReport, step: Step, times: TimeDisplay) -> str:
-    """Plain text a technician pastes into a ticket: status, error, hint, evidence counts."""
-    phase = next((p for p in report.phases if step in p.steps), None)
-    lines = [f"{phase.title + ' › ' if phase else ''}{step.title}: "
-             f"{status_text(step.status, step.status_text)}"]
-    if report.device.name or report.device.serial:
-        lines.append(f"Device: {report.device.name or '?'} (serial {report.device.serial or '?'})")
-    if step.hresult:
-        lines.append(f"Error: {hresult_text(step.hresult)}")
-    if step.started or step.ended:
-        lines.append(f"Time ({times.label}): {times.fmt(step.started) or '?'} → "
-                     f"{times.fmt(step.ended) or '?'}")
-    if step.hint is not None:
-        lines.append(f"Hint: {step.hint.title} — {step.hint.text}")
-        if step.hint.source:
-            lines.append(f"Source: {step.hint.source}")
-    if step.items:
-        lines.append("Items:")
-        lines.extend(f"  - {i.name or i.id} [{i.kind}, {i.scope}]: {i.status}"
-                     f"{' ' + (hresult_short(i.hresult) or '') if i.hresult else ''}"
-                     for i in step.items)
-    if step.events:
-        lines.append("Events:")
-        lines.extend(f"  - {times.fmt(e.time)} {e.level} {e.event_id}: {e.summary} ({e.origin})"
-                     for e in step.events[:20])
-        if len(step.events) > 20:
-            lines.append(f"  … and {len(step.events) - 20} more")
-    if step.registry:
-        lines.append("Registry:")
-        for ref in step.registry:
-            lines.append(f"  {ref.path}  ({ref.origin})")
-            lines.extend(f"    {v.name or '(Default)'} = {format_data(v.data)}"
-                         for v in ref.values)
-    lines.append(f"Source: {report.source.path}")
-    return "\n".join(lines) + "\n"
+    """Plain text a technician pastes into a ticket (written by ``core``, shown in the GUI's
+    time display)."""
+    return core_step_summary(report, step, times.fmt, times.label)
 
 
 def save_bundle(folder: Path, evidence: Evidence | None, report: EspReport, *,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -104,6 +104,11 @@ class MainWindow(QMainWindow):
         self._show_step_page = True
         self._pending_path = ""
         self._current_path = ""
+        # Pages of the main tabs still waiting for the capture on screen (see show_loaded),
+        # and what runs once they all have it (the end of a load).
+        self._fills: dict[str, Callable[[], None]] = {}
+        self._after_fills: list[Callable[[], None]] = []
+        self._fill_scheduled = False
         self.live_session = LiveSession(self._reload_live, self)
         self.collector = LogCollector(self)
         self.collector.finished.connect(self._logs_collected)
@@ -235,7 +240,7 @@ class MainWindow(QMainWindow):
         self.chart.step_clicked.connect(self.select_step)
         self.chart.item_clicked.connect(self.select_item)
         self.esp.step_selected.connect(self.chart.show_step)
-        self.tabs.currentChanged.connect(lambda _index: self._note())
+        self.tabs.currentChanged.connect(lambda _index: self._page_changed())
         # Wide enough for the ESP's longest step title next to its status text.
         left.setMinimumWidth(self.esp.fontMetrics().averageCharWidth() * 78)
         self.splitter.addWidget(left)
@@ -413,6 +418,7 @@ class MainWindow(QMainWindow):
         """Bring a named page of the main tabs to the front."""
         widget = self.pages.get(name)
         if widget is not None and self.stack.currentIndex() == self.REPORT:
+            self.fill_page(name)
             self.tabs.setCurrentWidget(widget)
             if focus:
                 widget.setFocus()
@@ -486,7 +492,7 @@ class MainWindow(QMainWindow):
         if loaded is None:
             self.step_panel.set_step(None, None)
             return
-        rows = [r for r in loaded.timeline if step is not None and r.entry.step == step.id]
+        rows = loaded.step_timeline(step.id) if step is not None else []
         self.step_panel.set_step(loaded.report, step, rows)
         if step is not None and self._show_step_page:
             self.show_page("step")
@@ -511,6 +517,7 @@ class MainWindow(QMainWindow):
         event or log line, or the key in the registry browser."""
         loaded = self.loaded
         target = loaded.resolve(text) if loaded is not None else None
+        self.fill_page("timeline")
         if target is None:
             self.statusBar().showMessage(f"Cited text only; nothing in the loaded evidence "
                                          f"matches it: {text[:120]}", 8000)
@@ -572,6 +579,7 @@ class MainWindow(QMainWindow):
         if location is None or self.loaded is None:
             return
         page, detail = location
+        self.fill_page(page)
         self._restoring = True
         try:
             if page == "step":
@@ -592,8 +600,14 @@ class MainWindow(QMainWindow):
 
     # -- loaded captures -------------------------------------------------------------------
 
-    def show_loaded(self, loaded: Loaded) -> None:
-        """Attach every model to a freshly loaded capture (GUI thread, after the worker)."""
+    def show_loaded(self, loaded: Loaded, then: Callable[[], None] | None = None) -> None:
+        """Show a freshly loaded capture (GUI thread, after the worker).
+
+        What is on screen (header, banner, the ESP, the selected step) is set here; every
+        other page gets the capture when first shown, or in its own later slice of the event
+        loop (one page per slice), so no stretch of GUI-thread work grows with the capture.
+        ``then`` runs once every page has it.
+        """
         previous = self.loaded
         self.loaded = loaded
         if previous is not None and previous.evidence is not None and previous is not loaded:
@@ -608,14 +622,18 @@ class MainWindow(QMainWindow):
         self.step_panel.set_loaded(loaded)
         self.esp.set_report(report)
         self.esp_settings.set_report(report)
-        self.findings.kind_of = lambda text: (t.kind if (t := loaded.resolve(text)) else "")
-        self.findings.set_report(report)
-        self.timeline.set_loaded(loaded)
-        self.chart.set_report(report)
-        self.problems.set_problems(loaded.problems)
-        self.registry.set_registry(loaded.evidence.registry if loaded.evidence else None)
         files = loaded.evidence.source.files if loaded.evidence else report.source.files
-        self.files.set_files(files, loaded.problems, loaded.evidence)
+        self._fills = {
+            "findings": lambda: self._fill_findings(loaded),
+            "timeline": lambda: self.timeline.set_loaded(loaded),
+            "problems": lambda: self.problems.set_problems(loaded.problems,
+                                                           loaded.keys_of("problems")),
+            "registry": lambda: self.registry.set_registry(
+                loaded.evidence.registry if loaded.evidence else None),
+            "files": lambda: self.files.set_files(files, loaded.problems, loaded.evidence,
+                                                  rows=loaded.files, keys=loaded.keys_of("files")),
+            "chart": lambda: self.chart.set_report(report),
+        }
         count = len(loaded.problems)
         self._set_title("problems", f"Problems ({count})" if count else "Problems",
                         icon("severity-warning") if count else icon(""))
@@ -627,6 +645,7 @@ class MainWindow(QMainWindow):
                                   + (f" — {count} problem(s) reading it" if count else ""))
         self.setWindowTitle(f"ESPView — {report.device.name or Path(report.source.path).name}")
         self.stack.setCurrentIndex(self.REPORT)
+        self.fill_page(self.current_page())
         first = report.first_failed_step or next(
             (s for s in report.steps if s.status in ("in_progress", "identifying")), None) or \
             (report.steps[0] if report.steps else None)
@@ -635,6 +654,40 @@ class MainWindow(QMainWindow):
             self.select_step(first.id)
         self.esp.tree.setFocus()
         self._update_actions()
+        if then is not None:
+            self._after_fills.append(then)
+        self._schedule_fill()
+
+    def _fill_findings(self, loaded: Loaded) -> None:
+        self.findings.kind_of = lambda text: (t.kind if (t := loaded.resolve(text)) else "")
+        self.findings.set_report(loaded.report)
+
+    def fill_page(self, name: str) -> None:
+        """Give a page the capture on screen now, if it still waits for it."""
+        fill = self._fills.pop(name, None)
+        if fill is not None:
+            fill()
+
+    def _page_changed(self) -> None:
+        self.fill_page(self.current_page())
+        self._note()
+
+    def _schedule_fill(self) -> None:
+        if not self._fill_scheduled:
+            self._fill_scheduled = True
+            QTimer.singleShot(0, self, self._fill_next)  # dropped if the window goes first
+
+    def _fill_next(self) -> None:
+        """One waiting page per turn of the event loop; then what waits for them all."""
+        self._fill_scheduled = False
+        if self._fills:
+            self.fill_page(next(iter(self._fills)))
+        if self._fills:
+            self._schedule_fill()
+            return
+        after, self._after_fills = self._after_fills, []
+        for then in after:
+            then()
 
     def _set_title(self, name: str, title: str, tab_icon: QIcon | None = None) -> None:
         index = self.tabs.indexOf(self.pages[name])
@@ -736,17 +789,22 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         path, self._pending_path = self._pending_path, ""
         try:
-            self.show_loaded(loaded)
-            if path and not loaded.live:
-                self.recent.add(path)  # only what opened enters Open recent
-                self._current_path = path
-            elif loaded.live:
-                self._current_path = ""
-        finally:
-            if loaded.live:
-                self.live_session.loaded(loaded.report)
-            self._update_actions()
-            self.load_finished.emit("loaded")
+            self.show_loaded(loaded, lambda: self._shown(loaded))
+        except BaseException:
+            self._shown(loaded)
+            raise
+        if path and not loaded.live:
+            self.recent.add(path)  # only what opened enters Open recent
+            self._current_path = path
+        elif loaded.live:
+            self._current_path = ""
+
+    def _shown(self, loaded: Loaded) -> None:
+        """Every page has the capture: the load is over."""
+        if loaded.live:
+            self.live_session.loaded(loaded.report)
+        self._update_actions()
+        self.load_finished.emit("loaded")
 
     def _load_failed(self, title: str, text: str) -> None:
         """A load that failed: the report on screen (if any) stays with its title and status
@@ -869,6 +927,8 @@ class MainWindow(QMainWindow):
         self.live_session.stop()
         self.compare.shutdown()
         self.loads.shutdown()
+        self._fills.clear()
+        self._after_fills.clear()
         if self.collector.process is not None:
             self.collector.process.kill()
             self.collector.process.waitForFinished(2000)

@@ -8,9 +8,11 @@ proxies (:mod:`gui.proxies`), never here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,7 +26,7 @@ from PySide6.QtCore import (
 
 from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
 from core.registry.model import RegKey, ValueData
-from core.report.common import hresult_short
+from core.report.common import STATUS_LABELS, hresult_short
 from gui.fonts import derived
 from gui.icons import severity_icon, status_icon
 from gui.plain import tooltip
@@ -36,16 +38,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
-STATUS_WORDS = {
-    "not_started": "Not started",
-    "identifying": "Identifying",
-    "in_progress": "In progress",
-    "succeeded": "Complete",
-    "failed": "Failed",
-    "skipped": "Skipped",
-    "not_required": "No setup needed",
-    "unknown": "Unknown (no evidence)",
-}
+STATUS_WORDS = STATUS_LABELS  # one vocabulary: the words every report uses (core)
 
 
 def cell(index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -117,6 +110,18 @@ def _sort_key(value: object) -> object:
     return value
 
 
+def order_key(value: object) -> tuple[int, Any]:
+    """A sort key ordering any two cells the way Qt orders them: missing first, then numbers
+    and times, then text (Python's ``sorted`` would refuse to compare mixed types)."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, datetime):
+        return (1, value.timestamp())
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value))
+
+
 @dataclass(frozen=True)
 class Column:
     """One table column: a title, how to get the raw value, and how to show it."""
@@ -127,21 +132,69 @@ class Column:
     data: bool = False  # registry value data: shown the way regedit shows it
 
 
+def table_keys(columns: Sequence[Column], rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Every row's sort key per column (pure Python: the loading thread builds them, so
+    sorting a long table on the GUI thread runs no Python per row)."""
+    return [tuple(order_key(format_data(c.get(row)) if c.data else c.get(row))  # type: ignore[arg-type]  # data columns hold ValueData
+                  for c in columns) for row in rows]
+
+
 class RowTableModel(QAbstractTableModel):
-    """A read-only table of domain objects, one per row (subclasses name the columns)."""
+    """A read-only table of domain objects, one per row (subclasses name the columns).
+
+    The model sorts itself (:meth:`sort`, used by :class:`gui.proxies.FilterProxy`) on sort
+    keys built once per row, ideally in the loading thread (``set_rows(rows, keys)``):
+    Qt's own proxy sorting would call :meth:`data` twice per comparison.
+    """
 
     columns: Sequence[Column] = ()
 
     def __init__(self, times: TimeDisplay, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[Any] = []
+        self._keys: list[tuple[Any, ...]] | None = None
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         self._times = times
         times.changed.connect(self._times_changed)
 
-    def set_rows(self, rows: Sequence[Any]) -> None:
+    def set_rows(self, rows: Sequence[Any], keys: Sequence[tuple[Any, ...]] | None = None
+                 ) -> None:
+        """Show ``rows`` (in the current sort order); ``keys`` are their :func:`table_keys`
+        when already built."""
         self.beginResetModel()
         self._rows = list(rows)
+        self._keys = list(keys) if keys is not None and len(keys) == len(self._rows) else None
+        if self._sort is not None:
+            self._reorder(self._order(*self._sort))
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (column, order) if 0 <= column < len(self.columns) else None
+        if self._sort is None or len(self._rows) < 2:
+            return
+        self.layoutAboutToBeChanged.emit()
+        permutation = self._order(column, order)
+        # Where each old row went, without a Python loop over the rows.
+        moved_to = sorted(range(len(permutation)), key=permutation.__getitem__)
+        self._reorder(permutation)
+        persistent = self.persistentIndexList()
+        self.changePersistentIndexList(
+            persistent, [self.index(moved_to[i.row()], i.column()) if i.isValid() else i
+                         for i in persistent])
+        self.layoutChanged.emit()
+
+    def _order(self, column: int, order: Qt.SortOrder) -> list[int]:
+        """Old row numbers in sorted order (stable, as Qt sorts)."""
+        if self._keys is None:
+            self._keys = table_keys(self.columns, self._rows)
+        keys = list(map(itemgetter(column), self._keys))
+        return sorted(range(len(keys)), key=keys.__getitem__,
+                      reverse=order == Qt.SortOrder.DescendingOrder)
+
+    def _reorder(self, permutation: list[int]) -> None:
+        self._rows = list(map(self._rows.__getitem__, permutation))
+        if self._keys is not None:
+            self._keys = list(map(self._keys.__getitem__, permutation))
 
     def row_object(self, row: int) -> Any:
         return self._rows[row]
@@ -424,6 +477,16 @@ class ProblemsModel(RowTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return severity_icon("warning")
         return None
+
+
+def file_rows(files: Sequence[str], problems: Iterable[Any]) -> list[tuple[str, int]]:
+    """The Files table: every file of the capture with its problem count, then files that
+    only problems name."""
+    counts = Counter(p.file for p in problems)
+    rows = [(name, counts.get(name, 0)) for name in files]
+    listed = set(files)
+    rows.extend((name, count) for name, count in counts.items() if name not in listed)
+    return rows
 
 
 class FilesModel(RowTableModel):

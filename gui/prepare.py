@@ -10,13 +10,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from core.esp.model import EspReport, RegistryRef
+from core.esp.model import EspReport, RegistryRef, Step
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
 from core.problems import Problem
-from gui.models import TimelineRow
+from gui.models import (
+    EventsModel,
+    FilesModel,
+    ItemsModel,
+    LogRefModel,
+    ProblemsModel,
+    TimelineRow,
+    file_rows,
+    table_keys,
+)
 
 LOG_LEVELS = {1: "Information", 2: "Warning", 3: "Error"}
 _HIVES = ("HKLM\\", "HKCU\\", "HKU\\", "HKCR\\", "HKCC\\", "HKEY_")
@@ -51,6 +61,21 @@ class Loaded:
     logs: dict[str, LogLine] = field(default_factory=dict)  # origin → line
     log_files: dict[str, list[LogLine]] = field(default_factory=dict)  # file → lines by number
     registry_refs: dict[str, RegistryRef] = field(default_factory=dict)  # origin/path → ref
+    # Per-step slices of ``timeline`` and its distinct levels, so selecting a step or filling
+    # the timeline's filters never walks the whole timeline on the GUI thread.
+    timeline_by_step: dict[str, list[TimelineRow]] = field(default_factory=dict)
+    timeline_levels: list[str] = field(default_factory=list)
+    # Sort keys of the tables ("items:<step id>", "events:…", "logs:…", "problems",
+    # "files"), built here so sorting them on the GUI thread runs no Python per row.
+    keys: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    files: list[tuple[str, int]] = field(default_factory=list)  # the Files table's rows
+    telling_items: dict[str, int] = field(default_factory=dict)  # step id → telling_item
+
+    def keys_of(self, table: str) -> list[tuple[Any, ...]] | None:
+        return self.keys.get(table)
+
+    def step_timeline(self, step_id: str) -> list[TimelineRow]:
+        return self.timeline_by_step.get(step_id, [])
 
     def event(self, origin: str) -> EventRecord | None:
         return self.events.get(origin)
@@ -82,6 +107,16 @@ class Loaded:
         return None
 
 
+def telling_item(step: Step) -> int:
+    """The row of the item that explains the step: the first failed one, else the first
+    with a history, else the first."""
+    failed = next((i for i, item in enumerate(step.items) if item.status in {"failed", "error"}),
+                  None)
+    if failed is not None:
+        return failed
+    return next((i for i, item in enumerate(step.items) if item.history), 0)
+
+
 def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False) -> Loaded:
     events = {e.origin: e for e in evidence.events} if evidence is not None else {}
     logs = {line.origin: line for line in evidence.logs} if evidence is not None else {}
@@ -109,8 +144,23 @@ def prepare(evidence: Evidence | None, report: EspReport, *, live: bool = False)
         haystack = "\n".join((entry.summary, entry.origin, entry.kind, level, title,
                               entry.step or "")).casefold()
         rows.append(TimelineRow(entry, level, title, haystack))
+    by_step: dict[str, list[TimelineRow]] = defaultdict(list)
+    for row in rows:
+        if row.entry.step:
+            by_step[row.entry.step].append(row)
+    levels = sorted({row.level for row in rows if row.level})
     problems = list(report.source.problems)
     if evidence is not None:
         seen = set(problems)
         problems.extend(p for p in evidence.problems if p not in seen)
-    return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs)
+    files = file_rows(evidence.source.files if evidence is not None else report.source.files,
+                      problems)
+    keys = {"problems": table_keys(ProblemsModel.columns, problems),
+            "files": table_keys(FilesModel.columns, files)}
+    for step in report.steps:
+        keys[f"items:{step.id}"] = table_keys(ItemsModel.columns, step.items)
+        keys[f"events:{step.id}"] = table_keys(EventsModel.columns, step.events)
+        keys[f"logs:{step.id}"] = table_keys(LogRefModel.columns, step.logs)
+    telling = {step.id: telling_item(step) for step in report.steps if step.items}
+    return Loaded(evidence, report, events, rows, problems, live, logs, dict(log_files), refs,
+                  dict(by_step), levels, keys, files, telling)

@@ -7,13 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
-from gui.models import OBJECT_ROLE, SORT_ROLE, TimelineRow
+from gui.models import OBJECT_ROLE, SORT_ROLE, RowTableModel, TimelineRow
 
 
 class FilterProxy(QSortFilterProxyModel):
     """Case-insensitive substring filter over all columns; sorts by :data:`SORT_ROLE`.
 
-    For trees the filter is recursive: a parent stays when a child matches.
+    For trees the filter is recursive: a parent stays when a child matches. It keeps no
+    Python per-row callback: with an empty filter Qt accepts every row without calling back,
+    so a reset costs the GUI thread nothing per row.
     """
 
     def __init__(self, parent: Any = None, *, recursive: bool = False) -> None:
@@ -23,10 +25,28 @@ class FilterProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(-1)
         self.setRecursiveFilteringEnabled(recursive)
         self.setAutoAcceptChildRows(recursive)
-        self._predicate: Callable[[Any], bool] | None = None
 
     def set_text(self, text: str) -> None:
         self.setFilterFixedString(text.strip())
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """A table model sorts itself on prepared keys (see RowTableModel); the proxy then
+        keeps its order."""
+        source = self.sourceModel()
+        if isinstance(source, RowTableModel):
+            source.sort(column, order)
+        else:
+            super().sort(column, order)
+
+
+class PredicateProxy(FilterProxy):
+    """A :class:`FilterProxy` that can also keep only rows whose domain object passes a
+    predicate (a step's rows about one item). Its per-row callback costs a Python call per
+    row on every reset, so only the views that narrow rows this way use it."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._predicate: Callable[[Any], bool] | None = None
 
     def set_predicate(self, predicate: Callable[[Any], bool] | None) -> None:
         """Keep only rows whose domain object passes ``predicate`` (None: all rows)."""
@@ -57,6 +77,8 @@ def filter_timeline(rows: Sequence[TimelineRow], *, step: str | None = None,
     so the whole-capture timeline filters its already chronological list here instead.
     """
     needle = text.strip().casefold()
+    if step is None and source is None and level is None and not needle:
+        return list(rows)  # nothing to filter: no Python pass over every row
     folded_level = level.casefold() if level is not None else None
     out: list[TimelineRow] = []
     for row in rows:

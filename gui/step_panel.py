@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
@@ -44,8 +45,8 @@ from gui.models import (
     status_text,
 )
 from gui.plain import plain_label
-from gui.prepare import Loaded
-from gui.proxies import FilterProxy
+from gui.prepare import Loaded, telling_item
+from gui.proxies import FilterProxy, PredicateProxy
 from gui.timefmt import TimeDisplay
 from gui.widgets import (
     add_action,
@@ -128,6 +129,11 @@ class StepPanel(QWidget):
         self._build_events()
         self._build_log()
         self._build_timeline()
+        # Hidden tabs are filled when first shown (or first used): a step with thousands of
+        # events or log lines costs the GUI thread nothing until its tab opens.
+        self._pending: dict[int, Callable[[], None]] = {}
+        self._timeline_count = 0
+        self.tabs.currentChanged.connect(self._fill)
         self.set_step(None, None)
 
     # -- construction ---------------------------------------------------------------------
@@ -203,7 +209,7 @@ class StepPanel(QWidget):
 
     def _build_events(self) -> None:
         self.events_model = EventsModel(self.times, self)
-        self.events_proxy = FilterProxy(self)
+        self.events_proxy = PredicateProxy(self)
         self.events_proxy.setSourceModel(self.events_model)
         self.events_filter = filter_box(self.events_proxy, "Filter events (text, id, level)…",
                                         name="eventsFilter")
@@ -222,7 +228,7 @@ class StepPanel(QWidget):
 
     def _build_log(self) -> None:
         self.logs_model = LogRefModel(self.times, self)
-        self.logs_proxy = FilterProxy(self)
+        self.logs_proxy = PredicateProxy(self)
         self.logs_proxy.setSourceModel(self.logs_model)
         self.logs_filter = filter_box(self.logs_proxy, "Filter log lines…", name="logsFilter")
         page, box = self._page(self.logs_filter)
@@ -260,6 +266,14 @@ class StepPanel(QWidget):
     def show_page(self, name: str) -> None:
         """Bring one of :data:`PAGES` to the front."""
         self.tabs.setCurrentIndex(PAGES.index(name))
+        self._fill(PAGES.index(name))
+
+    def _fill(self, *pages: int) -> None:
+        """Give these tabs the current step's rows if they still wait for them."""
+        for page in pages:
+            fill = self._pending.pop(page, None)
+            if fill is not None:
+                fill()
 
     def current_page(self) -> str:
         return PAGES[self.tabs.currentIndex()]
@@ -274,6 +288,7 @@ class StepPanel(QWidget):
 
     def select_origin(self, origin: str) -> bool:
         """Select the step's event or log line with this provenance (and show its details)."""
+        self._fill(self.EVENTS, self.LOG)
         for page, model, proxy, view in (
                 ("events", self.events_model, self.events_proxy, self.events_view),
                 ("log", self.logs_model, self.logs_proxy, self.logs_view)):
@@ -291,6 +306,7 @@ class StepPanel(QWidget):
         return False
 
     def select_key(self, path: str) -> bool:
+        self._fill(self.REGISTRY)
         index = self.registry_proxy.mapFromSource(self.registry_model.key_index(path))
         if not index.isValid():
             return False
@@ -304,6 +320,8 @@ class StepPanel(QWidget):
     def set_step(self, report: EspReport | None, step: Step | None,
                  timeline: list[TimelineRow] | None = None) -> None:
         self._report, self._step = report, step
+        self._pending = {}
+        self._timeline_count = len(timeline or [])
         self.copy_button.setEnabled(step is not None)
         self._clear_item_filter()
         if step is None:
@@ -345,16 +363,26 @@ class StepPanel(QWidget):
             self.hint.show()
         else:
             self.hint.hide()
-        self.items_model.set_rows(step.items)
+        self.items_model.set_rows(step.items, self._keys("items", step))
         self.history_model.set_rows([])
         self._select_telling_item(step)
-        self.registry_model.set_refs(step.registry)
-        self.events_model.set_rows(step.events)
-        self.logs_model.set_rows(step.logs)
+        rows = timeline or []
+        self._pending = {
+            self.REGISTRY: lambda: self.registry_model.set_refs(step.registry),
+            self.EVENTS: lambda: self.events_model.set_rows(step.events,
+                                                            self._keys("events", step)),
+            self.LOG: lambda: self.logs_model.set_rows(step.logs, self._keys("logs", step)),
+            self.TIMELINE: lambda: self.timeline_model.set_rows(rows),
+        }
         self.event_details.clear("Select an event to see its data fields and full XML.")
         self.log_details.clear("Select a log line to see all of it and the lines around it.")
-        self.timeline_model.set_rows(timeline or [])
+        self._fill(self.tabs.currentIndex())
         self._update_tab_titles()
+
+    def _keys(self, table: str, step: Step) -> list[tuple[Any, ...]] | None:
+        """The loading thread's sort keys for one of the step's tables (when it is the
+        loaded report's step)."""
+        return self._loaded.keys_of(f"{table}:{step.id}") if self._loaded is not None else None
 
     def _update_meta(self) -> None:
         step = self._step
@@ -381,7 +409,7 @@ class StepPanel(QWidget):
     def _update_tab_titles(self) -> None:
         step = self._step
         counts = (len(step.items), len(step.registry), len(step.events), len(step.logs),
-                  self.timeline_model.rowCount()) if step else (0, 0, 0, 0, 0)
+                  self._timeline_count) if step else (0, 0, 0, 0, 0)
         titles = ("&Items", "&Registry", "Event&s", "&Log", "Ti&meline")
         for i, (title, count) in enumerate(zip(titles, counts, strict=True)):
             self.tabs.setTabText(i, f"{title} ({count})")
@@ -391,9 +419,8 @@ class StepPanel(QWidget):
         history) so its history shows at once."""
         if not step.items:
             return
-        failed = [i for i, item in enumerate(step.items) if item.status in {"failed", "error"}]
-        with_history = [i for i, item in enumerate(step.items) if item.history]
-        row = (failed or with_history or [0])[0]
+        known = self._loaded.telling_items.get(step.id) if self._loaded is not None else None
+        row = known if known is not None else telling_item(step)
         index = self.items_proxy.mapFromSource(self.items_model.index(row, 0))
         if index.isValid():
             self.items_view.setCurrentIndex(index)
@@ -425,6 +452,7 @@ class StepPanel(QWidget):
         item = self.current_item()
         if item is None:
             return
+        self._fill(self.EVENTS, self.LOG)
         needles = [n.casefold() for n in (item.id, item.name) if n]
         # Events name a profile by its own name (".../SCEP/CorpWifi", "SCEP-CorpWifi" →
         # "CorpWifi"); the id's last part finds them where the whole id does not.

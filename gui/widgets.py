@@ -128,8 +128,9 @@ class ColumnFitter(QObject):
         model.layoutChanged.connect(self.schedule)
         # Measure a sample of rows, not the first thousand: sizing stays cheap on the GUI
         # thread whatever the row count (a capture's timeline holds tens of thousands).
-        rows_header = view.verticalHeader() if isinstance(view, QTableView) else view.header()
-        rows_header.setResizeContentsPrecision(SAMPLE_ROWS)
+        # Qt reads the precision for a column's size hint from the header holding that
+        # column (the horizontal one of a table), not from the header of the rows.
+        self._header().setResizeContentsPrecision(SAMPLE_ROWS)
         view.viewport().installEventFilter(self)
         view.installEventFilter(self)
 

@@ -13,16 +13,26 @@ Order of trust for a step's state:
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from core.esp.citations import Cited, attach_cited, step_logs
 from core.esp.device import DeviceFacts, analyze_device
 from core.esp.device_prep import analyze_device_prep
-from core.esp.evidence_links import EventLinks, event_code, event_ref, link_events, step_registry
+from core.esp.evidence_links import (
+    EventLinks,
+    event_code,
+    event_ref,
+    item_tokens,
+    link_events,
+    link_log_lines,
+    step_registry,
+)
 from core.esp.hresult import fmt
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
     PHASE_IDS,
+    SEVERITY_ORDER,
     EspReport,
     Hint,
     Phase,
@@ -34,6 +44,7 @@ from core.esp.model import (
 from core.esp.rules import Context, Found, PhaseState, StepState, run_rules
 from core.esp.status import RecordPhase, read_record
 from core.esp.timeline import build_timeline
+from core.esp.values import duration_text
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.problems import Problem
@@ -208,6 +219,14 @@ def _decide_steps(
     return phases, steps, notes
 
 
+_CATEGORY_DURATIONS = {
+    "SecurityPoliciesSubcategory": "PolicyDuration",
+    "CertificatesSubcategory": "CertificatesDuration",
+    "NetworkConnectionsSubcategory": "NetworkingDuration",
+    "AppsSubcategory": "ApplicationsDuration",
+}
+
+
 def _times(
     steps: dict[str, StepState],
     phases: dict[str, PhaseState],
@@ -215,19 +234,37 @@ def _times(
     events_by_step: dict[str, list[int]],
     events: list[EventRecord],
     facts: DeviceFacts,
-) -> None:
-    spans: dict[str, list[datetime]] = {}
+    log_times: dict[str, list[datetime]],
+) -> dict[str, tuple[str | None, str | None]]:
+    """Start / end of every step from every source that has them; returns the sources."""
+    spans: dict[str, list[tuple[datetime, str]]] = {}
     for item in items:
-        spans.setdefault(item.step, []).extend(h.time for h in item.history)
+        spans.setdefault(item.step, []).extend(
+            (h.time, "tracked item history (ESPTrackingInfo snapshots / IME registry)")
+            for h in item.history
+        )
     for step_id, positions in events_by_step.items():
-        spans.setdefault(step_id, []).extend(events[p].time for p in positions)
-    for step_id, times in spans.items():
+        spans.setdefault(step_id, []).extend((events[p].time, "linked events") for p in positions)
+    for step_id, times in log_times.items():
+        spans.setdefault(step_id, []).extend((t, "linked log lines") for t in times)
+    sources: dict[str, tuple[str | None, str | None]] = {}
+    for step_id, found in spans.items():
         step = steps.get(step_id)
-        if step is None or not times:
+        if step is None or not found:
             continue
-        step.started = min(times)
-        if step.status in FINAL:
-            step.ended = max(times)
+        first, last = min(found), max(found)
+        step.started = first[0]
+        ended = last if step.status in FINAL else None
+        step.ended = ended[0] if ended else None
+        sources[step_id] = (first[1], ended[1] if ended else None)
+    for step_id, step in steps.items():
+        if step.started is None:
+            found_span = _first_sync_span(step_id, facts)
+            if found_span is not None:
+                step.started, end, name = found_span
+                step.ended = end if step.status in FINAL else None
+                source = f"FirstSync Timestamp and {name}"
+                sources[step_id] = (source, source if step.ended else None)
     for phase_id, phase in phases.items():
         starts = [s.started for s in steps.values() if s.definition.phase == phase_id and s.started]
         ends = [s.ended for s in steps.values() if s.definition.phase == phase_id and s.ended]
@@ -236,6 +273,141 @@ def _times(
         phase.started = min(starts) if starts else None
         if phase.status in FINAL and ends:
             phase.ended = max(ends)
+    return sources
+
+
+def _first_sync_span(step_id: str, facts: DeviceFacts) -> tuple[datetime, datetime, str] | None:
+    """Start and end of an Account-setup category from the one user's FirstSync
+    ``Timestamp`` and the category's ``*Duration`` (only when a single user has them)."""
+    phase, _, sub = step_id.partition(".")
+    name = _CATEGORY_DURATIONS.get(sub)
+    if phase != "AccountSetup" or name is None:
+        return None
+    users = [u for u in facts.user_first_sync if u.timestamp and u.durations.get(name)]
+    if len(users) != 1 or users[0].timestamp is None:
+        return None
+    start = users[0].timestamp
+    return start, start + timedelta(seconds=users[0].durations[name]), name
+
+
+def _first_sync_note(step_id: str, facts: DeviceFacts) -> str | None:
+    """What FirstSync says about how long an Account-setup category ran."""
+    phase, _, sub = step_id.partition(".")
+    name = _CATEGORY_DURATIONS.get(sub)
+    if phase != "AccountSetup" or name is None:
+        return None
+    spans = [u.durations[name] for u in facts.user_first_sync if u.durations.get(name)]
+    if not spans:
+        return None
+    return f"FirstSync records {name} {duration_text(max(spans))} for this category"
+
+
+def _recovered(step_items: list[ItemInfo], positions: list[int], links: EventLinks) -> str | None:
+    """A failure a later attempt recovered (retry, Try again, reset, second sign-in)."""
+    for item in step_items:
+        statuses = [h.status for h in sorted(item.history, key=lambda h: h.time)]
+        failed_at = next(
+            (n for n, word in enumerate(statuses) if word in ("error", "failed")), None
+        )
+        if failed_at is not None and item.outcome == "done":
+            return (
+                f"recovered: {item.name or item.id} failed in an earlier attempt "
+                f"({len(statuses)} recorded states) and completed later"
+            )
+    outcomes = [links.outcomes[p] for p in positions if links.decides[p]]
+    if "failure" in outcomes and outcomes and outcomes[-1] == "success":
+        return "recovered: an earlier attempt failed and a later one succeeded (ESP events)"
+    return None
+
+
+def _suggestion(
+    step_id: str,
+    step_items: list[ItemInfo],
+    positions: list[int],
+    events: list[EventRecord],
+    started: datetime | None,
+) -> str | None:
+    """What a step's own evidence points to when nothing decides its status."""
+    errors = [p for p in positions if events[p].level in (1, 2)]
+    parts: list[str] = []
+    if errors:
+        codes = sorted({fmt(c) for p in errors if (c := event_code(events[p])) is not None})
+        parts.append(
+            f"it failed ({len(errors)} linked error event(s)"
+            + (f": {', '.join(codes[:3])}" if codes else "")
+            + ")"
+        )
+    done = [i for i in step_items if i.outcome == "done"]
+    failed = [i for i in step_items if i.outcome == "failed"]
+    if failed:
+        parts.append(f"it failed ({len(failed)} of its items failed)")
+    elif done:
+        parts.append(f"it progressed ({len(done)} of its {len(step_items)} items completed)")
+    if started is not None and not parts:
+        parts.append("it ran (its evidence gives a start time)")
+    return "; ".join(parts) if parts else None
+
+
+def _step_reason(
+    step: StepState,
+    phase: PhaseState,
+    record: dict[str, RecordPhase],
+    suggestion: str | None,
+    first_sync: str | None,
+    recovered: str | None,
+) -> str:
+    phase_id = step.definition.phase
+    rec = record.get(phase_id)
+    if step.status == "not_started" and rec is not None and not rec.active:
+        reason = _not_started_reason(phase_id, record)
+    elif step.source == "skipped":
+        reason = f"skipped: {phase.skip_reason}" if phase.skip_reason else "skipped"
+    elif step.source == "record":
+        reason = f"the ESP's own record says {step.state or step.status}"
+        if step.state == "failedFromPreviousSubcategory":
+            reason = "the ESP's own record says an earlier step of this phase failed"
+    elif step.source == "derived":
+        reason = "derived from the step's tracked items and ESP events (no ESP record for it)"
+    elif rec is None:
+        reason = "the capture holds no ESP record for this phase"
+    else:
+        reason = "the ESP's record is silent on this step"
+    if step.status == "unknown":
+        reason += (
+            f"; its evidence suggests: {suggestion}"
+            if suggestion
+            else "; no other evidence in the capture names this step"
+        )
+    return "; ".join(part for part in (reason, first_sync, recovered) if part)
+
+
+def _not_started_reason(phase_id: str, record: dict[str, RecordPhase]) -> str:
+    order = {pid: n for n, pid in enumerate(PHASE_IDS)}
+    later = [
+        pid
+        for pid, other in record.items()
+        if other.active and order.get(_phase_id(pid), 0) > order.get(_phase_id(phase_id), 0)
+    ]
+    reason = "the ESP's own record says this phase did not start"
+    if later:
+        reason += (
+            " although a later phase ran: the ESP did not show it in this enrollment (for "
+            "example an enrollment after OOBE, where only Account setup runs)"
+        )
+    return reason
+
+
+def _phase_reason(phase: PhaseState, record: dict[str, RecordPhase]) -> str:
+    rec = record.get(phase.id)
+    if phase.skip_reason:
+        return f"skipped: {phase.skip_reason}"
+    if rec is None:
+        if phase.status == "unknown":
+            return "the capture holds no ESP record for this phase, and no other evidence places it"
+        return "the capture holds no ESP record for this phase; its state comes from its steps"
+    if not rec.active:
+        return _not_started_reason(phase.id, record)
+    return f"the ESP's own record says {rec.status.replace('_', ' ')}"
 
 
 def _hint_for(step: StepState, found: list[Found], steps: dict[str, StepState]) -> Hint | None:
@@ -258,7 +430,7 @@ def _hint_for(step: StepState, found: list[Found], steps: dict[str, StepState]) 
             )
     ranked = sorted(
         (f for f in found if f.finding.step == step.definition.id and f.hint is not None),
-        key=lambda f: {"error": 0, "warning": 1, "info": 2}[f.finding.severity],
+        key=lambda f: SEVERITY_ORDER[f.finding.severity],
     )
     return ranked[0].hint if ranked else None
 
@@ -289,7 +461,11 @@ def analyze(evidence: Evidence) -> EspReport:
     )
     items = collector.collect()
     users = sorted(set(facts.user_sids) | collector.user_sids)
-    item_steps = {i.id.casefold().strip("{}"): i.step for i in items if i.kind != "provider"}
+    item_steps = {
+        token: i.step for i in items if i.kind != "provider" for token in item_tokens(i.id)
+    }
+    item_ids = {token: i.id for i in items if i.kind != "provider" for token in item_tokens(i.id)}
+    log_links = link_log_lines(evidence.logs, item_steps, item_ids)
 
     # First pass: windows from registry history only, to place events named by several steps.
     windows: dict[str, tuple[datetime | None, datetime | None]] = {}
@@ -306,7 +482,11 @@ def analyze(evidence: Evidence) -> EspReport:
     links = link_events(evidence.events, knowledge, item_steps, windows, inactive)
 
     phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
-    _times(steps, phases, items, links.by_step, evidence.events, facts)
+    log_times: dict[str, list[datetime]] = {
+        step_id: [t for p in positions if (t := evidence.logs[p].time) is not None]
+        for step_id, positions in log_links.by_step.items()
+    }
+    time_sources = _times(steps, phases, items, links.by_step, evidence.events, facts, log_times)
 
     device_prep, prep_facts = analyze_device_prep(evidence.registry, facts, knowledge)
     ctx = Context(
@@ -314,6 +494,7 @@ def analyze(evidence: Evidence) -> EspReport:
         logs=evidence.logs, device_prep=prep_facts,
     )
     found = run_rules(ctx)
+    citations = attach_cited([f.finding for f in found], evidence, links, log_links, items, facts)
 
     built_phases: list[Phase] = []
     for phase_def in knowledge.phases:
@@ -322,13 +503,29 @@ def analyze(evidence: Evidence) -> EspReport:
         for step_def in knowledge.steps_of(phase_def.id, visible_only=True):
             step = steps[step_def.id]
             step_items = [i for i in items if i.step == step_def.id]
+            cited = citations.get(step_def.id, Cited())
             registry = step_registry(
-                evidence.registry, step_def.registry, (k for i in step_items for k in i.keys), users
+                evidence.registry,
+                step_def.registry,
+                (k for i in step_items for k in i.keys),
+                users,
+                cited.keys,
             )
             event_refs = tuple(
                 event_ref(evidence.events[p], links.summaries[p])
                 for p in links.by_step.get(step_def.id, [])
             )
+            log_refs = step_logs(evidence.logs, log_links, step_def.id, cited.logs)
+            positions = links.by_step.get(step_def.id, [])
+            reason = _step_reason(
+                step,
+                phase,
+                record,
+                _suggestion(step_def.id, step_items, positions, evidence.events, step.started),
+                _first_sync_note(step_def.id, facts),
+                _recovered(step_items, positions, links),
+            )
+            started_source, ended_source = time_sources.get(step_def.id, (None, None))
             built_steps.append(
                 Step(
                     id=step_def.id,
@@ -342,6 +539,10 @@ def analyze(evidence: Evidence) -> EspReport:
                     registry=registry,
                     events=event_refs,
                     hint=_hint_for(step, found, steps),
+                    logs=log_refs,
+                    status_reason=reason,
+                    started_source=started_source if step.started else None,
+                    ended_source=ended_source if step.ended else None,
                 )
             )
         built_phases.append(
@@ -353,10 +554,10 @@ def analyze(evidence: Evidence) -> EspReport:
                 started=phase.started,
                 ended=phase.ended,
                 steps=tuple(built_steps),
-                status_reason=phase.skip_reason,
+                status_reason=_phase_reason(phase, record),
             )
         )
-    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, item_steps)
+    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, log_links)
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
     seen = set(problems)

@@ -31,6 +31,7 @@ from core.esp.hresult import fmt, from_number
 from core.esp.items import parse_time
 from core.esp.knowledge import Knowledge
 from core.esp.model import DevicePreparation, DevicePrepPhase, Item, Status
+from core.esp.values import state, state_word
 from core.registry.model import RegistryView, RegKey
 from core.registry.values import as_flag, as_int, str_of, value_of
 
@@ -123,8 +124,8 @@ class _Stage:
         )
 
 
-def _aggregate(items: list[Item], words: dict[str, Status]) -> Status:
-    statuses = [words.get(i.status, "unknown") for i in items]
+def _aggregate(items: list[Item]) -> Status:
+    statuses = [i.status for i in items]  # already report status words
     if not statuses:
         return "unknown"
     if "failed" in statuses:
@@ -165,13 +166,14 @@ def _apps(
                 id=app_id,
                 name=name if isinstance(name, str) else None,
                 scope="device",
-                status=word,
+                status=_WORKLOAD_STATUS.get(word, "unknown"),
                 hresult=fmt(code) if code is not None else None,
+                raw_status=f"{word.replace('_', ' ')} (WorkloadState {state})",
             )
         )
         if _WORKLOAD_STATUS.get(word) == "failed":
             failed.append((name if isinstance(name, str) else app_id, code, origin))
-    stage.status = _aggregate(stage.items, _WORKLOAD_STATUS)
+    stage.status = _aggregate(stage.items)
     return failed
 
 
@@ -187,11 +189,18 @@ def _scripts(registry: RegistryView, stage: _Stage) -> list[tuple[str, str]]:
         if when is not None:
             stage.times.append(when)
         stage.items.append(
-            Item(kind="script", id=key.name, name=None, scope="device", status=result)
+            Item(
+                kind="script",
+                id=key.name,
+                name=None,
+                scope="device",
+                status=words.get(result, "unknown"),
+                raw_status=f"{result} (Result)",
+            )
         )
         if result == "failed":
             failed.append((key.name, key.origin or key.path))
-    stage.status = _aggregate(stage.items, words)
+    stage.status = _aggregate(stage.items)
     return failed
 
 
@@ -208,7 +217,8 @@ def _agent(registry: RegistryView, prep: RegKey | None, stage: _Stage) -> None:
                 id=key.name,
                 name="Intune Management Extension (IntuneWindowsAgent.msi)",
                 scope="device",
-                status=f"status {status}" if status is not None else "unknown",
+                status=meaning.status if (meaning := state("msi_status", status)) else "unknown",
+                raw_status=f"{state_word('msi_status', status)} (Status {status})",
             )
         )
         if status == 70:

@@ -10,15 +10,17 @@ k=v, …`` with codes decoded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
-from core.esp.model import EventRef, RegistryRef, RegistryValueRef
+from core.esp.model import EventRef, LogRef, RegistryRef, RegistryValueRef, Severity
+from core.esp.values import display
 from core.events.messages import clip, render_message
 from core.events.model import EventRecord
+from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
 
 MAX_KEYS_PER_STEP = 200
@@ -119,7 +121,7 @@ def expand(registry: RegistryView, pattern: str, users: Iterable[str]) -> list[R
 def registry_ref(key: RegKey, only: tuple[str, ...] = ()) -> RegistryRef:
     wanted = {name.casefold() for name in only}
     values = tuple(
-        RegistryValueRef(v.name, v.type, v.data)
+        RegistryValueRef(v.name, v.type, v.data, display(key.path, v.name, v.data))
         for v in key.values()
         if not wanted or v.name.casefold() in wanted
     )
@@ -131,6 +133,7 @@ def step_registry(
     patterns: tuple[RegPattern, ...],
     extra_keys: Iterable[RegKey],
     users: list[str],
+    cited: Iterable[RegistryRef] = (),
 ) -> tuple[RegistryRef, ...]:
     refs: dict[str, RegistryRef] = {}
     for pattern in patterns:
@@ -145,6 +148,8 @@ def step_registry(
         folded = key.path.casefold()
         if folded not in refs and len(refs) < MAX_KEYS_PER_STEP:
             refs[folded] = registry_ref(key)
+    for ref in cited:  # what a finding cites is always shown, whatever the cap
+        refs.setdefault(ref.path.casefold(), ref)
     return tuple(refs.values())
 
 
@@ -164,6 +169,8 @@ class EventLinks:
     decides: list[bool] = field(default_factory=list)
     by_step: dict[str, list[int]] = field(default_factory=dict)
     index: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (alias, id) → indexes
+    #: why an ESP-relevant event is tied to no step (position → plain words)
+    unplaced: dict[int, str] = field(default_factory=dict)
 
 
 def _shell_core_name(event: EventRecord) -> str:
@@ -197,12 +204,62 @@ def shell_core_outcome(event: EventRecord) -> str:
     return "info"
 
 
-def _ids_in(event: EventRecord) -> list[str]:
-    found: list[str] = []
+_LOC_URI = re.compile(r"\./(?:Device|User|Vendor)/[^\s,;\"']+", re.IGNORECASE)
+#: CSP nodes whose next path segment names the tracked item (its profile / package id).
+_NODE_MARKERS = (
+    "scep", "pfxcertinstall", "wifi/profile", "vpnv2", "msi", "installation", "appstore",
+    "nonstore", "tracking/sidecar", "tracking/configmgr",
+)
+
+
+def item_tokens(item_id: str) -> list[str]:
+    """Every form in which evidence may name an item: the id itself, a bare GUID for any
+    decorated form (``Win32App_<guid>_<rev>``, ``{guid}``, ``<guid>_<rev>``), and for a LocURI
+    the profile / package node it ends in (``…/SCEP/<id>/…`` → ``<id>``)."""
+    folded = item_id.casefold()
+    tokens = [folded.strip("{}")]
+    if folded.startswith("./"):
+        # Not the GUIDs inside a LocURI: a SCEP node embeds its CA's id, which every
+        # certificate check of any profile of that CA names.
+        tokens.append(_uri_core(folded))
+        node = uri_node(folded)
+        if node is not None:
+            tokens.append(node)
+    else:
+        tokens.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(item_id))
+    return list(dict.fromkeys(t for t in tokens if len(t) >= 6))
+
+
+def _uri_core(uri: str) -> str:
+    """A LocURI without its ``./Device`` / ``./User`` / ``./Vendor`` prefix, casefolded."""
+    folded = uri.casefold()
+    for prefix in ("./device/", "./user/", "./"):
+        if folded.startswith(prefix):
+            return folded[len(prefix):].rstrip("/")
+    return folded
+
+
+def uri_node(uri: str) -> str | None:
+    """The node naming the item in a CSP LocURI (``…/SCEP/<id>/Install/…`` → ``<id>``)."""
+    folded = uri.casefold()
+    for marker in _NODE_MARKERS:
+        index = folded.find(f"/{marker}/")
+        if index >= 0:
+            rest = folded[index + len(marker) + 2 :]
+            node = rest.split("/", 1)[0]
+            return node or None
+    return None
+
+
+def _ids_in(event: EventRecord, bare: bool = True) -> Iterator[str]:
+    """The names an event carries, lazily (callers stop at the first tracked one): GUIDs in
+    any decoration, LocURIs and their item node and, with ``bare``, whole short values (a
+    SCEP profile id or package name on its own)."""
     for value in event.data.values():
-        if len(value) >= 36:
-            found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(value))
-    return found
+        if len(value) >= 36 or "./" in value:
+            yield from _line_tokens(value)
+        if bare and 6 <= len(value) <= 200 and " " not in value:
+            yield value.casefold()
 
 
 def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
@@ -236,6 +293,8 @@ def link_events(
     places it — never by a default guess.
     """
     links = EventLinks()
+    # Whole values are compared only when some item is named by a bare node (not a GUID).
+    bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
     for position, event in enumerate(events):
         alias = knowledge.alias_of(event.channel)
         definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
@@ -258,17 +317,84 @@ def link_events(
                     step = candidates[0]
                 elif candidates:
                     step = _choose(event, candidates, item_steps, windows, guess=esp)
-        if step is None and event.data:
-            for token in _ids_in(event):
+        if step is None and event.data and item_steps:
+            for token in _ids_in(event, bare):
                 step = item_steps.get(token)
                 if step is not None:
                     break
         links.step_of.append(step)
         links.outcomes.append(outcome)
         links.decides.append(esp and step is not None)
+    _pair_by_code(events, links)
+    for position, step in enumerate(links.step_of):
         if step is not None:
             links.by_step.setdefault(step, []).append(position)
+    _explain_unplaced(events, knowledge, links, inactive_phases)
     return links
+
+
+def _explain_unplaced(
+    events: list[EventRecord],
+    knowledge: Knowledge,
+    links: EventLinks,
+    inactive_phases: frozenset[str],
+) -> None:
+    """Say why an event the catalogue ties to ESP steps, or a DeviceManagement error or
+    warning, is tied to none (shown with its timeline entry)."""
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            continue
+        definition = links.definitions[position]
+        event = events[position]
+        if definition is not None and definition.steps:
+            phases = {c.split(".", 1)[0] for c in definition.steps}
+            if phases <= inactive_phases:
+                titles = ", ".join(p.title for p in knowledge.phases if p.id in phases)
+                links.unplaced[position] = (
+                    f"the ESP's record says {titles} did not run, and the event names no "
+                    "tracked item"
+                )
+            else:
+                links.unplaced[position] = (
+                    "it could belong to several steps and names no tracked item, user or "
+                    "device scope, nor falls in a phase's time window"
+                )
+        elif event.level in (1, 2, 3) and (knowledge.alias_of(event.channel) or "").startswith(
+            "dm_"
+        ):
+            links.unplaced[position] = "a generic MDM event that names no item the ESP tracks"
+
+
+PAIR_WINDOW_SECONDS = 2.0
+
+
+def _pair_by_code(events: list[EventRecord], links: EventLinks) -> None:
+    """An event that names nothing but a code (DeviceManagement 32 "SCEP enrollment failed
+    (0x800B0101)") belongs with the event of the same file written in the same moment with the
+    same code that does name an item (309, carrying the SCEP profile id)."""
+    placed: dict[tuple[str, int], list[int]] = {}
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            code = event_code(events[position])
+            if code is not None:
+                placed.setdefault((events[position].file, code), []).append(position)
+    if not placed:
+        return
+    files = {file for file, _ in placed}
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            continue
+        event = events[position]
+        if event.level not in (1, 2, 3) or event.file not in files:  # failures / warnings only
+            continue
+        code = event_code(event)
+        if code is None:
+            continue
+        for other in placed.get((event.file, code), ()):
+            gap = abs((events[other].time - event.time).total_seconds())
+            if gap <= PAIR_WINDOW_SECONDS:
+                links.step_of[position] = links.step_of[other]
+                break
 
 
 def _choose(
@@ -296,3 +422,80 @@ def _choose(
     if len(candidates) > 1 and candidates[0].startswith("DevicePreparation"):
         return candidates[1]
     return candidates[0]
+
+
+# -- log lines --------------------------------------------------------------------------------
+
+MAX_LOGS_PER_STEP = 300
+_LOG_SEVERITY: dict[int, Severity] = {3: "error", 2: "warning"}
+
+
+@dataclass(slots=True)
+class LogLinks:
+    """Which log lines belong to which step and item (parallel to the lines)."""
+
+    step_of: list[str | None] = field(default_factory=list)
+    item_of: list[str | None] = field(default_factory=list)
+    by_step: dict[str, list[int]] = field(default_factory=dict)
+
+    def place(self, position: int, step: str, item: str | None = None) -> None:
+        """Tie one more line to a step (log readers that know better, e.g. IME phase lines)."""
+        if self.step_of[position] is None:
+            self.by_step.setdefault(step, []).append(position)
+        elif self.step_of[position] != step:
+            return
+        self.step_of[position] = step
+        if item is not None and self.item_of[position] is None:
+            self.item_of[position] = item
+
+
+def _line_tokens(message: str, guids: bool = True) -> list[str]:
+    found: list[str] = []
+    if guids and "-" in message:
+        found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(message))
+    if "./" in message:
+        for m in _LOC_URI.finditer(message):
+            found.append(_uri_core(m.group(0)))
+            node = uri_node(m.group(0))
+            if node is not None:
+                found.append(node)
+    return found
+
+
+def link_log_lines(
+    lines: list[LogLine], item_steps: dict[str, str], item_ids: dict[str, str]
+) -> LogLinks:
+    """Tie each log line to the step (and item) it names: an app GUID in any decorated form,
+    an MSI product code or a LocURI of a tracked item. ``item_steps`` / ``item_ids`` map the
+    tokens of :func:`item_tokens` to the item's step and id."""
+    links = LogLinks()
+    # Only look for the kinds of names the tracked items have (a GUID scan of every line
+    # costs when no item is named by a GUID).
+    guids = any(_ID_TOKEN.fullmatch(token) for token in item_steps)
+    uris = any("/" in token for token in item_steps)
+    for line in lines:
+        step = item = None
+        if guids or (uris and "./" in line.message):
+            for token in _line_tokens(line.message, guids):
+                step = item_steps.get(token)
+                if step is not None:
+                    item = item_ids.get(token)
+                    break
+        links.step_of.append(step)
+        links.item_of.append(item)
+    for position, step in enumerate(links.step_of):
+        if step is not None:
+            links.by_step.setdefault(step, []).append(position)
+    return links
+
+
+def log_ref(line: LogLine, item: str | None = None) -> LogRef:
+    return LogRef(
+        time=line.time,
+        severity=_LOG_SEVERITY.get(line.type, "info"),
+        component=line.component,
+        thread=line.thread,
+        message=line.message,
+        origin=line.origin,
+        item=item,
+    )

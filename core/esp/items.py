@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from core.esp.hresult import fmt, from_number
-from core.esp.knowledge import Knowledge, load
-from core.esp.model import HistoryEntry, Item, ItemKind
+from core.esp.knowledge import Knowledge
+from core.esp.model import HistoryEntry, Item, ItemKind, Status
+from core.esp.values import state, state_word
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
 from core.registry.values import as_int, filetime, str_of, value_of
@@ -38,15 +39,23 @@ DEVICE_USER = "00000000-0000-0000-0000-000000000000"
 Outcome = Literal["failed", "done", "pending", "unknown"]
 Scope = Literal["device", "user"]
 
-PROVIDER_OUTCOMES: dict[int, Outcome] = {2: "done", 3: "done", 4: "failed", 1: "pending"}
-APP_OUTCOMES: dict[int, Outcome] = {3: "done", 4: "failed", 1: "pending", 2: "pending"}
-
-
-def state_word(table: str, value: int, fallback: str) -> str:
-    """The word for ``value`` in the ``states.toml`` table ``table``, else ``fallback``."""
-    return load().states[table].get(value, fallback)
-
-
+#: Item outcome from the report status of a decoded state (values.toml).
+_OUTCOME_OF: dict[str, Outcome] = {
+    "succeeded": "done",
+    "not_required": "done",
+    "skipped": "done",
+    "failed": "failed",
+    "not_started": "pending",
+    "in_progress": "pending",
+    "identifying": "pending",
+    "unknown": "unknown",
+}
+_STATUS_OF: dict[Outcome, Status] = {
+    "done": "succeeded",
+    "failed": "failed",
+    "pending": "in_progress",
+    "unknown": "unknown",
+}
 LIST_KINDS: dict[str, ItemKind] = {
     "expectedpolicies": "policy",
     "expectedcertificateprofiles": "scep",
@@ -83,6 +92,30 @@ class ItemInfo:
     #: Whether the ESP itself tracks the item (tracking keys, snapshots): only those decide a
     #: step's state when the ESP record is missing; the others only annotate.
     tracked: bool = False
+    #: the raw value behind ``status`` (``"InstallationState 3"``) and the report status its
+    #: decoded meaning gives (``not_started`` for "not installed", ``not_required`` …).
+    raw: str | None = None
+    meaning: Status | None = None
+
+    def set_state(self, table: str, number: int | None, raw_name: str) -> None:
+        """Status word, outcome and raw value from a decoded state number."""
+        meaning = state(table, number)
+        self.status = state_word(table, number)
+        self.raw = f"{raw_name} {number}" if number is not None else None
+        self.meaning = meaning.status if meaning is not None else None
+        self.outcome = _OUTCOME_OF[meaning.status] if meaning is not None else "unknown"
+
+    @property
+    def report_status(self) -> Status:
+        """The item's outcome as a word of the report's status vocabulary."""
+        if self.meaning is not None and _OUTCOME_OF[self.meaning] == self.outcome:
+            return self.meaning
+        return _STATUS_OF[self.outcome]
+
+    @property
+    def raw_status(self) -> str:
+        word = self.status.replace("_", " ")
+        return f"{word} ({self.raw})" if self.raw else word
 
     def freeze(self) -> Item:
         history = tuple(sorted(self.history, key=lambda h: h.time))
@@ -91,9 +124,10 @@ class ItemInfo:
             id=self.id,
             name=self.name,
             scope=self.scope,
-            status=self.status,
+            status=self.report_status,
             hresult=fmt(self.code) if self.code is not None else None,
             history=history,
+            raw_status=self.raw_status,
         )
 
 
@@ -204,12 +238,7 @@ class ItemCollector:
             )
             info.name = info.name or key.name
             state = as_int(value_of(key, "InstallationState"))
-            info.status = (
-                state_word("provider_installation", state, f"state {state}")
-                if state is not None
-                else "unknown"
-            )
-            info.outcome = PROVIDER_OUTCOMES.get(state or 0, "unknown")
+            info.set_state("provider_installation_state", state, "InstallationState")
             if state == 4:
                 info.code = from_number(as_int(value_of(key, "LastError")))
             info.keys.append(key)
@@ -233,9 +262,11 @@ class ItemCollector:
                 created = value_of(provider, "TrackingPoliciesCreated")
                 done = created not in (None, 0, "0", "false", "False")
                 info.status = (
-                    "tracking_policies_created" if done else "tracking_policies_not_created"
+                    "tracking policies created" if done else "tracking policies not created"
                 )
                 info.outcome = "done" if done else "pending"
+                info.meaning = "succeeded" if done else "identifying"
+                info.raw = f"TrackingPoliciesCreated {created!r}"
                 info.keys.append(provider)
                 info.tracked = True
             for provider in (_path(apps, "Tracking") or _EMPTY).subkeys():
@@ -246,12 +277,7 @@ class ItemCollector:
                     app_id = _app_id(app.name)
                     info = self.item(step, kind, app_id, scope)  # type: ignore[arg-type]
                     state = as_int(value_of(app, "InstallationState"))
-                    info.status = (
-                        state_word("app_installation", state, f"state {state}")
-                        if state is not None
-                        else "unknown"
-                    )
-                    info.outcome = APP_OUTCOMES.get(state or 0, "unknown")
+                    info.set_state("app_installation_state", state, "InstallationState")
                     info.keys.append(app)
                     info.sources.append("EnrollmentStatusTracking")
                     info.tracked = True
@@ -285,8 +311,7 @@ class ItemCollector:
                 phase = "AccountSetup" if scope == "user" else "DeviceSetup"
                 item_kind, item_id = _uri_item(kind, uri)
                 info = self.item(self.step_for(phase, list_key.name), item_kind, item_id, scope)
-                status, outcome = _snapshot_status(item_kind, value.data)
-                info.status, info.outcome = status, outcome
+                status = _snapshot_state(info, item_kind, value.data)
                 if when is not None:  # every snapshot is kept: retries show as repeats
                     info.history.append(HistoryEntry(when, status))
                 if snapshot not in info.keys:
@@ -318,15 +343,11 @@ class ItemCollector:
                 state = enforcement.get("EnforcementState")
                 error = _code(enforcement.get("ErrorCode")) or _code(compliance.get("ErrorCode"))
                 if isinstance(state, int):
-                    name = state_word("win32_enforcement", state, f"enforcement {state}")
-                    if not tracked or info.outcome == "unknown" or 5000 <= state < 6000:
-                        info.status = name
-                    if 5000 <= state < 6000 or state == 6001:
-                        info.outcome = "failed"
-                    elif state == 1000 and info.outcome == "unknown":
-                        info.outcome = "done"
-                    elif info.outcome == "unknown":
-                        info.outcome = "pending"
+                    meaning = _state("enforcement_state", state)
+                    if not tracked or info.outcome == "unknown" or meaning == "failed":
+                        info.set_state("enforcement_state", state, "EnforcementState")
+                        if info.outcome == "unknown":  # an undocumented state: still open
+                            info.outcome = "pending"
                 if error is not None:
                     info.code = error
                     if info.outcome != "done":
@@ -334,7 +355,7 @@ class ItemCollector:
                 when = parse_time(str(value_of(app, "LastUpdatedTimeUtc") or ""))
                 if when is not None and isinstance(state, int):
                     info.history.append(
-                        HistoryEntry(when, state_word("win32_enforcement", state, str(state)))
+                        HistoryEntry(when, state_word("enforcement_state", state))
                     )
                 info.keys.append(app)
                 info.sources.append("IME")
@@ -381,10 +402,9 @@ class ItemCollector:
                         scope,
                     )
                 if status is not None:
-                    info.status = state_word("msi_status", status, f"status {status}")
-                    info.outcome = (
-                        "done" if status == 70 else "failed" if status in (30, 60) else "pending"
-                    )
+                    info.set_state("msi_status", status, "Status")
+                    if info.outcome == "unknown":
+                        info.outcome = "pending"
                 if last_error is not None:
                     info.code = last_error
                     info.outcome = "failed"
@@ -409,8 +429,9 @@ class ItemCollector:
             info = self.item("DeviceSetup.AppsSubcategory", "office", key.name, "device")
             info.name = info.name or "Microsoft 365 Apps"
             if status is not None:
-                info.status = state_word("office_status", status, f"status {status}")
-                info.outcome = "done" if status == 0 else "pending" if status == 997 else "failed"
+                info.set_state("office_status", status, "FinalStatus")
+                if info.outcome == "unknown":  # an undocumented non-zero status is a failure
+                    info.outcome = "failed"
                 if info.outcome == "failed":
                     info.code = from_number(status)
             info.keys.append(key)
@@ -430,7 +451,8 @@ class ItemCollector:
                 info = self.item(self.step_for(phase, list_name), item_kind, item_id, scope)
                 if info.status == "unknown":
                     number = as_int(value.data)
-                    info.status = f"state {number}" if number is not None else str(value.data)
+                    info.status = "meaning not documented" if number is not None else "unknown"
+                    info.raw = f"WindowsAutopilotDiagnostics value {value.data!r}"
                 info.keys.append(key)
 
 
@@ -485,22 +507,36 @@ def _uri_item(kind: ItemKind, uri: str) -> tuple[ItemKind, str]:
     return kind, uri
 
 
-def _snapshot_status(kind: ItemKind, data: object) -> tuple[str, Outcome]:
+def _state(table: str, number: int) -> Status | None:
+    meaning = state(table, number)
+    return meaning.status if meaning is not None else None
+
+
+_SNAPSHOT_TABLES: dict[str, str] = {
+    "win32": "app_installation_state",
+    "modern": "modern_app_flag",
+    "policy": "processed_flag",
+    "scep": "processed_flag",
+    "pfx": "processed_flag",
+    "network": "processed_flag",
+    "office": "processed_flag",
+    "msi": "msi_status",
+}
+
+
+def _snapshot_state(info: ItemInfo, kind: ItemKind, data: object) -> str:
+    """Set the item's state from one ESPTrackingInfo snapshot value; return its word."""
     number = as_int(data) if isinstance(data, (int, str)) else None
-    if kind == "win32":
-        if number is None:
-            return "unknown", "unknown"
-        name = state_word("app_installation", number, f"state {number}")
-        return name, {3: "done", 4: "failed"}.get(number, "pending")  # type: ignore[return-value]
-    if kind == "modern":
-        return ("installed", "done") if number == 1 else ("not_installed", "pending")
-    if kind in ("policy", "scep", "pfx", "network", "office"):
-        return ("processed", "done") if number == 1 else ("not_processed", "pending")
-    if number is not None:
-        return state_word("msi_status", number, f"state {number}"), (
-            "done" if number in (1, 70) else "failed" if number in (30, 60) else "pending"
-        )
-    return str(data), "unknown"
+    table = _SNAPSHOT_TABLES.get(kind)
+    if table is None or number is None:
+        info.status, info.outcome, info.raw, info.meaning = str(data), "unknown", None, None
+        return info.status
+    if kind == "msi" and number == 1:  # the MSI list's own "processed" flag
+        table = "processed_flag"
+    info.set_state(table, number, "snapshot value")
+    if kind in ("modern", "policy", "scep", "pfx", "network", "office") and number != 1:
+        info.outcome = "pending"  # anything but "processed" / "installed" is still open
+    return info.status
 
 
 def _json_value(key: RegKey, name: str) -> dict[str, object]:

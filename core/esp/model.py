@@ -41,6 +41,8 @@ ItemKind = Literal[
     "task_sequence", "script",
 ]
 Severity = Literal["error", "warning", "info"]
+#: The one severity order (most severe first) every list of findings sorts by.
+SEVERITY_ORDER: dict[str, int] = {sev: n for n, sev in enumerate(get_args(Severity))}
 Confidence = Literal["high", "medium", "low"]
 TimelineKind = Literal["event", "registry", "log"]
 PhaseId = Literal["DevicePreparation", "DeviceSetup", "AccountSetup"]
@@ -91,9 +93,11 @@ class Item:
     id: str
     name: str | None
     scope: Literal["device", "user"]
-    status: str
+    status: Status  # the report's vocabulary; the state as the evidence says it is raw_status
     hresult: str | None = None
     history: tuple[HistoryEntry, ...] = ()
+    # The decoded raw state behind ``status`` ("completed (InstallationState 3)"), or None.
+    raw_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,19 +6,17 @@ reuse the summaries computed while linking, log lines are clipped to their first
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from core.codes import annotate_codes
 from core.esp.device import DeviceFacts
-from core.esp.evidence_links import EventLinks
+from core.esp.evidence_links import EventLinks, LogLinks
 from core.esp.items import ItemInfo
 from core.esp.model import TimelineEntry
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 
 MAX_LOG_CHARS = 240
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MIN = datetime.min.replace(tzinfo=UTC)
 
 
@@ -30,13 +28,18 @@ def _log_summary(line: LogLine) -> str:
     return f"{line.component}: {first}" if line.component else first
 
 
+def _event_summary(event_id: int, summary: str, why_unplaced: str | None) -> str:
+    text = f"{event_id} {summary}"
+    return f"{text} [no ESP step: {why_unplaced}]" if why_unplaced else text
+
+
 def build_timeline(
     events: list[EventRecord],
     links: EventLinks,
     items: list[ItemInfo],
     logs: list[LogLine],
     facts: DeviceFacts,
-    item_steps: dict[str, str],
+    log_links: LogLinks,
 ) -> tuple[TimelineEntry, ...]:
     entries: list[TimelineEntry] = []
     for position, event in enumerate(events):
@@ -45,7 +48,9 @@ def build_timeline(
                 event.time,
                 "event",
                 links.step_of[position],
-                f"{event.event_id} {links.summaries[position]}",
+                _event_summary(
+                    event.event_id, links.summaries[position], links.unplaced.get(position)
+                ),
                 event.origin,
             )
         )
@@ -78,15 +83,13 @@ def build_timeline(
                     user.key.origin or user.key.path,
                 )
             )
-    for line in logs:
+    for position, line in enumerate(logs):
         if line.time is None:
             continue
-        step = None
-        message = line.message
-        if item_steps and "-" in message:
-            match = _GUID.search(message)
-            if match is not None:
-                step = item_steps.get(match.group(0).casefold())
-        entries.append(TimelineEntry(line.time, "log", step, _log_summary(line), line.origin))
+        entries.append(
+            TimelineEntry(
+                line.time, "log", log_links.step_of[position], _log_summary(line), line.origin
+            )
+        )
     entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
     return tuple(entries)

@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from core.codes import describe_code, format_code
-from core.esp.model import DevicePreparation, EspReport, Phase, Status, Step
+from core.esp.model import (
+    SEVERITY_ORDER,
+    DevicePreparation,
+    EspReport,
+    Item,
+    Phase,
+    RegistryValueRef,
+    Status,
+    Step,
+)
 from core.registry.model import ValueData
 
 #: Status words as a technician reads them (the JSON keeps the contract's snake_case words).
@@ -210,8 +219,9 @@ def exit_code_for(report: EspReport) -> int:
 
 def findings_in_order(report: EspReport) -> list[int]:
     """Indexes of the findings, errors first, then warnings, then info (stable within)."""
-    rank = {"error": 0, "warning": 1, "info": 2}
-    return sorted(range(len(report.findings)), key=lambda i: rank[report.findings[i].severity])
+    return sorted(
+        range(len(report.findings)), key=lambda i: SEVERITY_ORDER[report.findings[i].severity]
+    )
 
 
 def phase_of(report: EspReport, step_id: str | None) -> Phase | None:
@@ -243,9 +253,12 @@ _ITEM_DONE = ("installed", "succe", "complete", "applied", "processed", "not_req
 
 
 def item_status(status: str) -> Status:
-    """Map an item's free-text status (``installed``, ``InProgress``, ``failed`` …) to a
-    :data:`Status` for its icon; anything unrecognised is ``unknown``, never success."""
+    """A history entry's state word (``installed``, ``in progress``, ``error`` …) as a
+    :data:`Status` for its mark; an item's own status is already one (the analysis decided
+    it). Anything unrecognised is ``unknown``, never success."""
     word = status.strip().lower()
+    if word in STATUS_LABELS:
+        return word
     if any(key in word for key in _ITEM_FAILED):
         return "failed"
     if any(key in word for key in _ITEM_NOT_STARTED):
@@ -255,6 +268,18 @@ def item_status(status: str) -> Status:
     if any(key in word for key in _ITEM_DONE):
         return "succeeded"
     return "unknown"
+
+
+def item_state_text(item: Item) -> str:
+    """The item's state as the evidence says it (``completed (InstallationState 3)``), else the
+    status word: the analysis decided the status, reports only show it."""
+    return item.raw_status or STATUS_LABELS.get(item.status, item.status)
+
+
+def value_shown(value: RegistryValueRef, limit: int = 160) -> str:
+    """Raw data with its meaning next to it: ``3600 (0xE10) = 3600 s (1 h 0 min)``."""
+    raw = value_text(value.data, limit)
+    return f"{raw}  = {value.display}" if value.display else raw
 
 
 def settings_summary(report: EspReport) -> list[tuple[str, str]]:
@@ -303,10 +328,15 @@ def device_summary(report: EspReport) -> list[tuple[str, str]]:
 
 
 def steps_needing_detail(report: EspReport) -> list[tuple[Phase, Step]]:
-    """Steps whose evidence the short reports spell out: failed ones, then running ones."""
+    """Steps whose evidence the short reports spell out: failed ones, running ones, then
+    unknown ones whose own evidence points somewhere (linked events or log lines)."""
     failed = [(p, s) for p in report.phases for s in p.steps if s.status == "failed"]
     running = [(p, s) for p in report.phases for s in p.steps if s.status in RUNNING]
-    return failed + running
+    open_ = [
+        (p, s) for p in report.phases for s in p.steps
+        if s.status == "unknown" and (s.events or s.logs)
+    ]
+    return failed + running + open_
 
 
 def key_events(step: Step, limit: int) -> tuple[list[int], int]:

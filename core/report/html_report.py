@@ -28,11 +28,11 @@ from core.report.common import (
     format_hresult,
     hresult_short,
     hresult_text,
-    item_status,
+    item_state_text,
     redaction_line,
     settings_summary,
     step_title,
-    value_text,
+    value_shown,
     verdict,
 )
 from core.report.timechart import build_chart
@@ -280,6 +280,12 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                f"{_status_span(step.status, step.status_text, step.hresult)} "
                f"{_times(step.started, step.ended)}</summary>")
     out.append(f'<p class="muted mono">{_e(step.id)}</p>')
+    if step.status_reason:
+        out.append(f"<p><strong>Why:</strong> {_e(step.status_reason)}</p>")
+    sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
+                                                      ("end", step.ended_source)) if src]
+    if sources:
+        out.append(f'<p class="muted">Times: {_e("; ".join(sources))}</p>')
     if step.hint is not None:
         hint = step.hint
         out.append(f'<div class="hint"><strong>{_e(hint.title)}</strong><p>{_e(hint.text)}</p>'
@@ -290,9 +296,9 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
         for item in step.items:
             history = "<br>".join(f"{_e(display_time(h.time))} {_e(h.status)}"
                                   for h in item.history)
-            rows.append(f"<tr><td>{_icon(item_status(item.status))}</td><td>{_e(item.kind)}</td>"
+            rows.append(f"<tr><td>{_icon(item.status)}</td><td>{_e(item.kind)}</td>"
                         f"<td>{_e(item.name or '')}<div class=\"mono muted\">{_e(item.id)}</div>"
-                        f"</td><td>{_e(item.scope)}</td><td>{_e(item.status)}</td>"
+                        f"</td><td>{_e(item.scope)}</td><td>{_e(item_state_text(item))}</td>"
                         f"<td class=\"mono\">{_e(hresult_text(item.hresult) or '')}</td>"
                         f'<td class="n">{history}</td></tr>')
         out.append(_table(["", "Kind", "Name / id", "Scope", "Status", "HRESULT", "History"],
@@ -305,7 +311,7 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                        f'<span class="mono">{_e(ref.origin)}</span></div>')
             rows = [f"<tr><td class=\"mono\">{_e(v.name or '(Default)')}</td>"
                     f"<td class=\"mono n\">{_e(v.type)}</td>"
-                    f"<td class=\"mono\">{_e(value_text(v.data, 256))}</td></tr>"
+                    f"<td class=\"mono\">{_e(value_shown(v, 256))}</td></tr>"
                     for v in ref.values]
             if rows:
                 out.append(_table(["Name", "Type", "Data"], rows, "values"))
@@ -318,7 +324,14 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
                 f"<td>{_e(ev.summary)}</td>"
                 f"<td class=\"mono\">{_e(ev.origin)}</td></tr>" for ev in step.events]
         out.append(_table(["Time (UTC)", "Level", "Channel", "Id", "Summary", "Origin"], rows))
-    if not (step.items or step.registry or step.events):
+    if step.logs:
+        out.append(f"<h3>Log lines ({len(step.logs)})</h3>")
+        rows = [f"<tr><td class=\"n\">{_e(display_time(g.time))}</td>"
+                f"<td class=\"n lvl-{_e(g.severity)}\">{_e(g.severity)}</td>"
+                f"<td>{_e(g.component)}</td><td>{_e(g.message[:400])}</td>"
+                f"<td class=\"mono\">{_e(g.origin)}</td></tr>" for g in step.logs]
+        out.append(_table(["Time (UTC)", "Severity", "Component", "Message", "Origin"], rows))
+    if not (step.items or step.registry or step.events or step.logs):
         out.append('<p class="note">No evidence was found for this step.</p>')
     out.append("</details>")
 

@@ -71,6 +71,7 @@ def _item(item: Item) -> JsonDict:
         "name": item.name,
         "scope": item.scope,
         "status": item.status,
+        "raw_status": item.raw_status,
         "hresult": format_hresult(item.hresult),
         "hresult_text": hresult_text(item.hresult),
         "history": [{"time": iso_time(h.time), "status": h.status} for h in item.history],

@@ -26,15 +26,16 @@ from core.report.common import (
     format_hresult,
     hresult_short,
     hresult_text,
-    item_status,
+    item_state_text,
     key_events,
     redaction_line,
     settings_summary,
     step_title,
     steps_needing_detail,
-    value_text,
+    value_shown,
     verdict,
 )
+from core.report.summary import step_facts
 
 MARKS: dict[Status, str] = {
     "succeeded": "✔",
@@ -151,10 +152,14 @@ def _composite(w: _Writer, report: EspReport) -> None:
         w.line(f"  {w.mark(phase.status)} {w.paint(clean(phase.title), 'heading')}"
                f"{' ' * max(2, title_width + 6 - len(phase.title))}"
                f"{w.paint(clean(status), phase.status)}")
+        if phase.status in ("not_started", "unknown") and phase.status_reason:
+            w.wrap(f"why: {phase.status_reason}", 10, "        ")
         if not phase.steps:
             w.line("      (no steps known)")
         for step in phase.steps:
             w.line(_step_line(w, step, 6, title_width))
+            if step.status == "unknown" and step.status_reason and step.events + step.logs:
+                w.wrap(f"why: {step.status_reason}", 12, "          ")
 
 
 def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
@@ -207,8 +212,12 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     status = step.status_text or STATUS_LABELS[step.status]
     hresult = hresult_text(step.hresult)
     w.heading(f"{phase.title} › {step.title}")
-    w.wrap(f"{STATUS_LABELS[step.status]}: {status}" + (f" ({hresult})" if hresult else "")
-           + f" · started {display_time(step.started)} · ended {display_time(step.ended)}", 2)
+    label = STATUS_LABELS[step.status]
+    w.wrap((f"{label}: {status}" if status != label else label)
+           + (f" ({hresult})" if hresult else "")
+           + ("" if step.started or step.ended else " · no start or end time in the evidence"), 2)
+    for fact in step_facts(step):  # the same lines the GUI's Copy summary starts with
+        w.wrap(fact, 4, "  ")
     if step.items:
         w.line(f"  Items ({len(step.items)})")
         width = min(max(len(i.name or i.id) for i in step.items), 44)
@@ -217,8 +226,8 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             if len(name) > width:
                 name = name[: width - 1] + "…"
             code = hresult_short(item.hresult) or ""
-            w.line(f"    {w.mark(item_status(item.status))} {item.kind:<13} {name:<{width}}  "
-                   f"{clean(item.status)} {code}".rstrip())
+            w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
+                   f"{clean(item_state_text(item))} {code}".rstrip())
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:
@@ -236,7 +245,7 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
             w.wrap(f"{ref.path}  (last write {display_time(ref.last_write)}; {ref.origin})", 6,
                    "    ")
             for value in ref.values[:MAX_VALUES]:
-                w.wrap(f"{value.name or '(Default)'} = {value_text(value.data)}  ({value.type})", 8,
+                w.wrap(f"{value.name or '(Default)'} = {value_shown(value)}  ({value.type})", 8,
                        "      ")
             if len(ref.values) > MAX_VALUES:
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")

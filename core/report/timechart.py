@@ -377,7 +377,7 @@ def _step_rows(phase: Phase, step: Step, horizon: datetime | None) -> list[Row]:
                 hresult=step.hresult)]
     for item in step.items:
         bars, markers = item_attempts(item, horizon)
-        rows.append(Row("item", _item_label(item), item_status(item.status), step.id,
+        rows.append(Row("item", _item_label(item), item.status, step.id,
                         item.id, item.kind, bars, markers,
                         None if bars else "no time in the evidence", item.hresult))
     return rows

@@ -57,9 +57,9 @@ def _cert_step() -> Step:
              "0x87D1041C",
              (HistoryEntry(t(41), "not_processed"), HistoryEntry(t(44), "in_progress"),
               HistoryEntry(t(52), "failed"))),
-        Item("pfx", "PFX-Signing", "Document signing", "user", "installed", None,
+        Item("pfx", "PFX-Signing", "Document signing", "user", "succeeded", None,
              (HistoryEntry(t(41), "not_processed"), HistoryEntry(t(43), "installed"))),
-        Item("scep", "SCEP-VPN", "VPN user certificate", "user", "not_processed"),
+        Item("scep", "SCEP-VPN", "VPN user certificate", "user", "not_started"),
     )
     registry = (
         RegistryRef(
@@ -119,12 +119,12 @@ def failed_report(source_path: str = "/captures/MDMDiagReport.cab") -> EspReport
     apps = Step("DeviceSetup.AppsSubcategory", "Apps", "succeeded", "Apps (3 of 3 installed)", None,
                 t(20), t(35), (
                     Item("win32", "Win32App_6f1c0000-0000-4000-8000-000000000001", "Company Portal",
-                         "device", "installed", None,
+                         "device", "succeeded", None,
                          (HistoryEntry(t(21), "in_progress"), HistoryEntry(t(30), "installed"))),
                     Item("msi", "{0A1B2C3D-0000-4000-8000-000000000002}",
                          "Intune Management Extension",
-                         "device", "installed"),
-                    Item("office", "O365ProPlus", "Microsoft 365 Apps", "device", "installed"),
+                         "device", "succeeded"),
+                    Item("office", "O365ProPlus", "Microsoft 365 Apps", "device", "succeeded"),
                 ))
     setup = Phase("DeviceSetup", "Device setup", "succeeded", "Complete", t(12), t(35), (
         _ok("DeviceSetup.SecurityPoliciesSubcategory", "Security policies", 12, 15,
@@ -282,3 +282,43 @@ def hostile_capture(sentinel: str, source_path: str = "/captures/MDMDiagReport.c
     ev.problems = list(source.problems)
     ev.source = replace(ev.source, files=source.files)
     return ev, hostile
+
+
+def large_capture(rows: int, source_path: str = "/captures/MDMDiagReport.cab"
+                  ) -> tuple[Evidence, EspReport]:
+    """:func:`failed_report` grown to ``rows`` items, events and log lines on the failed step,
+    ``rows`` registry keys and problems, and ``10 * rows`` timeline entries spread over the
+    steps (a busy device whose capture keeps every retry)."""
+    from dataclasses import replace
+
+    report = failed_report(source_path)
+    admin = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
+    items = tuple(Item("win32", f"Win32App_{n:08x}-0000-4000-8000-000000000000",
+                       f"Line-of-business app {n}", "user", "failed" if n % 7 == 0 else "installed",
+                       "0x87D1041C" if n % 7 == 0 else None,
+                       (HistoryEntry(t(41 + n / rows), "in_progress"),))
+                  for n in range(rows))
+    events = tuple(EventRef(t(44 + 8 * n / rows), admin, 306 + n % 3, "Information",
+                            10_000 + n, f"SCEP: CspExecute attempt {n} for CorpWifi",
+                            f"{EVTX}#{10_000 + n}") for n in range(rows))
+    logs = tuple(LogRef(t(44 + 8 * n / rows), "warning" if n % 5 == 0 else "info",
+                        "CertificateManager", "12", f"Polling NDES, attempt {n}",
+                        f"{IME}:{2_000 + n}", "SCEP-CorpWifi") for n in range(rows))
+    registry = tuple(RegistryRef(rf"{EST}\Sidecar\Win32App_{n:08x}", t(41),
+                                 (RegistryValueRef("ComplianceStateMessage", "REG_SZ", "{}"),),
+                                 f"{DUMP}:{5_000 + n}") for n in range(rows))
+    steps = [s.id for s in report.steps]
+    kinds = ("event", "log", "registry")
+    timeline = tuple(TimelineEntry(t(60 * n / (10 * rows)), kinds[n % 3], steps[n % len(steps)],
+                                   f"entry {n}", f"{EVTX}#{100_000 + n}")
+                     for n in range(10 * rows))
+    phases = tuple(replace(phase, steps=tuple(
+        replace(step, items=items, events=events, logs=logs, registry=step.registry + registry)
+        if step.id == CERT_STEP else step for step in phase.steps)) for phase in report.phases)
+    problems = tuple(Problem(f"member-{n}.evtx", f"chunk {n}", "checksum mismatch")
+                     for n in range(rows))
+    source = replace(report.source, problems=report.source.problems + problems)
+    report = replace(report, phases=phases, timeline=timeline, source=source)  # type: ignore[arg-type]  # three phases, as built
+    base = evidence(source_path)
+    return replace(base, source=replace(base.source, files=base.source.files + tuple(
+        f"member-{n}.evtx" for n in range(rows)))), report

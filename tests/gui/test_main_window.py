@@ -135,7 +135,7 @@ def test_copy_step_summary(loaded_window):
     text = QGuiApplication.clipboard().text()
     assert text.startswith("Account setup › Certificates: Failed: 0x87D1041C")
     assert "Hint: The SCEP certificate could not be installed" in text
-    assert "Corp Wi-Fi user certificate [scep, user]: failed 0x87D1041C" in text
+    assert "Corp Wi-Fi user certificate [scep, user]: Failed 0x87D1041C" in text
 
 
 def test_timeline_filters(loaded_window, qtbot):

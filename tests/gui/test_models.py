@@ -153,4 +153,37 @@ def test_short_status_text_drops_the_repeated_title() -> None:
     assert short_status_text(title, "succeeded", mangled) == "Completed"
     assert short_status_text("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87d1041c"
     assert short_status_text("Apps", "failed", "Failed: 0x87D1041C") == "Failed: 0x87D1041C"
-    assert short_status_text("Certificates", "unknown", None) == "Unknown (no evidence)"
+    assert short_status_text("Certificates", "unknown", None) == "Unknown"
+
+
+def test_tables_sort_themselves_on_prepared_keys(qtmodeltester):
+    """A table sorts on the loading thread's keys, the way Qt's proxy sorted it (missing
+    times first, stable, both orders), and keeps the selection on its row."""
+    from core.esp.model import LogRef
+    from gui.models import table_keys
+    from tests.gui.builders import t
+
+    times = TimeDisplay()
+    model = LogRefModel(times)
+    rows = [LogRef(t(3), "info", "B", "1", "third", "f:3"),
+            LogRef(None, "error", "A", "1", "undated", "f:9"),
+            LogRef(t(1), "warning", "C", "1", "first", "f:1"),
+            LogRef(t(3), "info", "A", "1", "third too", "f:4")]
+    proxy = FilterProxy()
+    proxy.setSourceModel(model)
+    model.set_rows(rows, table_keys(LogRefModel.columns, rows))
+    selected = proxy.index(2, 3)  # "first"
+    from PySide6.QtCore import QPersistentModelIndex
+
+    kept = QPersistentModelIndex(selected)
+    proxy.sort(0, Qt.SortOrder.AscendingOrder)
+    assert [proxy.index(r, 3).data() for r in range(4)] == ["undated", "first", "third",
+                                                           "third too"]
+    assert kept.data() == "first"
+    proxy.sort(2, Qt.SortOrder.DescendingOrder)
+    assert [proxy.index(r, 2).data() for r in range(4)] == ["C", "B", "A", "A"]
+    assert proxy.index(2, 3).data() == "undated"  # equal keys keep their order
+    model.set_rows(list(reversed(rows)))  # new rows keep the sort (keys built on demand)
+    assert [proxy.index(r, 2).data() for r in range(4)] == ["C", "B", "A", "A"]
+    assert proxy.index(2, 3).data() == "third too"
+    qtmodeltester.check(proxy)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.esp.knowledge import Knowledge, KnowledgeError
+from core.esp.model import SEVERITY_ORDER
 from core.esp.rules import apps, certs_network, device_prep, flow, join, mdm, preparation, profile
 from core.esp.rules.base import INPUTS, Context, Found, Rule, StepState, SummaryRule
 from core.esp.rules.codes import code_signature, known_errors
@@ -148,7 +149,7 @@ def _check_once(knowledge: Knowledge) -> None:
         _CHECKED.add(id(knowledge))
 
 
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_RANK = SEVERITY_ORDER  # the one order (core.esp.model)
 #: findings naming the failed item (which app) before the code's general meaning
 _NAMED_ITEM = frozenset(
     {

@@ -46,12 +46,12 @@ def test_successful_deployment(tmp_path: Path) -> None:
         ("apps", "succeeded"),
     ]
     apps = prep.phases[3]
-    assert [(i.kind, i.name, i.status) for i in apps.items] == [
-        ("win32", "Contoso Agent", "completed"),
-        ("win32", "Contoso Notes", "skipped"),
+    assert [(i.kind, i.name, i.status, i.raw_status) for i in apps.items] == [
+        ("win32", "Contoso Agent", "succeeded", "completed (WorkloadState 1)"),
+        ("win32", "Contoso Notes", "skipped", "skipped (WorkloadState 2)"),
     ]
     assert (apps.started, apps.ended) == (at(5), at(10))
-    assert [(i.kind, i.status) for i in prep.phases[2].items] == [("script", "success")]
+    assert [(i.kind, i.status) for i in prep.phases[2].items] == [("script", "succeeded")]
     # device preparation has no registration: the ZTD file's 807 and the missing ESP record
     # are expected, not findings
     assert not report.findings, [(f.id, f.title) for f in report.findings]

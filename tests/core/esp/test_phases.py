@@ -170,7 +170,7 @@ def test_snapshot_history_and_times() -> None:
     assert step is not None
     assert step.status == "succeeded"
     item = step.items[0]
-    assert [h.status for h in item.history] == ["not_processed", "processed"]
+    assert [h.status for h in item.history] == ["not processed", "processed"]
     assert step.started is not None
     assert step.ended is not None
     assert step.started < step.ended

@@ -38,8 +38,8 @@ def test_sample_verdict_and_evidence() -> None:
     )
     apps = sorted((i.name, i.status, i.hresult) for i in step.items if i.kind == "win32")
     assert apps == [
-        ("Contoso Notes", "completed", None),
-        ("Contoso Print Helper", "completed", None),
+        ("Contoso Notes", "succeeded", None),
+        ("Contoso Print Helper", "succeeded", None),
         ("Contoso VPN Client", "failed", "0x87D1041C"),
     ]
     assert step.events

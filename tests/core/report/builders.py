@@ -100,7 +100,7 @@ def _apps_step() -> Step:
     )
     items = (
         Item("msi", "{00000000-0000-4000-8000-00000000b002}", "Intune Management Extension",
-             "device", "installed"),
+             "device", "succeeded", raw_status="enforcement completed (Status 70)"),
         win32,
         Item("office", "O365ProPlusRetail", None, "device", "in_progress", None),
     )
@@ -196,7 +196,7 @@ def hostile_report() -> EspReport:
     evil_apps = replace(
         apps,
         status_text=HOSTILE,
-        items=(*apps.items, Item("win32", HOSTILE, HOSTILE, "user", HOSTILE)),
+        items=(*apps.items, Item("win32", HOSTILE, HOSTILE, "user", "unknown", raw_status=HOSTILE)),
         registry=(RegistryRef(HOSTILE, None, (RegistryValueRef(HOSTILE, "REG_SZ", HOSTILE),),
                               HOSTILE),),
         events=(EventRef(at(30), HOSTILE, 1, HOSTILE, 2, HOSTILE, HOSTILE),),

@@ -53,9 +53,8 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
     assert apps["hresult"] == "0x80070643"
     assert apps["hresult_text"].startswith("0x80070643 (ERROR_INSTALL_FAILURE: ")
     assert apps["started"] == "2024-04-02T16:20:00.000Z"
-    assert list(apps["items"][1]) == ["kind", "id", "name", "scope", "status", "hresult",
-                                      "hresult_text",
-                                      "history"]
+    assert list(apps["items"][1]) == ["kind", "id", "name", "scope", "status", "raw_status",
+                                      "hresult", "hresult_text", "history"]
     assert apps["items"][1]["history"][0] == {"time": "2024-04-02T16:21:00.000Z",
                                               "status": "downloading"}
     assert list(apps["registry"][0]) == ["path", "last_write", "values", "origin"]

@@ -29,7 +29,7 @@ def _attempts(report_items: tuple[Item, ...]) -> int:
 
 
 def test_html_has_the_chart_with_one_bar_per_item_attempt() -> None:
-    retried = Item("win32", "retried-app", "Retried app", "device", "installed", None,
+    retried = Item("win32", "retried-app", "Retried app", "device", "succeeded", None,
                    (HistoryEntry(at(21), "downloading"), HistoryEntry(at(22), "failed"),
                     HistoryEntry(at(23), "downloading"), HistoryEntry(at(25), "installed")))
     report = full_report()

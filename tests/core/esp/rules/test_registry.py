@@ -107,9 +107,9 @@ def test_every_rule_entry_has_the_required_fields() -> None:
 
 
 def test_every_state_table_is_read_by_the_code() -> None:
+    root = Path(__file__).resolve().parents[4]
     sources = "".join(
-        path.read_text(encoding="utf-8")
-        for path in (Path(__file__).resolve().parents[4] / "core").rglob("*.py")
-    )
+        path.read_text(encoding="utf-8") for path in (root / "core").rglob("*.py")
+    ) + (root / "resources" / "knowledge" / "values.toml").read_text(encoding="utf-8")
     for table in load().states:
         assert f'"{table}"' in sources, f"states.toml [state.{table}] is read by nothing"

@@ -13,6 +13,7 @@ from core.esp.model import EspReport, Step
 from core.evidence import load_evidence
 from core.report.json_report import report_to_dict
 from tests.builders.capture import Capture
+from tests.core.esp.invariants import assert_steps_explain_themselves
 
 PHASES = ["DevicePreparation", "DeviceSetup", "AccountSetup"]
 VISIBLE = [
@@ -48,6 +49,7 @@ def run(tmp_path: Path) -> Run:
         assert not evidence.problems, evidence.problems
         report = analyze(evidence)
         assert_layout(report)
+        assert_steps_explain_themselves(report)
         report_to_dict(report)  # validated against the JSON schema (ESPVIEW_VALIDATE_REPORTS)
         return report
 

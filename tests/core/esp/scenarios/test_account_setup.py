@@ -39,8 +39,14 @@ def test_account_apps_identifying_forever(run: Run) -> None:
     step = report.step(USER_APPS)
     assert step is not None
     assert (step.status, step.status_text) == ("identifying", "Apps (Identifying)")
-    assert [(i.kind, i.id, i.scope, i.status) for i in step.items] == [
-        ("provider", "Sidecar", "user", "tracking_policies_not_created")
+    assert [(i.kind, i.id, i.scope, i.status, i.raw_status) for i in step.items] == [
+        (
+            "provider",
+            "Sidecar",
+            "user",
+            "identifying",
+            "tracking policies not created (TrackingPoliciesCreated 0)",
+        )
     ]
     assert report.phases[2].status == "in_progress"
     assert "tracking_not_created" in finding_ids(report)
@@ -65,7 +71,7 @@ def test_user_wifi_profile_not_applied(run: Run) -> None:
 
     step = failed_step(report, USER_NET, "Network connections (Error)", None)
     assert [(i.kind, i.scope, i.status) for i in step.items] == [
-        ("network", "user", "not_processed")
+        ("network", "user", "not_started")
     ]
     assert any(e.event_id == 1507 for e in step.events)
     network = next(f for f in report.findings if f.id == "network_not_applied")
@@ -139,7 +145,7 @@ def test_store_app_blocked_by_conditional_access(run: Run) -> None:
 
     step = failed_step(report, USER_APPS, "Apps (Failed: 0x800705b4)", "0x800705B4")
     assert [(i.kind, i.id, i.scope, i.status) for i in step.items] == [
-        ("modern", "Contoso.Companion_8wekyb3d8bbwe", "user", "not_installed")
+        ("modern", "Contoso.Companion_8wekyb3d8bbwe", "user", "not_started")
     ]
     blocked = next(f for f in report.findings if f.id == "store_app_blocked")
     assert blocked.severity == "warning"

@@ -151,8 +151,10 @@ def test_policy_provider_never_finished(run: Run) -> None:
 
     step = failed_step(report, PROVIDERS, text, "0x800705B4")
     kinds = {(i.kind, i.id, i.status) for i in step.items}
-    assert ("provider", "Sidecar", "not_installed") in kinds
-    assert any(i.kind == "msi" and i.status == "download_in_progress" for i in step.items)
+    assert ("provider", "Sidecar", "not_started") in kinds
+    assert any(
+        i.kind == "msi" and i.raw_status == "download in progress (Status 20)" for i in step.items
+    )
     assert {"provider_stall", "known_error"} <= finding_ids(report)
     known = next(f for f in report.findings if f.id == "known_error")
     assert known.title == "A policy provider never finished installing"

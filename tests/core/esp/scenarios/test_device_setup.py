@@ -70,7 +70,7 @@ def test_win32_app_not_detected_87d1041c(run: Run) -> None:
     )
     assert [h.status for h in items[vpn].history][:2] == ["in_progress", "error"]
     assert items[notes].hresult is None
-    assert items[notes].status in ("completed", "succeeded")
+    assert items[notes].status == "succeeded"
     assert {"win32_failed", "known_error"} <= finding_ids(report)
     assert step.hint is not None
     assert "detection" in step.hint.text.lower()
@@ -90,7 +90,7 @@ def test_lob_msi_failed_1924(run: Run) -> None:
     step = failed_step(report, APPS, "Apps (Failed: 0x80070643)", "0x80070643")
     msi = [i for i in step.items if i.kind == "msi"]
     assert [(i.id.upper(), i.scope, i.status, i.hresult) for i in msi] == [
-        (product, "device", "enforcement_failed", "0x80070643")
+        (product, "device", "failed", "0x80070643")
     ]
     assert any(e.event_id == 1924 for e in step.events)
     assert {"msi_failed", "known_error"} <= finding_ids(report)
@@ -133,7 +133,8 @@ def test_office_click_to_run_failed(run: Run) -> None:
 
     step = failed_step(report, APPS, "Apps (Error)", None)
     office_items = [i for i in step.items if i.kind == "office"]
-    assert [(i.scope, i.status) for i in office_items] == [("device", "process_not_completed")]
+    assert [(i.scope, i.status) for i in office_items] == [("device", "failed")]
+    assert office_items[0].raw_status == "process not completed (FinalStatus 17002)"
     assert "office_failed" in finding_ids(report)
     top_finding_on(report, APPS)
     errors_only_on(report, APPS)
@@ -156,7 +157,7 @@ def test_device_certificate_profile_not_applied_hybrid(run: Run) -> None:
 
     step = failed_step(report, CERTS, "Certificates (Error)", None)
     assert [(i.kind, i.scope, i.status) for i in step.items] == [
-        ("scep", "device", "not_processed")
+        ("scep", "device", "not_started")
     ]
     assert len(step.items[0].history) == 2
     assert report.device.deployment_mode == "hybrid_user_driven"
