@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import os
 import sys
 import traceback
@@ -141,7 +140,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.esp.analyze import analyze  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
     from core.fleet.commands import redact_if_asked  # noqa: PLC0415
-    from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
+    from core.report.common import exit_code_for  # noqa: PLC0415
 
     source = _input_path(args)
     if args.html:  # refused before the work, not after it
@@ -150,14 +149,20 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         check_output_file(Path(args.html), [source])
     evidence = load_evidence(source, settings=_settings(args))
     report = redact_if_asked(args, analyze(evidence), evidence)
+    # Each writer is imported only when asked for (see core.report).
     if args.json:
+        from core.report.json_report import write_json  # noqa: PLC0415
+
         write_json(report, out)
     elif args.html:
         from core.outputs import write_output_file  # noqa: PLC0415
+        from core.report.html_report import write_html  # noqa: PLC0415
 
         write_output_file(Path(args.html), [source], lambda temp: write_html(report, temp))
         print(f"HTML report written to {args.html}", file=sys.stderr)
     else:
+        from core.report.text_report import render_text  # noqa: PLC0415
+
         color = out.isatty() if hasattr(out, "isatty") else False
         out.write(render_text(report, color=color))
     return exit_code_for(report)
@@ -322,7 +327,10 @@ def _attach_parent_console() -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False):  # all freeze_support() acts on; skips its import
+        import multiprocessing  # noqa: PLC0415
+
+        multiprocessing.freeze_support()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         _attach_parent_console()

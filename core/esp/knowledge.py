@@ -14,16 +14,15 @@ The loader is strict: a key it does not know (a typo, a leftover) is a
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from core import codes
 from core.codes import ErrorDef
 from core.esp.model import Confidence, Severity
 from core.paths import resource_path
+from core.resource_cache import load_toml
 
 
 class KnowledgeError(ValueError):
@@ -155,9 +154,7 @@ def parse_code(text: str | int) -> int:
 
 
 def _read(name: str) -> dict[str, Any]:
-    path: Path = resource_path("knowledge", name)
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    return load_toml(resource_path("knowledge", name))
 
 
 def _keys(where: str, entry: Any, allowed: set[str] | frozenset[str]) -> dict[str, Any]:

@@ -80,13 +80,13 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import core.report
+    import core.report.html_report
 
     def full(report: object, path: Path) -> None:
         path.write_text("<html>half", encoding="utf-8")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(core.report, "write_html", full)
+    monkeypatch.setattr(core.report.html_report, "write_html", full)
     out = tmp_path / "out" / "report.html"
     out.parent.mkdir()
     out.write_text("the previous report", encoding="utf-8")
