@@ -65,9 +65,12 @@ class StepDef:
 
 @dataclass(frozen=True, slots=True)
 class EventDef:
+    """A catalogued event: its ESP role (outcome, steps). Its readable line is not here: it
+    comes from ``messages.toml`` (:mod:`core.events.messages`), the one home of event texts,
+    and a ``text`` key in ``events.toml`` is rejected as unknown."""
+
     alias: str
     id: int
-    text: str
     outcome: str = "info"
     level: str | None = None
     steps: tuple[str, ...] = ()
@@ -252,7 +255,7 @@ def load() -> Knowledge:
         _keys(
             f"events.toml event {e.get('channel')}:{e.get('id')}",
             e,
-            {"channel", "id", "text", "outcome", "level", "steps", "esp"},
+            {"channel", "id", "outcome", "level", "steps", "esp"},
         )
     for n, e in enumerate(events_doc.get("shell_core_name", [])):
         _keys(f"events.toml shell_core_name {n}", e, {"pattern", "step"})
@@ -282,7 +285,6 @@ def load() -> Knowledge:
         definition = EventDef(
             alias=e["channel"],
             id=int(e["id"]),
-            text=e["text"],
             outcome=e.get("outcome", "info"),
             level=e.get("level"),
             steps=_str_tuple(e.get("steps", [])),
