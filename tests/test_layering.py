@@ -101,3 +101,20 @@ def test_a_planted_violation_breaks_a_contract(
     assert result.returncode != 0
     broken = [line for line in result.stdout.splitlines() if "BROKEN" in line]
     assert any(line.startswith(contract) for line in broken), result.stdout
+
+
+def test_every_core_module_has_a_layer() -> None:
+    """A new top-level module or package of ``core`` must be placed in the layers contract,
+    or nothing would check what it imports."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["id"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+    top = {
+        f"core.{info.name}"
+        for info in pkgutil.iter_modules(core.__path__)
+        if not info.name.startswith("__")
+    }
+    assert top - placed == set()

@@ -261,8 +261,6 @@ def _step_detail(w: _Writer, phase: Phase, step: Step, unanchored: bool = False)
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")
         if len(step.registry) > 5:
             w.line(f"    … {len(step.registry) - 5} more keys")
-    if step.status_reason:
-        w.wrap(f"Why: {clean(step.status_reason)}", 4, "  ")
     if step.logs:
         w.line(f"  Log lines ({len(step.logs)})")
         for log_ref in step.logs[:MAX_LOG_LINES]:
