@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.esp.model import EspReport, EventRef, Item, LogRef, RegistryRef, RegistryValueRef, Step
-from core.report.common import hresult_text
+from core.report.common import hresult_text, setting_note
 from gui.details import DetailsPane
-from gui.esp_settings import setting_note
 from gui.export import step_summary
 from gui.fonts import derived
 from gui.models import (
@@ -42,7 +41,7 @@ from gui.models import (
     TimelineRow,
     cell,
     full_data,
-    status_text,
+    short_status_text,
 )
 from gui.plain import plain_label
 from gui.prepare import Loaded, telling_item
@@ -342,7 +341,9 @@ class StepPanel(QWidget):
             return
         phase = next((p for p in report.phases if step in p.steps), None) if report else None
         prefix = f"{phase.title} › " if phase else ""
-        self.title.setText(f"{prefix}{step.title}: {status_text(step.status, step.status_text)}")
+        self.title.setText(
+            f"{prefix}{step.title}: {short_status_text(step.title, step.status, step.status_text)}"
+        )
         self._update_meta()
         reason = step.status_reason or (phase.status_reason if phase is not None else None)
         self.reason.setText(f"Why: {reason}" if reason else "")

@@ -31,6 +31,7 @@ from core.report.common import (
     item_state_text,
     redaction_line,
     settings_summary,
+    status_words,
     step_title,
     value_shown,
     verdict,
@@ -186,10 +187,13 @@ def _icon(status: Status) -> str:
     return _ICONS[status]
 
 
-def _status_span(status: Status, text: str | None, hresult: str | None = None) -> str:
-    words = _e(text or STATUS_LABELS[status])
+def _status_span(status: Status, text: str | None, hresult: str | None = None,
+                 title: str = "") -> str:
+    """The status beside ``title``: the ESP's own words without the title they repeat."""
+    shown = status_words(title, status, text)
+    words = _e(shown)
     code = format_hresult(hresult)
-    if code and code not in (text or ""):
+    if code and code.lower() not in shown.lower():
         title, short = _e(hresult_text(code) or code), _e(hresult_short(code) or code)
         words += f' <code title="{title}">{short}</code>'
     return f'<span class="status s-{status}">{words}</span>'
@@ -253,12 +257,12 @@ def _composite(report: EspReport, out: list[str]) -> None:
     for phase in report.phases:
         out.append(f'<div class="phase box-{phase.status}" id="phase-{_e(phase.id)}">'
                    f'<div class="phase-head">{_icon(phase.status)}<span>{_e(phase.title)}</span>'
-                   f"{_status_span(phase.status, phase.status_text)}</div>"
+                   f"{_status_span(phase.status, phase.status_text, title=phase.title)}</div>"
                    f"{_times(phase.started, phase.ended)}<ol class=\"steps\">")
         if not phase.steps:
             out.append('<li class="note">No steps known for this phase.</li>')
         for step in phase.steps:
-            status = _status_span(step.status, step.status_text, step.hresult)
+            status = _status_span(step.status, step.status_text, step.hresult, step.title)
             out.append(f'<li class="step box-{step.status}">{_icon(step.status)}<div>'
                        f'<a href="#{_step_anchor(step)}">{_e(step.title)}</a>'
                        f'<span class="st">{status}</span>{_times(step.started, step.ended)}'
@@ -277,7 +281,7 @@ def _table(head: Iterable[str], rows: Iterable[str], css: str = "") -> str:
 def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
     out.append(f'<details open class="step box-{step.status}" id="{_step_anchor(step)}">'
                f"<summary>{_icon(step.status)} {_e(phase.title)} › {_e(step.title)}"
-               f"{_status_span(step.status, step.status_text, step.hresult)} "
+               f"{_status_span(step.status, step.status_text, step.hresult, step.title)} "
                f"{_times(step.started, step.ended)}</summary>")
     out.append(f'<p class="muted mono">{_e(step.id)}</p>')
     if step.status_reason:

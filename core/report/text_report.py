@@ -11,9 +11,10 @@ could repaint the screen) are shown as ``\\xNN`` and never reach the terminal.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from core.esp.model import EspReport, Finding, Phase, Status, Step
 from core.report.common import (
@@ -25,15 +26,18 @@ from core.report.common import (
     findings_in_order,
     format_hresult,
     hresult_short,
-    hresult_text,
     item_state_text,
     key_events,
     redaction_line,
+    setting_note,
+    settings_known,
     settings_summary,
+    status_words,
     step_title,
     steps_needing_detail,
     value_shown,
     verdict,
+    with_code,
 )
 from core.report.summary import step_facts
 
@@ -80,6 +84,7 @@ MAX_ITEMS = 25
 MAX_EVENTS = 10
 MAX_VALUES = 8
 MAX_PROBLEMS = 5
+MAX_EVIDENCE = 3
 
 
 def _can_encode(encoding: str) -> bool:
@@ -131,10 +136,8 @@ class _Writer:
 
 
 def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
-    status = step.status_text or STATUS_LABELS[step.status]
-    hresult = format_hresult(step.hresult)
-    if hresult and hresult not in status:
-        status = f"{status} {hresult}"
+    status = with_code(status_words(step.title, step.status, step.status_text),
+                       format_hresult(step.hresult))
     times = ""
     if step.started or step.ended:
         times = f"  {display_time(step.started)[11:]}–{display_time(step.ended)[11:]}"
@@ -148,7 +151,7 @@ def _composite(w: _Writer, report: EspReport) -> None:
     titles = [len(s.title) for s in report.steps] + [len(p.title) - 4 for p in report.phases]
     title_width = min(max(titles, default=20), 48)
     for phase in report.phases:
-        status = phase.status_text or STATUS_LABELS[phase.status]
+        status = status_words(phase.title, phase.status, phase.status_text)
         w.line(f"  {w.mark(phase.status)} {w.paint(clean(phase.title), 'heading')}"
                f"{' ' * max(2, title_width + 6 - len(phase.title))}"
                f"{w.paint(clean(status), phase.status)}")
@@ -171,18 +174,57 @@ def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> No
     w.wrap(f"{finding.title}  [{tag}]", 7, f"  {number}. {plain} ")
     # Colour after wrapping: escape codes would upset textwrap's idea of the width.
     w.lines[start] = w.lines[start].replace(plain, w.paint(plain, finding.severity), 1)
+    if finding.severity == "info" and finding.confidence == "low":
+        return  # background noise: named so it is not hidden, spelled out in JSON/HTML
     w.wrap(finding.text, 7)
     if finding.evidence:
-        more = len(finding.evidence) - 4
-        w.wrap("Evidence: " + ", ".join(finding.evidence[:4])
-               + (f" (+{more} more)" if more > 0 else ""), 7)
+        _evidence(w, finding.evidence, MAX_EVIDENCE, 7)
     if finding.source:
         w.line("       Read: " + clean(finding.source))
 
 
-def _hint(w: _Writer, phase: Phase, step: Step) -> None:
+# ``file#record`` or ``file:line`` at the start of an evidence line, then ": what it says".
+_ORIGIN = re.compile(r"(?P<file>[^\s#]+?)(?P<at>#\d+|:\d+)(?::\s+(?P<text>.*))?", re.DOTALL)
+
+
+def short_file(path: str) -> str:
+    """An origin's file as the report shows it: the member name, with the archive it sits in
+    only when that is nested (``a.zip!b.cab!x.evtx``); the Source section names the capture."""
+    container, _, name = path.rpartition("!")
+    return f"{name} (in {container})" if "!" in container else name
+
+
+def _evidence(w: _Writer, evidence: Sequence[str], limit: int, indent: int) -> None:
+    """Evidence lines one per line, grouped under the file they come from, so a long file name
+    is written once and each line starts with what it says, not where it is."""
+    pad = " " * indent
+    shown = evidence[:limit]
+    w.line(f"{pad}Evidence ({len(shown)} of {len(evidence)}):" if len(evidence) > len(shown)
+           else f"{pad}Evidence:")
+    current: str | None = None
+    for line in shown:
+        match = _ORIGIN.fullmatch(line.strip())
+        text = match.group("text") if match else None
+        if match is None or not text:
+            current = None  # a bare reference: one line as it is
+            w.wrap(line if match is None else short_file(line.strip()), indent + 4, f"{pad}  - ")
+            continue
+        if match.group("file") != current:
+            current = match.group("file")
+            w.wrap(short_file(current), indent + 4, f"{pad}  ")
+        at = match.group("at")
+        at = f"line {at[1:]}" if at.startswith(":") else at
+        w.wrap(text, indent + 5 + len(at), f"{pad}    {at} ")
+    if len(evidence) > len(shown):
+        w.line(f"{pad}  … {len(evidence) - len(shown)} more in the JSON/HTML report")
+
+
+def _hint(w: _Writer, phase: Phase, step: Step, finding: Finding | None = None) -> None:
     if step.hint is None:
         return
+    if finding is not None and step.hint.title == finding.title and step.hint.text in (
+            finding.text):
+        return  # the finding above already says it, word for word
     w.wrap(f"Hint for {phase.title} › {step.title}: {step.hint.title}", 7, "     → ")
     w.wrap(step.hint.text, 7)
     if step.hint.source:
@@ -200,7 +242,7 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
         _finding(w, report, finding, number)
         # The hint belongs right under the first finding about its step: that is the action.
         for pair in [h for h in hints if h[1].id == finding.step]:
-            _hint(w, *pair)
+            _hint(w, *pair, finding)
             hints.remove(pair)
     if len(order) > 5:
         w.line(f"     … {len(order) - 5} more findings in the JSON/HTML report")
@@ -208,14 +250,16 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
         _hint(w, phase, step)
 
 
-def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
-    status = step.status_text or STATUS_LABELS[step.status]
-    hresult = hresult_text(step.hresult)
+def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> None:
+    status = status_words(step.title, step.status, step.status_text)
     w.heading(f"{phase.title} › {step.title}")
     label = STATUS_LABELS[step.status]
-    w.wrap((f"{label}: {status}" if status != label else label)
-           + (f" ({hresult})" if hresult else "")
+    # The code and its meaning follow on the "Error:" line of the step's facts.
+    w.wrap((f"{label} (the ESP showed “{status}”)" if status.lower() != label.lower() else label)
            + ("" if step.started or step.ended else " · no start or end time in the evidence"), 2)
+    note = setting_note(report.settings, step)
+    if note:
+        w.wrap(note, 4, "  ")
     for fact in step_facts(step):  # the same lines the GUI's Copy summary starts with
         w.wrap(fact, 4, "  ")
     if step.items:
@@ -233,17 +277,28 @@ def _step_detail(w: _Writer, phase: Phase, step: Step) -> None:
     if step.events:
         chosen, left = key_events(step, MAX_EVENTS)
         w.line(f"  Key events ({len(chosen)} of {len(step.events)})")
+        current: str | None = None
         for index in chosen:
             e = step.events[index]
-            w.wrap(f"{e.level} {e.event_id} {e.summary}  ({e.origin})", 25,
-                   f"    {display_time(e.time)} ")
+            file, _, record = e.origin.rpartition("#")
+            if file != current:  # the file once, then each event with its record number
+                current = file
+                w.wrap(f"from {short_file(file)}", 8, "    ")
+            w.wrap(f"{e.level} {e.event_id} {e.summary}  (#{record})", 27,
+                   f"      {display_time(e.time)} ")
         if left:
             w.line(f"    … {left} more events")
     if step.registry:
         w.line(f"  Registry ({len(step.registry)} keys)")
-        for ref in step.registry[:5]:
-            w.wrap(f"{ref.path}  (last write {display_time(ref.last_write)}; {ref.origin})", 6,
-                   "    ")
+        # Keys with values first: the empty parents of a tracking tree say nothing.
+        for ref in sorted(step.registry, key=lambda r: not r.values)[:5]:
+            where = "; ".join(
+                part for part in (
+                    f"last write {display_time(ref.last_write)}" if ref.last_write else "",
+                    ref.origin,
+                ) if part
+            )
+            w.wrap(f"{ref.path}" + (f"  ({where})" if where else ""), 6, "    ")
             for value in ref.values[:MAX_VALUES]:
                 w.wrap(f"{value.name or '(Default)'} = {value_shown(value)}  ({value.type})", 8,
                        "      ")
@@ -286,9 +341,12 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     v = verdict(report)
     w.line(w.paint(clean(v.line), v.kind if v.kind != "incomplete" else "warning"))
     if v.step is not None:
-        status = v.step.status_text or STATUS_LABELS[v.step.status]
-        w.wrap(f"{status} · started {display_time(v.step.started)} · ended "
+        status = status_words(v.step.title, v.step.status, v.step.status_text)
+        w.wrap(f"Status: {status} · started {display_time(v.step.started)} · ended "
                f"{display_time(v.step.ended)}", 2)
+        note = setting_note(report.settings, v.step)
+        if note:  # it changes what the failure meant to the user: say it before anything else
+            w.wrap(note, 2)
     w.wrap(f"Device {report.device.name or 'unknown'} · "
            f"{dict(device_summary(report))['Deployment mode']} · "
            f"{len(report.source.problems)} problem(s) reading the evidence", 2)
@@ -307,9 +365,12 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     w.heading("Device")
     w.pairs(device_summary(report))
     w.heading("ESP settings")
-    w.pairs(settings_summary(report))
+    if settings_known(report):
+        w.pairs(settings_summary(report))
+    else:
+        w.line("  The capture holds no ESP settings (timeout, skip flags, buttons).")
     for phase, step in steps_needing_detail(report)[:4]:
-        _step_detail(w, phase, step)
+        _step_detail(w, report, phase, step)
     _source(w, report)
     text = "\n".join(w.lines) + "\n"
     if not unicode:

@@ -52,7 +52,7 @@ def test_empty_report_says_unknown_honestly() -> None:
     assert "Succeeded" not in text
     assert text.count("? ") >= 3 + STEP_COUNT
     assert "Device name      unknown" in text
-    assert "ESP timeout              unknown" in text
+    assert "The capture holds no ESP settings" in text  # once, not seven "unknown" lines
     assert "WHAT TO DO FIRST" not in text
 
 
@@ -179,3 +179,47 @@ def test_device_preparation_and_confidence_are_shown(tmp_path: Path) -> None:
     html = render_html(report)
     assert 'id="device-preparation"' in html
     assert "high confidence" in html
+
+
+def test_status_words_drop_the_title_the_esp_repeats() -> None:
+    from core.report.common import status_words
+
+    assert status_words("Certificates", "failed", "Certificates (Error)") == "Error"
+    # The record's lost apostrophe does not defeat the comparison.
+    assert status_words("Joining your organization's network", "succeeded",
+                        "Joining your organization?s network (Completed)") == "Completed"
+    assert status_words("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87d1041c"
+    assert status_words("Apps", "succeeded", "Installing (2 of 3)") == "Installing (2 of 3)"
+    assert status_words("Apps", "unknown", None) == "Unknown"
+
+
+def test_failed_step_with_skipped_user_page_and_grouped_evidence() -> None:
+    from core.esp.model import Finding
+
+    prep, setup, account = skeleton("succeeded")
+    certs = replace(account.steps[2], status="failed", status_text="Certificates (Error)")
+    account = replace(account, status="failed", status_text="Error",
+                      steps=(*account.steps[:2], certs, *account.steps[3:]))
+    origin = "x.cab!some-channel-admin.evtx"
+    finding = Finding(
+        "scep_failed", "error", certs.id, "Certificate profile not applied", "SCEP failed.",
+        tuple(f"{origin}#{n}: MDM: SCEP enrolment failed" for n in range(1, 6)),
+        None, "high",
+    )
+    noise = Finding("mdm_errors", "info", None, "MDM reported 9 failure(s)",
+                    "Lots of words here.", (f"{origin}#9: noise",), None, "low")
+    report = replace(minimal_report(), phases=(prep, setup, account), findings=(finding, noise),
+                     settings=replace(minimal_report().settings, skip_user_status_page=True))
+    text = render_text(report, encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == "FAILED at Account setup › Certificates (Error)"
+    assert "SkipUserStatusPage is set" in "\n".join(lines[1:4])  # beside the verdict
+    assert "Certificates (Error)" not in text.split("ESP — ALL")[1].split("DEVICE")[0]
+    # The file name once, then one line per event starting with its record number.
+    assert text.count("some-channel-admin.evtx") == 1
+    assert "    #1 MDM: SCEP enrolment failed" in text
+    assert "Evidence (3 of 5):" in text
+    assert "… 2 more in the JSON/HTML report" in text
+    # Low-confidence background findings are named, not spelled out.
+    assert "MDM reported 9 failure(s)" in text
+    assert "Lots of words here." not in text
