@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -403,6 +403,15 @@ class StepPanel(QWidget):
         else:
             parts.append("no start or end time in the evidence")
         self.meta.setText(" · ".join(parts))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A rich-text link takes its colour when it is set: set it again under the new
+            # palette, or a dark theme keeps the light theme's dark blue.
+            text = self.hint_source.text()
+            self.hint_source.clear()
+            self.hint_source.setText(text)
 
     def refresh_times(self) -> None:
         self._update_meta()

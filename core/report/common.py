@@ -17,6 +17,8 @@ from core.esp.model import (
     SEVERITY_ORDER,
     DevicePreparation,
     EspReport,
+    Finding,
+    Hint,
     Item,
     Phase,
     RegistryValueRef,
@@ -327,6 +329,12 @@ def setting_note(settings: Settings, step: Step) -> str | None:
         return ("The user never saw this page: SkipDeviceStatusPage is set, so the device "
                 "phases ran without the status page.")
     return None
+
+
+def hint_repeats(finding: Finding, hint: Hint) -> bool:
+    """Whether ``hint`` only repeats ``finding`` (same title, its text inside the finding's):
+    a report then shows it once."""
+    return hint.title == finding.title and hint.text in finding.text
 
 
 def settings_known(report: EspReport) -> bool:

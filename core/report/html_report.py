@@ -19,6 +19,7 @@ from pathlib import Path
 from core import __version__
 from core.esp.model import SCHEMA, EspReport, Finding, Phase, Status, Step
 from core.report.common import (
+    DONE,
     STATUS_LABELS,
     clean,
     device_preparation_lines,
@@ -26,10 +27,12 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
+    hint_repeats,
     hresult_short,
     hresult_text,
     item_state_text,
     redaction_line,
+    setting_note,
     settings_summary,
     status_words,
     step_title,
@@ -171,6 +174,7 @@ border-radius:6px}.finding.sev-error{border-left-color:var(--bad)}
 .sev-error .sev{color:var(--bad)}.sev-warning .sev{color:var(--warn)}
 .sev-info .sev{color:var(--unk)}
 .note{color:var(--muted);font-style:italic}
+.setting{border-left:4px solid var(--warn);background:var(--panel);padding:6px 12px;margin:6px 0}
 footer{margin-top:30px;color:var(--muted);font-size:12px}
 a{color:var(--run)}
 @media print{body{max-width:none;padding:0;font-size:11px}.esp{grid-template-columns:repeat(3,1fr)}
@@ -226,13 +230,17 @@ def _header(report: EspReport, out: list[str]) -> None:
         out.append(f'<p class="note">{_e(redacted)}</p>')
     out.append(f'<div class="verdict v-{v.kind}">{_icon(icon_status)}<span>{_e(v.line)}</span>'
                "</div>")
+    note = setting_note(report.settings, v.step) if v.step is not None else None
+    if note:  # it changes what the failure meant to the user
+        out.append(f'<p class="setting">{_e(note)}</p>')
     order = findings_in_order(report)
     if order:
         top = report.findings[order[0]]
         out.append(f'<div class="banner sev-{top.severity}"><strong>{_e(top.title)}</strong>'
                    f"<p>{_e(top.text)}</p>")
         hint_step = report.step(top.step) if top.step else v.step
-        if hint_step is not None and hint_step.hint is not None:
+        if (hint_step is not None and hint_step.hint is not None
+                and not hint_repeats(top, hint_step.hint)):
             hint = hint_step.hint
             out.append(f"<p><strong>What to do:</strong> {_e(hint.title)} — {_e(hint.text)} "
                        f"{_link(hint.source)}</p>")
@@ -278,12 +286,16 @@ def _table(head: Iterable[str], rows: Iterable[str], css: str = "") -> str:
             "</table>")
 
 
-def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
+def _step_detail(report: EspReport, phase: Phase, step: Step, out: list[str]) -> None:
     out.append(f'<details open class="step box-{step.status}" id="{_step_anchor(step)}">'
                f"<summary>{_icon(step.status)} {_e(phase.title)} › {_e(step.title)}"
                f"{_status_span(step.status, step.status_text, step.hresult, step.title)} "
                f"{_times(step.started, step.ended)}</summary>")
     out.append(f'<p class="muted mono">{_e(step.id)}</p>')
+    # Where it changes the meaning: a step that did not simply complete.
+    note = setting_note(report.settings, step) if step.status not in DONE else None
+    if note:
+        out.append(f'<p class="setting">{_e(note)}</p>')
     if step.status_reason:
         out.append(f"<p><strong>Why:</strong> {_e(step.status_reason)}</p>")
     sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
@@ -310,8 +322,10 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
     if step.registry:
         out.append(f"<h3>Registry ({len(step.registry)} keys)</h3>")
         for ref in step.registry:
+            written = (f"last write {_e(display_time(ref.last_write))} · "
+                       if ref.last_write else "")
             out.append(f'<div class="regkey"><div class="path mono">{_e(ref.path)}</div>'
-                       f'<div class="muted">last write {_e(display_time(ref.last_write))} · '
+                       f'<div class="muted">{written}'
                        f'<span class="mono">{_e(ref.origin)}</span></div>')
             rows = [f"<tr><td class=\"mono\">{_e(v.name or '(Default)')}</td>"
                     f"<td class=\"mono n\">{_e(v.type)}</td>"
@@ -402,7 +416,7 @@ def render_html(report: EspReport) -> str:
     out.append('<section id="steps"><h2>Evidence per step</h2>')
     for phase in report.phases:
         for step in phase.steps:
-            _step_detail(phase, step, out)
+            _step_detail(report, phase, step, out)
     out.append("</section>")
     out.append(f'<section id="findings"><h2>Findings ({len(report.findings)})</h2>')
     if report.findings:

@@ -16,6 +16,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 
+from core.esp.hresult import find_hresult
 from core.esp.model import EspReport, Finding, Phase, Status, Step
 from core.report.common import (
     STATUS_LABELS,
@@ -25,6 +26,7 @@ from core.report.common import (
     display_time,
     findings_in_order,
     format_hresult,
+    hint_repeats,
     hresult_short,
     item_state_text,
     key_events,
@@ -165,7 +167,20 @@ def _composite(w: _Writer, report: EspReport) -> None:
                 w.wrap(f"why: {step.status_reason}", 12, "          ")
 
 
-def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> None:
+def _same_as(finding: Finding, earlier: list[tuple[int, Finding]]) -> int | None:
+    """The number of an earlier finding this one repeats: same step, same code in its words
+    (rules that see one failure from different sides); the first says it in full."""
+    code = find_hresult(f"{finding.title} {finding.text}")
+    if finding.step is None or code is None:
+        return None
+    for number, other in earlier:
+        if other.step == finding.step and find_hresult(f"{other.title} {other.text}") == code:
+            return number
+    return None
+
+
+def _finding(w: _Writer, report: EspReport, finding: Finding, number: int,
+             same_as: int | None = None) -> None:
     where = step_title(report, finding.step)
     confidence = f", {finding.confidence} confidence" if finding.confidence else ""
     tag = finding.severity + confidence + (f" · {where}" if where else "")
@@ -177,7 +192,11 @@ def _finding(w: _Writer, report: EspReport, finding: Finding, number: int) -> No
     if finding.severity == "info" and finding.confidence == "low":
         return  # background noise: named so it is not hidden, spelled out in JSON/HTML
     w.wrap(finding.text, 7)
-    if finding.evidence:
+    if same_as is not None and finding.evidence:
+        # Another rule's view of the same failure: its words may add a hint, its evidence
+        # would only repeat the lines above.
+        w.wrap(f"Evidence: the same failure as {same_as} (in the JSON/HTML report).", 7)
+    elif finding.evidence:
         _evidence(w, finding.evidence, MAX_EVIDENCE, 7)
     if finding.source:
         w.line("       Read: " + clean(finding.source))
@@ -222,8 +241,7 @@ def _evidence(w: _Writer, evidence: Sequence[str], limit: int, indent: int) -> N
 def _hint(w: _Writer, phase: Phase, step: Step, finding: Finding | None = None) -> None:
     if step.hint is None:
         return
-    if finding is not None and step.hint.title == finding.title and step.hint.text in (
-            finding.text):
+    if finding is not None and hint_repeats(finding, step.hint):
         return  # the finding above already says it, word for word
     w.wrap(f"Hint for {phase.title} › {step.title}: {step.hint.title}", 7, "     → ")
     w.wrap(step.hint.text, 7)
@@ -237,9 +255,11 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
     if not order and not hints:
         return
     w.heading("What to do first")
+    shown: list[tuple[int, Finding]] = []
     for number, index in enumerate(order[:5], start=1):
         finding = report.findings[index]
-        _finding(w, report, finding, number)
+        _finding(w, report, finding, number, _same_as(finding, shown))
+        shown.append((number, finding))
         # The hint belongs right under the first finding about its step: that is the action.
         for pair in [h for h in hints if h[1].id == finding.step]:
             _hint(w, *pair, finding)

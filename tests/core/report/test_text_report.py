@@ -206,7 +206,7 @@ def test_failed_step_with_skipped_user_page_and_grouped_evidence() -> None:
         tuple(f"{origin}#{n}: MDM: SCEP enrolment failed" for n in range(1, 6)),
         None, "high",
     )
-    noise = Finding("mdm_errors", "info", None, "MDM reported 9 failure(s)",
+    noise = Finding("mdm_errors", "info", None, "9× MDM event 404 failed",
                     "Lots of words here.", (f"{origin}#9: noise",), None, "low")
     report = replace(minimal_report(), phases=(prep, setup, account), findings=(finding, noise),
                      settings=replace(minimal_report().settings, skip_user_status_page=True))
@@ -221,5 +221,20 @@ def test_failed_step_with_skipped_user_page_and_grouped_evidence() -> None:
     assert "Evidence (3 of 5):" in text
     assert "… 2 more in the JSON/HTML report" in text
     # Low-confidence background findings are named, not spelled out.
-    assert "MDM reported 9 failure(s)" in text
+    assert "9× MDM event 404 failed" in text
     assert "Lots of words here." not in text
+
+
+def test_a_second_rule_on_the_same_failure_does_not_repeat_its_evidence() -> None:
+    from core.esp.model import Finding
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    lines = tuple(f"x.cab!a.evtx#{n}: MDM: install failed 0x80070643" for n in range(1, 4))
+    first = Finding("one", "error", step.id, "Win32 app failed", "Failed 0x80070643.", lines)
+    second = Finding("two", "error", step.id, "Installer failed",
+                     "0x80070643 again: check the MSI log.", lines)
+    text = render_text(replace(report, findings=(first, second)), encoding="utf-8")
+    assert "check the MSI log" in text  # its words stay
+    assert "Evidence: the same failure as 1" in text
+    assert text.split("WHAT TO DO FIRST")[1].count("#1 MDM: install failed") == 1
