@@ -156,7 +156,7 @@ def status_words(title: str, status: Status, text: str | None) -> str:
     if match and _letters(match.group(1)) == _letters(title):
         inner = match.group(2).strip()
         if inner.lower().startswith("0x"):  # "Apps (0x87d1041c)": the word, then the code
-            return f"{STATUS_LABELS[status]}: {inner}"
+            return f"{STATUS_LABELS[status]}: {format_hresult(inner) or inner}"
         return inner
     return text
 

@@ -188,7 +188,7 @@ def test_status_words_drop_the_title_the_esp_repeats() -> None:
     # The record's lost apostrophe does not defeat the comparison.
     assert status_words("Joining your organization's network", "succeeded",
                         "Joining your organization?s network (Completed)") == "Completed"
-    assert status_words("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87d1041c"
+    assert status_words("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87D1041C"
     assert status_words("Apps", "succeeded", "Installing (2 of 3)") == "Installing (2 of 3)"
     assert status_words("Apps", "unknown", None) == "Unknown"
 
