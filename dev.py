@@ -5,7 +5,10 @@
     python3 dev.py freeze          build the one-file executable into build/dist and smoke-test it
     python3 dev.py knowledge [--check]   regenerate the error-code and event-message tables
                                    (resources/knowledge/codes.tsv, messages.toml) from their
-                                   inputs; --check only verifies they are up to date
+                                   inputs; --check only verifies they are up to date; then
+                                   audits the messages against Windows' message tables
+                                   (build/knowledge/audit_messages.py; run it alone to read
+                                   ours and Windows' texts side by side)
     python3 dev.py gallery OUT [CAPTURE...]   screenshots of every view (offscreen) into OUT
 
 Each command creates ``.venv`` beside this file on first use and installs the project
@@ -103,7 +106,11 @@ def knowledge(args: list[str]) -> int:
     for script in ("gen_codes.py", "gen_messages.py"):
         extra = [a for a in args if a == "--check" or script == "gen_messages.py"]
         code = max(code, _run([sys.executable, str(ROOT / "build" / "knowledge" / script), *extra]))
-    return code
+    # Then the messages against Windows' own message tables: a template showing a field
+    # Windows' message does not show fails (2 = the tables are not here: nothing to compare).
+    auditor = ROOT / "build" / "knowledge" / "audit_messages.py"
+    audit = _run([sys.executable, str(auditor), "--check"])
+    return max(code, audit if audit != 2 else 0)
 
 
 def run(args: list[str]) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import sys
 import traceback
 from collections.abc import Sequence
@@ -98,16 +97,23 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.esp.analyze import analyze  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
     from core.fleet.commands import redact_if_asked  # noqa: PLC0415
-    from core.report import exit_code_for, render_text, write_html, write_json  # noqa: PLC0415
+    from core.report.common import exit_code_for  # noqa: PLC0415
 
     evidence = load_evidence(_input_path(args))
     report = redact_if_asked(args, analyze(evidence), evidence)
+    # Each writer is imported only when asked for (see core.report).
     if args.json:
+        from core.report.json_report import write_json  # noqa: PLC0415
+
         write_json(report, out)
     elif args.html:
+        from core.report.html_report import write_html  # noqa: PLC0415
+
         write_html(report, Path(args.html))
         print(f"HTML report written to {args.html}", file=sys.stderr)
     else:
+        from core.report.text_report import render_text  # noqa: PLC0415
+
         color = out.isatty() if hasattr(out, "isatty") else False
         out.write(render_text(report, color=color))
     return exit_code_for(report)
@@ -268,7 +274,10 @@ def _attach_parent_console() -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False):  # all freeze_support() acts on; skips its import
+        import multiprocessing  # noqa: PLC0415
+
+        multiprocessing.freeze_support()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         _attach_parent_console()

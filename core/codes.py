@@ -21,12 +21,11 @@ names and signatures are stable.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from core.paths import resource_path
+from core.resource_cache import load_toml
 
 _FACILITY_WIN32 = 7
 _HEX8 = re.compile(r"[0-9A-Fa-f]{1,8}")
@@ -155,8 +154,7 @@ _ERROR_KEYS = {"code", "title", "cause", "hint", "source", "steps"}
 
 
 def _read_causes() -> dict[int, tuple[ErrorDef, ...]]:
-    with resource_path("knowledge", "errors.toml").open("rb") as handle:
-        doc: dict[str, Any] = tomllib.load(handle)
+    doc = load_toml(resource_path("knowledge", "errors.toml"))
     unknown = set(doc) - {"schema", "error"}
     if unknown:
         raise CodeTableError(f"errors.toml: unknown top-level keys {sorted(unknown)}")

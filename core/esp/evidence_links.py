@@ -3,8 +3,8 @@
 Events attach by channel + event id (catalogue in ``events.toml``), by the item ids they carry
 (app GUIDs, MSI product codes) and, when the catalogue names several steps, by the phase's
 time window. Every event gets a one-line summary: its message in our own words
-(:mod:`core.events.messages`), else the catalogue text; unknown events get ``<provider> <id>:
-k=v, …`` with codes decoded.
+(:mod:`core.events.messages`, the one home of event texts); events without a template get
+``<provider> <id>: k=v, …`` with codes decoded.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
 from core.esp.model import EventRef, LogRef, RegistryRef, RegistryValueRef, Severity
 from core.esp.values import display
-from core.events.messages import clip, render_message
+from core.events.messages import render_message
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
 
 MAX_KEYS_PER_STEP = 200
-_PLACEHOLDER = re.compile(r"%(\d+)|\{(\w+)\}")
 _ID_TOKEN = re.compile(
     r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
 )
@@ -34,21 +33,10 @@ _DEVICE_URI = re.compile(r"\./Device/", re.IGNORECASE)
 _USER_URI = re.compile(r"\./User/", re.IGNORECASE)
 
 
-def summarize(event: EventRecord, definition: EventDef | None) -> str:
-    """One line: the event's message template (``messages.toml``), else the catalogue text with
-    its placeholders filled, else the generic ``<provider> <id>: Field=value`` line."""
-    message, templated = render_message(event)
-    if templated or definition is None:
-        return message
-    values = list(event.data.values())
-
-    def fill(match: re.Match[str]) -> str:
-        if match.group(1) is not None:
-            index = int(match.group(1)) - 1
-            return clip(values[index]) if 0 <= index < len(values) else "?"
-        return clip(event.data.get(match.group(2), "?"))
-
-    return _PLACEHOLDER.sub(fill, definition.text)
+def summarize(event: EventRecord) -> str:
+    """One line: the event's message template (``messages.toml``), else the generic
+    ``<provider> <id>: Field=value`` line."""
+    return render_message(event)[0]
 
 
 _ERROR_CODE = re.compile(r'"errorCode"\s*:\s*"?(-?\d+|0x[0-9A-Fa-f]+)')
@@ -299,7 +287,7 @@ def link_events(
         alias = knowledge.alias_of(event.channel)
         definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
         links.definitions.append(definition)
-        links.summaries.append(summarize(event, definition))
+        links.summaries.append(summarize(event))
         if alias is not None:
             links.index.setdefault((alias, event.event_id), []).append(position)
         step: str | None = None

@@ -14,16 +14,15 @@ The loader is strict: a key it does not know (a typo, a leftover) is a
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from core import codes
 from core.codes import ErrorDef
 from core.esp.model import Confidence, Severity
 from core.paths import resource_path
+from core.resource_cache import load_toml
 
 
 class KnowledgeError(ValueError):
@@ -66,9 +65,12 @@ class StepDef:
 
 @dataclass(frozen=True, slots=True)
 class EventDef:
+    """A catalogued event: its ESP role (outcome, steps). Its readable line is not here: it
+    comes from ``messages.toml`` (:mod:`core.events.messages`), the one home of event texts,
+    and a ``text`` key in ``events.toml`` is rejected as unknown."""
+
     alias: str
     id: int
-    text: str
     outcome: str = "info"
     level: str | None = None
     steps: tuple[str, ...] = ()
@@ -155,9 +157,7 @@ def parse_code(text: str | int) -> int:
 
 
 def _read(name: str) -> dict[str, Any]:
-    path: Path = resource_path("knowledge", name)
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    return load_toml(resource_path("knowledge", name))
 
 
 def _keys(where: str, entry: Any, allowed: set[str] | frozenset[str]) -> dict[str, Any]:
@@ -255,7 +255,7 @@ def load() -> Knowledge:
         _keys(
             f"events.toml event {e.get('channel')}:{e.get('id')}",
             e,
-            {"channel", "id", "text", "outcome", "level", "steps", "esp"},
+            {"channel", "id", "outcome", "level", "steps", "esp"},
         )
     for n, e in enumerate(events_doc.get("shell_core_name", [])):
         _keys(f"events.toml shell_core_name {n}", e, {"pattern", "step"})
@@ -285,7 +285,6 @@ def load() -> Knowledge:
         definition = EventDef(
             alias=e["channel"],
             id=int(e["id"]),
-            text=e["text"],
             outcome=e.get("outcome", "info"),
             level=e.get("level"),
             steps=_str_tuple(e.get("steps", [])),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
 
+from core.perf import lean_init
 from core.problems import Problem
 from core.registry.model import ValueData
 
@@ -230,6 +231,7 @@ class DevicePreparation:
     evidence: tuple[str, ...] = ()  # registry keys it was read from
 
 
+@lean_init  # made by the hundred thousand (core.perf)
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     time: datetime

@@ -15,15 +15,20 @@ caller falls back to python-evtx for that record.
 from __future__ import annotations
 
 import struct
+from codecs import utf_16_le_decode as _utf16le
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from uuid import UUID
 
 _Unpack = Callable[[bytes, int], tuple[int]]
 _U16: _Unpack = struct.Struct("<H").unpack_from
 _U32: _Unpack = struct.Struct("<I").unpack_from
 _U64: _Unpack = struct.Struct("<Q").unpack_from
+# Strings are decoded with the codec function itself (``final=True`` as bytes.decode does):
+# bytes.decode("utf-16-le") looks the codec up and goes through a Python wrapper each time,
+# four times the cost, for the ~5 strings of every record.
 
 #: One piece of an element's text or attribute value: literal text, or a substitution index.
 Part = str | int
@@ -85,6 +90,29 @@ class TemplateMap:
 
     system: dict[str, Parts]
     data: tuple[DataItem, ...]
+    #: ``data`` worked out once per template for :func:`_collect` (see :func:`_plan`).
+    plan: tuple[PlanItem, ...]
+
+
+#: A data item ready to decode: (constant name or None, index of its one substitution or -1,
+#: name parts, value parts, dropped when blank).
+PlanItem = tuple[str | None, int, Parts, Parts, bool]
+
+
+def _plan(data: tuple[DataItem, ...]) -> tuple[PlanItem, ...]:
+    """Most fields are one substitution under a literal name: know that per template, not per
+    record (a log holds thousands of records of a few dozen templates)."""
+    out: list[PlanItem] = []
+    for name_parts, value_parts, optional in data:
+        name = name_parts[0] if len(name_parts) == 1 and isinstance(name_parts[0], str) else None
+        single = value_parts[0] if len(value_parts) == 1 else None
+        index = single if isinstance(single, int) else -1
+        out.append((name, index, name_parts, value_parts, optional))
+    return tuple(out)
+
+
+def _template_map(system: dict[str, Parts], data: tuple[DataItem, ...]) -> TemplateMap:
+    return TemplateMap(system, data, _plan(data))
 
 
 # -- names and text -----------------------------------------------------------------------
@@ -94,7 +122,7 @@ def _utf16(b: bytes, start: int, nchars: int) -> str:
     end = start + 2 * nchars
     if end > len(b):
         raise BxmlError(f"string runs past the chunk end at 0x{start:x}")
-    return b[start:end].decode("utf-16-le", errors="replace")
+    return _utf16le(b[start:end], "replace", True)[0]
 
 
 def _name(b: bytes, name_off: int, p: int, names: dict[int, str]) -> tuple[str, int]:
@@ -251,7 +279,7 @@ def event_map(roots: list[Element]) -> TemplateMap:
     system: dict[str, Parts] = {}
     data: list[DataItem] = []
     if not roots:
-        return TemplateMap(system, ())
+        return _template_map(system, ())
     event = roots[0]
     for section in event.children:
         if section.name != "System":
@@ -269,14 +297,14 @@ def event_map(roots: list[Element]) -> TemplateMap:
     if event.content:
         # Many providers put the whole EventData / UserData in one BXml substitution.
         data.append(((event.name,), tuple(event.content), True))
-    return TemplateMap(system, tuple(data))
+    return _template_map(system, tuple(data))
 
 
 def fragment_map(roots: list[Element]) -> TemplateMap:
     """Field map of a nested fragment (an EventData / UserData payload)."""
     data: list[DataItem] = []
     _sections(roots, data)
-    return TemplateMap({}, tuple(data))
+    return _template_map({}, tuple(data))
 
 
 # -- substitution values ------------------------------------------------------------------
@@ -328,7 +356,7 @@ _INT_FORMATS = {
 def scalar_text(t: int, b: bytes, s: int, size: int) -> str:
     """Text of one scalar substitution value of type ``t`` (not an array, not BXml)."""
     if t == 0x01:
-        return b[s : s + size].decode("utf-16-le", errors="replace").rstrip("\x00")
+        return _utf16le(b[s : s + size], "replace", True)[0].rstrip("\x00")
     if t in (0x04, 0x06, 0x08, 0x0A, 0x03, 0x05, 0x07, 0x09):
         return str(struct.unpack_from("<" + _INT_FORMATS[t], b, s)[0])
     if t == 0x00:
@@ -368,7 +396,7 @@ def value_text(v: Value, b: bytes) -> str:
     if t & 0x80:
         item = t & 0x7F
         if item == 0x01:
-            text = b[s : s + size].decode("utf-16-le", errors="replace").rstrip("\x00")
+            text = _utf16le(b[s : s + size], "replace", True)[0].rstrip("\x00")
             return ", ".join(text.split("\x00"))
         step = _ITEM_SIZES.get(item)
         if step is None:
@@ -446,17 +474,21 @@ def read_root(b: bytes, p: int, end: int) -> tuple[int, list[Value]]:
         decl = _DECL_FORMATS[count] = struct.Struct("<" + "HBx" * count)
     raw = decl.unpack_from(b, p)
     p += 4 * count
-    values: list[Value] = []
-    for i in range(0, 2 * count, 2):
-        size = raw[i]
-        values.append((raw[i + 1], p, size))
-        p += size
+    sizes = raw[0::2]
+    starts = list(accumulate(sizes, initial=p))
+    p = starts.pop()
+    values: list[Value] = list(zip(raw[1::2], starts, sizes, strict=True))
     if p > end:
         raise BxmlError("substitution values run past the record end")
     return tpl, values
 
 
 def parts_text(parts: Parts, values: list[Value], b: bytes) -> str:
+    if len(parts) == 1:  # the usual case: one literal or one substitution
+        part = parts[0]
+        if isinstance(part, str):
+            return part
+        return value_text(values[part], b) if part < len(values) else ""
     out = []
     for part in parts:
         if isinstance(part, str):
@@ -545,19 +577,26 @@ def _collect(
     ctx: ChunkContext, tmap: TemplateMap, values: list[Value], data: dict[str, str], depth: int
 ) -> None:
     b = ctx.buf
-    for name_parts, value_parts, optional in tmap.data:
-        v = _single_value(value_parts, values)
-        if v is not None and v[0] == BXML_TYPE:
-            _collect_nested(ctx, v, data, depth + 1)
-            continue
-        text = value_text(v, b) if v is not None else parts_text(value_parts, values, b)
+    count = len(values)
+    for fixed_name, index, name_parts, value_parts, optional in tmap.plan:
+        if 0 <= index < count:
+            t, s, size = v = values[index]
+            if t == 0x01:  # the usual string: value_text() inlined
+                text = _utf16le(b[s : s + size], "replace", True)[0].rstrip("\x00")
+            elif t == BXML_TYPE:
+                _collect_nested(ctx, v, data, depth + 1)
+                continue
+            else:
+                text = value_text(v, b)
+        else:
+            text = parts_text(value_parts, values, b)
         if optional and not text.strip():
             continue
-        if len(name_parts) == 1 and isinstance(name_parts[0], str):
-            name = name_parts[0]
+        name = fixed_name if fixed_name is not None else parts_text(name_parts, values, b)
+        if name in data:
+            put_field(data, name, text)
         else:
-            name = parts_text(name_parts, values, b)
-        put_field(data, name, text)
+            data[name] = text
 
 
 def _collect_nested(ctx: ChunkContext, v: Value, data: dict[str, str], depth: int) -> None:

@@ -11,23 +11,25 @@ the file so records stay picklable and can cross process boundaries.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from core.errors import Cancelled, CorruptInput
 from core.events.bxml import MIN_TIME, ChunkContext, Decoded, decode_record, filetime_to_datetime
 from core.events.model import EventRecord
 from core.events.xmlfields import fields_from_xml
+from core.perf import lean_init
 from core.problems import Problem
 from core.progress import CancelToken, ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ def _python_evtx() -> ModuleType:
     return cast(ModuleType, pyevtx)
 
 
+@lean_init  # one per record (core.perf)
 @dataclass(frozen=True, slots=True)
 class XmlRenderer:
     """Renders one record's full XML on demand (picklable: it holds only where to look)."""
@@ -353,6 +356,10 @@ def _read_parallel(
 ) -> list[tuple[list[EventRecord], list[Problem]]]:
     # "spawn" everywhere: it is all Windows has, and forking a process that runs Qt threads
     # is unsafe on POSIX.
+    # Imported here: most reads use one process, and these modules cost ~10 ms to import.
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     ctx = multiprocessing.get_context("spawn")
     total = len(items)
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:

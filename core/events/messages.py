@@ -19,7 +19,6 @@ Templates are compiled once; rendering a record is a few dictionary look-ups.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -28,6 +27,7 @@ from typing import Any
 from core.codes import annotate_codes, describe_code
 from core.events.model import EventRecord
 from core.paths import resource_path
+from core.resource_cache import load_toml
 
 MAX_FIELD_CHARS = 120
 _PLACEHOLDER = re.compile(r"\{([^{}|?]+)(\?)?(?:\|([^{}]+))?\}")
@@ -207,8 +207,7 @@ def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]
 @cache
 def templates() -> dict[tuple[str, int], MessageTemplate]:
     """The compiled message table (read once per process)."""
-    with resource_path("knowledge", "messages.toml").open("rb") as handle:
-        return compile_table(tomllib.load(handle))
+    return compile_table(load_toml(resource_path("knowledge", "messages.toml")))
 
 
 def generic_message(event: EventRecord) -> str:

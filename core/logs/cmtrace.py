@@ -58,6 +58,7 @@ _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _TIME = re.compile(r"\s*(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d{1,9}))?\s*(?:([+-])(\d{1,4}))?\s*$")
 _DATE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*$")
 _BLANK = " \t\r\n\ufeff\x00"
+_SEVERITIES = {"0": 0, "1": 1, "2": 2, "3": 3}  # the usual ``type`` values, without int()
 _ROTATED = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}-\d{6})(?P<ext>\.[^.]+)$")
 _CURRENT_STAMP = "~"  # sorts after every digit stamp: the current file comes last
 
@@ -192,12 +193,13 @@ class _Lines:
 
 
 #: One well-formed record as IME and ConfigMgr write it (attributes in their usual order),
-#: from the blanks before it to its header's ``>``; see :func:`_parse_regular`.
-_REGULAR = re.compile(
-    r"[ \t\r\n\ufeff\x00]*<!\[LOG\[(.*?)\]LOG\]!>[ \t]*"
-    r'<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" context="[^"<>]*" '
-    r'type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">',
-    re.DOTALL,
+#: from the blanks before it to its header's ``>``, in three steps (see :func:`_parse_regular`):
+#: the blanks and the start marker, the text up to the first end marker (``str.find``: a
+#: lazy ``.*?`` tries the rest of the pattern at every character), then the header.
+_REGULAR_START = re.compile(r"[ \t\r\n\ufeff\x00]*<!\[LOG\[")
+_REGULAR_HEADER = re.compile(
+    r'\]LOG\]!>[ \t]*<time="([^"<>]*)" date="([^"<>]*)" component="([^"<>]*)" '
+    r'context="[^"<>]*" type="([^"<>]*)" thread="([^"<>]*)" file="[^"<>]*">'
 )
 
 
@@ -209,6 +211,11 @@ class _State:
     raws: list[_Raw] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     dates: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)
+    #: ``_when`` of each (time, date) pair already read: IME writes bursts of lines with the
+    #: same stamp (a real log: 34,000 records, under 4,000 distinct stamps).
+    whens: dict[tuple[str, str], tuple[datetime | None, int | None, str | None]] = field(
+        default_factory=dict
+    )
     pos: int = 0
 
 
@@ -226,23 +233,38 @@ def _parse_regular(text: str, name: str, state: _State) -> None:
     goes on from there in the same state, so the result is exactly the general parser's.
     """
     raws, problems, dates, lines = state.raws, state.problems, state.dates, state.lines
-    match = _REGULAR.match
+    whens = state.whens
+    start_at, header_at, find = _REGULAR_START.match, _REGULAR_HEADER.match, text.find
     append = raws.append
     pos = state.pos
     while len(raws) < MAX_LOG_RECORDS:
-        m = match(text, pos)
+        s = start_at(text, pos)
+        if s is None:
+            break
+        begin = s.end()
+        end = find(_END, begin)
+        # The message runs to the first end marker; a record whose header does not follow
+        # it (or whose text holds a start marker: a cut record) is the general parser's.
+        m = header_at(text, end) if end != -1 else None
         if m is None:
             break
-        message, time_s, date_s, component, type_s, thread = m.groups()
-        if _START in message or _END in message or len(message) > MAX_MESSAGE_CHARS:
+        message = text[begin:end]
+        if _START in message or len(message) > MAX_MESSAGE_CHARS:
             break
-        line = lines.at(m.start(1) - len(_START))
-        local, bias, why = _when(time_s, date_s, dates)
+        time_s, date_s, component, type_s, thread = m.groups()
+        line = lines.at(begin - len(_START))
+        when = whens.get((time_s, date_s))
+        if when is None:
+            when = whens[time_s, date_s] = _when(time_s, date_s, dates)
+        local, bias, why = when
         if why:
             problems.append(Problem(name, f"line {line}", why))
         if "\r" in message:
             message = message.replace("\r\n", "\n")
-        append(_Raw(local, bias, message, component, thread, _int(type_s), name, line, True))
+        severity = _SEVERITIES.get(type_s)
+        if severity is None:
+            severity = _int(type_s)
+        append(_Raw(local, bias, message, component, thread, severity, name, line, True))
         pos = m.end()
     state.pos = pos
 
@@ -420,16 +442,26 @@ def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:
     """``local → local.replace(tzinfo=zone).astimezone(UTC)``, with the zone's offset looked
     up once per wall-clock minute (zone rules change offsets on minute boundaries) instead of
     once per line: a log has tens of thousands of lines and a few hundred distinct minutes."""
-    offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
+    offsets: dict[tuple[int, int, int, int, int, int], timedelta] = {}  # (…, minute, fold)
+    # Whole readings repeat too (bursts of lines with one stamp). Equal naive readings only
+    # differ by ``fold``, which the key leaves out: folded ones are not remembered.
+    done: dict[datetime, datetime] = {}
 
     def to_utc(local: datetime) -> datetime:
+        utc = done.get(local)
+        if utc is not None and not local.fold:
+            return utc
         # Constructors, not datetime.replace(): replace() costs several times as much.
-        y, mo, d, h, mi = key = (local.year, local.month, local.day, local.hour, local.minute)
+        y, mo, d, h, mi, fold = key = (
+            local.year, local.month, local.day, local.hour, local.minute, local.fold)
         offset = offsets.get(key)
         if offset is None:
-            wall = datetime(y, mo, d, h, mi, fold=local.fold, tzinfo=zone)
+            wall = datetime(y, mo, d, h, mi, fold=fold, tzinfo=zone)
             offset = offsets[key] = wall.utcoffset() or timedelta(0)
-        return datetime(y, mo, d, h, mi, local.second, local.microsecond, UTC) - offset
+        utc = datetime(y, mo, d, h, mi, local.second, local.microsecond, UTC) - offset
+        if not local.fold:
+            done[local] = utc
+        return utc
 
     return to_utc
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.perf import lean_init
 
+
+@lean_init  # made by the hundred thousand (core.perf)
 @dataclass(frozen=True, slots=True)
 class LogLine:
     """One (possibly multi-line) log message.

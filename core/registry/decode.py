@@ -227,7 +227,7 @@ class TextViewBuilder:
         why = ""
         if len(parts) > MAX_KEY_DEPTH:
             why = f"key path has {len(parts):,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
-        elif max(len(part) for part in parts) > MAX_KEY_NAME:
+        elif max(map(len, parts)) > MAX_KEY_NAME:
             why = f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} characters"
         else:
             # Charge what creating the key may cost: its path, or every missing parent's.

@@ -57,13 +57,12 @@ def iso_time(value: datetime) -> str:
     Fixed width so the strings sort like the times they name. A naive datetime is taken to
     be UTC already (every reader in ``core`` produces UTC: FILETIMEs and event times are UTC).
     """
-    if value.tzinfo is not None:
+    tz = value.tzinfo
+    if tz is not None and tz is not UTC:
         value = value.astimezone(UTC)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}."
-        f"{value.microsecond // 1000:03d}Z"
-    )
+    # isoformat() pads the year to four digits and truncates to milliseconds like the format
+    # above; the slice drops a "+00:00". It is the C path: a big report has ~40,000 times.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def display_time(value: datetime | None) -> str:

@@ -18,12 +18,15 @@ never needs it at run time.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import logging
 import os
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from core.esp.model import (
     SCHEMA,
@@ -198,9 +201,17 @@ def _device_preparation(prep: DevicePreparation | None) -> JsonDict | None:
     }
 
 
-def _timeline(entry: TimelineEntry) -> JsonDict:
+def _timeline(entry: TimelineEntry, times: dict[datetime, str]) -> JsonDict:
+    # Log lines come in bursts with one stamp: format each UTC time once. (Only UTC times
+    # are shared: equal times in another zone may differ by ``fold``.)
+    when = entry.time
+    text = times.get(when) if when.tzinfo is UTC else None
+    if text is None:
+        text = iso_time(when)
+        if when.tzinfo is UTC:
+            times[when] = text
     return {
-        "time": iso_time(entry.time),
+        "time": text,
         "kind": entry.kind,
         "step": entry.step,
         "summary": entry.summary,
@@ -216,6 +227,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
     source = report.source
     device = report.device
     settings = report.settings
+    times: dict[datetime, str] = {}
     result: JsonDict = {
         "schema": SCHEMA,
         "source": {
@@ -247,7 +259,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
         },
         "phases": [_phase(p) for p in report.phases],
         "findings": [_finding(f) for f in report.findings],
-        "timeline": [_timeline(t) for t in report.timeline],
+        "timeline": [_timeline(t, times) for t in report.timeline],
         "device_preparation": _device_preparation(report.device_preparation),
     }
     if report.redaction is not None:
@@ -267,21 +279,51 @@ def dumps_json(data: Any) -> str:
     ten times faster (a big capture's report is over 10 MB of JSON); the standard library
     takes over when it is missing or refuses a value (a lone surrogate, an int over 64 bits).
     """
+    raw = _orjson_bytes(data)
+    if raw is not None:
+        return raw.decode("utf-8")
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _orjson_bytes(data: Any) -> bytes | None:
+    """``dumps_json(data)`` as UTF-8, or ``None`` when orjson is missing or refuses ``data``."""
     try:
         import orjson  # noqa: PLC0415 - optional speed-up, checked at use
 
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
     except (ImportError, TypeError, UnicodeError):
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return None
+
+
+def _utf8_bytes_sink(out: TextIO) -> BinaryIO | None:
+    """The byte stream under ``out`` when bytes can go straight to it: a UTF-8 text file on
+    a system whose line end is ``\n`` (so writing text would not change a byte either)."""
+    if os.linesep != "\n" or not isinstance(out, io.TextIOWrapper):
+        return None
+    try:
+        utf8 = codecs.lookup(out.encoding).name == "utf-8"
+    except LookupError:
+        return None
+    return cast(BinaryIO, out.buffer) if utf8 else None
 
 
 def write_json(report: EspReport, out: TextIO) -> None:
     """Write the JSON report to ``out`` (indent 2, non-ASCII kept, contract key order).
 
     One ``write`` of the whole text: ``json.dump`` to a stream calls ``write`` once per
-    token, a million times for a big capture.
+    token, a million times for a big capture. orjson's UTF-8 goes straight to the byte
+    stream under ``out`` when that writes the same bytes: decoding 12 MB to text only to
+    encode it again cost more than making it.
     """
-    out.write(dumps_json(report_to_dict(report)))
+    data = report_to_dict(report)
+    raw = _orjson_bytes(data)
+    sink = _utf8_bytes_sink(out) if raw is not None else None
+    if raw is not None and sink is not None:
+        out.flush()  # what was written as text comes first
+        sink.write(raw)
+        sink.write(b"\n")
+        return
+    out.write(raw.decode("utf-8") if raw is not None else dumps_json(data))
     out.write("\n")
 
 

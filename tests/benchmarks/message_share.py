@@ -2,9 +2,9 @@
 
 Run: ``python -m tests.benchmarks.message_share``. For each ``mdmdiag-*`` cab it prints the
 number of records, the share with a message from ``messages.toml`` (our own words, fields,
-value maps, decoded codes) and, for comparison, the share the older event catalogue
-(``events.toml`` texts alone) covered; then the (provider, id) pairs still on the generic
-``Field=value`` line, most frequent first.
+value maps, decoded codes) and, for comparison, the share the ESP event catalogue
+(``events.toml`` entries, which carry no text) names; then the (provider, id) pairs still on
+the generic ``Field=value`` line, most frequent first.
 """
 
 from __future__ import annotations

@@ -112,9 +112,10 @@ def test_a_missing_field_falls_back_to_the_generic_line() -> None:
 
 
 def test_optional_field_may_be_absent() -> None:
-    line, templated = render_message(_event(DMEDP, 42, {}))
+    appx = "Microsoft-Windows-AppXDeployment-Server"
+    line, templated = render_message(_event(appx, 636, {"HResult": "0"}))
     assert templated
-    assert line == "MDM command Move finished: —"
+    assert line == "App package removal request: 0x00000000 (S_OK) (by —)"
 
 
 def _doc(**message: Any) -> dict[str, Any]:

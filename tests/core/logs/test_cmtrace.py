@@ -399,3 +399,19 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 )
 def test_token_soup_never_raises(parts: list[str]) -> None:
     read_cmtrace("".join(parts).encode(), "soup.log")
+
+
+def test_repeated_readings_keep_their_fold() -> None:
+    # Readings are converted once per distinct value; an autumn-fold reading equals its
+    # first-pass twin but is an hour later, and must not take the twin's remembered UTC.
+    zone = windows_zone("W. Europe Standard Time")
+    if zone is None:
+        pytest.skip("no time-zone database on this platform")
+    first = datetime(2025, 10, 26, 2, 30)
+    second = first.replace(fold=1)
+    times = resolve_times([(first, None), (second, None), (first, None)], [zone])
+    assert times == [
+        datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+        datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+        datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+    ]

@@ -105,6 +105,28 @@ def test_non_ascii_is_kept_as_is() -> None:
     assert "\\u" not in out.getvalue()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_byte_stream_gets_the_same_text(encoding: str) -> None:
+    # UTF-8 text files get orjson's bytes directly (after what was already written to them);
+    # any other stream the text. Either way the content is the same.
+    expected = io.StringIO()
+    expected.write("before\n")
+    write_json(full_report(), expected)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, newline="\n")
+    out.write("before\n")
+    write_json(full_report(), out)
+    out.write("after")
+    out.flush()
+    assert raw.getvalue().decode(encoding) == expected.getvalue() + "after"
+
+
+def test_remembered_time_texts_are_each_entry_s_own() -> None:
+    # The writer formats each distinct UTC time once and reuses the text.
+    times = [entry["time"] for entry in report_to_dict(full_report())["timeline"]]
+    assert times == [iso_time(entry.time) for entry in full_report().timeline]
+
+
 def _broken(path: list[str | int], value: Any, delete: bool = False) -> dict[str, Any]:
     d = copy.deepcopy(report_to_dict(full_report()))
     target: Any = d

@@ -99,6 +99,14 @@ def test_loader_rejects_an_unknown_key(tmp_path: Path, monkeypatch: pytest.Monke
         _load_with(tmp_path, monkeypatch, "steps.toml", text)
 
 
+def test_loader_rejects_event_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event texts have one home, messages.toml: a catalogue entry may not carry its own."""
+    text = knowledge_module.resource_path("knowledge", "events.toml").read_text(encoding="utf-8")
+    text = text.replace("id = 100\n", 'id = 100\ntext = "Autopilot policy %1 not found"\n', 1)
+    with pytest.raises(KnowledgeError, match="unknown key"):
+        _load_with(tmp_path, monkeypatch, "events.toml", text)
+
+
 def test_every_rule_entry_has_the_required_fields() -> None:
     doc = tomllib.loads(_rules_text())
     for rule_id, entry in doc["rule"].items():
