@@ -270,12 +270,18 @@ def _what_to_do(w: _Writer, report: EspReport) -> None:
         _hint(w, phase, step)
 
 
-def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> None:
-    status = status_words(step.title, step.status, step.status_text)
-    w.heading(f"{phase.title} › {step.title}")
+def _status_phrase(step: Step) -> str:
+    """The status word, and the ESP's own words when they differ from it: ``Failed (the ESP
+    showed "Error")``; the code and its meaning follow on the "Error:" line of the facts."""
+    words = status_words(step.title, step.status, step.status_text)
     label = STATUS_LABELS[step.status]
-    # The code and its meaning follow on the "Error:" line of the step's facts.
-    w.wrap((f"{label} (the ESP showed “{status}”)" if status.lower() != label.lower() else label)
+    return words if words.lower().startswith(label.lower()) else (
+        f"{label} (the ESP showed \"{words}\")")
+
+
+def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> None:
+    w.heading(f"{phase.title} › {step.title}")
+    w.wrap(_status_phrase(step)
            + ("" if step.started or step.ended else " · no start or end time in the evidence"), 2)
     note = setting_note(report.settings, step)
     if note:
@@ -361,8 +367,7 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     v = verdict(report)
     w.line(w.paint(clean(v.line), v.kind if v.kind != "incomplete" else "warning"))
     if v.step is not None:
-        status = status_words(v.step.title, v.step.status, v.step.status_text)
-        w.wrap(f"Status: {status} · started {display_time(v.step.started)} · ended "
+        w.wrap(f"{_status_phrase(v.step)} · started {display_time(v.step.started)} · ended "
                f"{display_time(v.step.ended)}", 2)
         note = setting_note(report.settings, v.step)
         if note:  # it changes what the failure meant to the user: say it before anything else
