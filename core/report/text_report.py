@@ -372,9 +372,12 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
         note = setting_note(report.settings, v.step)
         if note:  # it changes what the failure meant to the user: say it before anything else
             w.wrap(note, 2)
-    w.wrap(f"Device {report.device.name or 'unknown'} · "
-           f"{dict(device_summary(report))['Deployment mode']} · "
-           f"{len(report.source.problems)} problem(s) reading the evidence", 2)
+    mode = dict(device_summary(report))["Deployment mode"]
+    w.wrap(" · ".join(part for part in (
+        f"Device {report.device.name or 'not named in the evidence'}",
+        mode if mode != "unknown" else "",
+        f"{len(report.source.problems)} problem(s) reading the evidence",
+    ) if part), 2)
     redacted = redaction_line(report)
     if redacted:
         w.wrap(redacted, 2)
@@ -388,7 +391,11 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
                 w.wrap(clean(line), 6, "    ")
     _composite(w, report)
     w.heading("Device")
-    w.pairs(device_summary(report))
+    facts = device_summary(report)
+    if any(value != "unknown" for _, value in facts):
+        w.pairs(facts)
+    else:  # a lone log: one line, not seven "unknown"s
+        w.line("  The capture holds no device facts (name, serial, Autopilot profile, OS build).")
     w.heading("ESP settings")
     if settings_known(report):
         w.pairs(settings_summary(report))
