@@ -154,6 +154,9 @@ class StepPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         self.items_view = table_view(self.items_proxy, name="itemsView", sort_column=None)
         size_columns(self.items_view, {0: 22, 1: 7, 2: 7, 3: 12, 4: 11, 5: 24})
+        # An item without a name is shown by its id, a LocURI or app id whose distinguishing
+        # part is its tail (…/SCEP/<profile id>): cut in the middle.
+        self.items_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         add_copy_action(self.items_view, lambda: row_text(self.items_view))
         self.items_view.doubleClicked.connect(lambda _index: self.show_item_evidence())
         lower = QWidget()
