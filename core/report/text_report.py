@@ -293,8 +293,9 @@ def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> Non
         width = min(max(len(i.name or i.id) for i in step.items), 44)
         for item in step.items[:MAX_ITEMS]:
             name = clean(item.name or item.id)
-            if len(name) > width:
-                name = name[: width - 1] + "…"
+            if len(name) > width:  # keep the tail: a LocURI or app id differs at its end
+                head = (width - 1) // 2
+                name = name[:head] + "…" + name[len(name) - (width - 1 - head):]
             code = hresult_short(item.hresult) or ""
             w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
                    f"{clean(item_state_text(item))} {code}".rstrip())

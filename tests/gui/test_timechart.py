@@ -241,6 +241,7 @@ def test_axis_labels_never_overlap():
     lefts = label_lefts([100.0, 164.0, 228.0, 292.0], [100, 50, 50, 50], 400, 8)
     assert lefts[0] == 50.0
     assert lefts[1] is None
-    assert lefts[2] == 203.0 and lefts[3] == 267.0
+    assert lefts[2] == 203.0
+    assert lefts[3] == 267.0
     # The last label stays whole at the right edge.
     assert label_lefts([395.0], [50], 400, 8) == [348.0]

@@ -238,3 +238,20 @@ def test_a_second_rule_on_the_same_failure_does_not_repeat_its_evidence() -> Non
     assert "check the MSI log" in text  # its words stay
     assert "Evidence: the same failure as 1" in text
     assert text.split("WHAT TO DO FIRST")[1].count("#1 MDM: install failed") == 1
+
+
+def test_long_item_ids_keep_their_tail() -> None:
+    from core.esp.model import Item
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    long_id = "./Device/Vendor/MSFT/ClientCertificateInstall/SCEP/" + "x" * 60 + "_TAIL42"
+    item = Item("scep", long_id, None, "device", "failed")
+    phases = tuple(
+        replace(p, steps=tuple(replace(s, items=(item,)) if s is step else s for s in p.steps))
+        for p in report.phases
+    )
+    text = render_text(replace(report, phases=phases), encoding="utf-8")  # type: ignore[arg-type]
+    line = next(line for line in text.splitlines() if "scep" in line and "…" in line)
+    assert "_TAIL42" in line
+    assert "./Device/" in line
