@@ -377,7 +377,8 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
     w.wrap(" · ".join(part for part in (
         f"Device {report.device.name or 'not named in the evidence'}",
         mode if mode != "unknown" else "",
-        f"{len(report.source.problems)} problem(s) reading the evidence",
+        f"{len(report.source.problems)} problem(s) reading the evidence"
+        if report.source.problems else "evidence read without problems",
     ) if part), 2)
     redacted = redaction_line(report)
     if redacted:
