@@ -28,6 +28,7 @@ from core.esp.evidence_links import (
     step_registry,
 )
 from core.esp.hresult import fmt
+from core.esp.ime import apply_phases, ime_evidence, merge_items, step_times, tie_timeline
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
@@ -453,19 +454,24 @@ def analyze(evidence: Evidence) -> EspReport:
         evidence.registry, evidence.events, evidence.side_files, record, knowledge, evidence.logs
     )
 
+    # The IME log as evidence (core.esp.ime): its clock, its items merged with the registry's,
+    # and below, phase states and times where the ESP record is missing.
+    ime = ime_evidence(evidence)
+    problems.extend(ime.problems)
     collector = ItemCollector(
         evidence.registry,
         knowledge,
-        app_names(evidence.logs),
+        app_names(ime.logs),
         account_active=account is not None and account.active,
     )
     items = collector.collect()
+    facts.settings = merge_items(ime, items, facts.settings)
     users = sorted(set(facts.user_sids) | collector.user_sids)
     item_steps = {
         token: i.step for i in items if i.kind != "provider" for token in item_tokens(i.id)
     }
     item_ids = {token: i.id for i in items if i.kind != "provider" for token in item_tokens(i.id)}
-    log_links = link_log_lines(evidence.logs, item_steps, item_ids)
+    log_links = link_log_lines(ime.logs, item_steps, item_ids)
 
     # First pass: windows from registry history only, to place events named by several steps.
     windows: dict[str, tuple[datetime | None, datetime | None]] = {}
@@ -483,15 +489,17 @@ def analyze(evidence: Evidence) -> EspReport:
 
     phases, steps, notes = _decide_steps(knowledge, record, facts, items, evidence, links)
     log_times: dict[str, list[datetime]] = {
-        step_id: [t for p in positions if (t := evidence.logs[p].time) is not None]
+        step_id: [t for p in positions if (t := ime.logs[p].time) is not None]
         for step_id, positions in log_links.by_step.items()
     }
     time_sources = _times(steps, phases, items, links.by_step, evidence.events, facts, log_times)
+    apply_phases(ime, {pid: rec.active for pid, rec in record.items()}, phases, steps)
+    step_times(ime, steps, phases)
 
     device_prep, prep_facts = analyze_device_prep(evidence.registry, facts, knowledge)
     ctx = Context(
         knowledge, facts, record, phases, steps, items, evidence.events, links, notes,
-        logs=evidence.logs, device_prep=prep_facts,
+        logs=ime.logs, device_prep=prep_facts,
     )
     found = run_rules(ctx)
     citations = attach_cited([f.finding for f in found], evidence, links, log_links, items, facts)
@@ -515,7 +523,7 @@ def analyze(evidence: Evidence) -> EspReport:
                 event_ref(evidence.events[p], links.summaries[p])
                 for p in links.by_step.get(step_def.id, [])
             )
-            log_refs = step_logs(evidence.logs, log_links, step_def.id, cited.logs)
+            log_refs = step_logs(ime.logs, log_links, step_def.id, cited.logs)
             positions = links.by_step.get(step_def.id, [])
             reason = _step_reason(
                 step,
@@ -526,6 +534,7 @@ def analyze(evidence: Evidence) -> EspReport:
                 _recovered(step_items, positions, links),
             )
             started_source, ended_source = time_sources.get(step_def.id, (None, None))
+            ime_sources = ime.step_sources.get(step_def.id, [None, None])
             built_steps.append(
                 Step(
                     id=step_def.id,
@@ -539,10 +548,13 @@ def analyze(evidence: Evidence) -> EspReport:
                     registry=registry,
                     events=event_refs,
                     hint=_hint_for(step, found, steps),
-                    logs=log_refs,
-                    status_reason=reason,
-                    started_source=started_source if step.started else None,
-                    ended_source=ended_source if step.ended else None,
+                    logs=log_refs + tuple(
+                        ref for ref in ime.step_logs.get(step_def.id, ())
+                        if ref.origin not in {r.origin for r in log_refs}
+                    ),
+                    status_reason=ime.step_reasons.get(step_def.id) or reason,
+                    started_source=(ime_sources[0] or started_source) if step.started else None,
+                    ended_source=(ime_sources[1] or ended_source) if step.ended else None,
                 )
             )
         built_phases.append(
@@ -554,10 +566,16 @@ def analyze(evidence: Evidence) -> EspReport:
                 started=phase.started,
                 ended=phase.ended,
                 steps=tuple(built_steps),
-                status_reason=_phase_reason(phase, record),
+                status_reason=(
+                    None if phase.skip_reason else ime.phase_notes.get(phase_def.id, [None])[0]
+                ) or _phase_reason(phase, record),
+                started_source=ime.phase_notes.get(phase_def.id, [None, None])[1],
+                ended_source=ime.phase_notes.get(phase_def.id, [None, None, None])[2],
             )
         )
-    timeline = build_timeline(evidence.events, links, items, evidence.logs, facts, log_links)
+    timeline = tie_timeline(
+        ime, build_timeline(evidence.events, links, items, ime.logs, facts, log_links)
+    )
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
     seen = set(problems)
@@ -582,4 +600,5 @@ def analyze(evidence: Evidence) -> EspReport:
         findings=tuple(f.finding for f in found),
         timeline=timeline,
         device_preparation=device_prep,
+        log_clock=ime.clock,
     )

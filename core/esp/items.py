@@ -18,7 +18,7 @@ from typing import Literal
 
 from core.esp.hresult import fmt, from_number
 from core.esp.knowledge import Knowledge
-from core.esp.model import HistoryEntry, Item, ItemKind, Status
+from core.esp.model import Download, HistoryEntry, Item, ItemKind, Status
 from core.esp.values import state, state_word
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
@@ -92,6 +92,8 @@ class ItemInfo:
     #: Whether the ESP itself tracks the item (tracking keys, snapshots): only those decide a
     #: step's state when the ESP record is missing; the others only annotate.
     tracked: bool = False
+    download: Download | None = None  # from the IME / AppWorkload log
+    exit_code: int | None = None
     #: the raw value behind ``status`` (``"InstallationState 3"``) and the report status its
     #: decoded meaning gives (``not_started`` for "not installed", ``not_required`` …).
     raw: str | None = None
@@ -128,6 +130,8 @@ class ItemInfo:
             hresult=fmt(self.code) if self.code is not None else None,
             history=history,
             raw_status=self.raw_status,
+            download=self.download,
+            exit_code=self.exit_code,
         )
 
 

@@ -89,6 +89,20 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Download:
+    """An app's content download as its last log reading shows it (IME / AppWorkload)."""
+
+    time: datetime | None
+    bytes_done: int | None
+    bytes_total: int | None
+    percent: float | None
+    rate_bytes_per_s: float | None  # stated by the log, else measured between readings
+    via: str | None  # "Delivery Optimization", "CDN" …
+    complete: bool
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     kind: ItemKind
     id: str
@@ -99,6 +113,8 @@ class Item:
     history: tuple[HistoryEntry, ...] = ()
     # The decoded raw state behind ``status`` ("completed (InstallationState 3)"), or None.
     raw_status: str | None = None
+    download: Download | None = None
+    exit_code: int | None = None  # the installer's exit code, when a log gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +201,27 @@ class Phase:
     ended: datetime | None = None
     steps: tuple[Step, ...] = ()
     status_reason: str | None = None
+    started_source: str | None = None
+    ended_source: str | None = None
+
+
+LogClockBasis = Literal["zone", "device", "event", "unanchored"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogClock:
+    """How the zone-less times of the Intune logs were tied to UTC, and by what.
+
+    ``zone``: read in the device zone a side file names; ``device``: read in this device's
+    own zone (live); ``event``: shifted by ``offset_minutes`` that lines recording the same
+    moment as an event or registry time prove; ``unanchored``: nothing anchors them, the times
+    are the device's clock reading.
+    """
+
+    basis: LogClockBasis
+    offset_minutes: int
+    detail: str
+    origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +297,7 @@ class EspReport:
     # then skipped with a status_reason); None otherwise.
     device_preparation: DevicePreparation | None = None
     redaction: Redaction | None = None
+    log_clock: LogClock | None = None  # None when the evidence holds no Intune logs
 
     @property
     def steps(self) -> tuple[Step, ...]:

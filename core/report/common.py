@@ -16,6 +16,7 @@ from core.codes import describe_code, format_code
 from core.esp.model import (
     SEVERITY_ORDER,
     DevicePreparation,
+    Download,
     EspReport,
     Finding,
     Hint,
@@ -433,6 +434,43 @@ def value_text(data: ValueData, max_bytes: int = 32) -> str:
     if isinstance(data, int):
         return f"{data} (0x{data:X})" if data > 9 else str(data)
     return clean(data)
+
+
+def download_text(download: Download, clock_reading: bool = False) -> str:
+    """An app download in words: bytes, percent, rate, channel, and the line it came from
+    (``clock_reading``: its time is an unanchored log clock reading, not UTC)."""
+    parts: list[str] = []
+    if download.bytes_done is not None and download.bytes_total:
+        parts.append(f"{_size(download.bytes_done)} of {_size(download.bytes_total)}")
+    elif download.bytes_total:
+        parts.append(f"{_size(download.bytes_total)} to download")
+    if download.percent is not None:
+        parts.append(f"{download.percent:g} %")
+    if download.rate_bytes_per_s:
+        parts.append(f"{_size(download.rate_bytes_per_s)}/s")
+    if download.via:
+        parts.append(f"via {download.via}")
+    state = "downloaded" if download.complete else "downloading"
+    when = display_time(download.time)
+    if clock_reading and download.time is not None:
+        when = when.rstrip("Z") + " (device clock)"
+    return f"{state}: " + ", ".join(parts) + f" at {when} ({download.origin})"
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"
+
+
+def is_clock_reading(report: EspReport, source: str | None) -> bool:
+    """Whether a time taken from ``source`` is a log's clock reading that nothing ties to UTC
+    (the report's log clock is unanchored and the time came from an Intune log)."""
+    clock = report.log_clock
+    return (clock is not None and clock.basis == "unanchored" and source is not None
+            and source.startswith("IME log"))
 
 
 def device_preparation_lines(report: EspReport) -> list[tuple[str, str, list[str]]]:

@@ -25,6 +25,7 @@ from core.report.common import (
     device_preparation_lines,
     device_summary,
     display_time,
+    download_text,
     findings_in_order,
     format_hresult,
     hint_repeats,
@@ -312,9 +313,13 @@ def _step_detail(report: EspReport, phase: Phase, step: Step, out: list[str]) ->
         for item in step.items:
             history = "<br>".join(f"{_e(display_time(h.time))} {_e(h.status)}"
                                   for h in item.history)
+            extra = (f'<div class="muted">{_e(download_text(item.download))}</div>'
+                     if item.download is not None else "")
+            if item.exit_code is not None:
+                extra += f'<div class="muted">exit code {item.exit_code}</div>'
             rows.append(f"<tr><td>{_icon(item.status)}</td><td>{_e(item.kind)}</td>"
                         f"<td>{_e(item.name or '')}<div class=\"mono muted\">{_e(item.id)}</div>"
-                        f"</td><td>{_e(item.scope)}</td><td>{_e(item_state_text(item))}</td>"
+                        f"{extra}</td><td>{_e(item.scope)}</td><td>{_e(item_state_text(item))}</td>"
                         f"<td class=\"mono\">{_e(hresult_text(item.hresult) or '')}</td>"
                         f'<td class="n">{history}</td></tr>')
         out.append(_table(["", "Kind", "Name / id", "Scope", "Status", "HRESULT", "History"],
@@ -433,7 +438,13 @@ def render_html(report: EspReport) -> str:
             for p in problems) + "</ul>")
     else:
         out.append('<p class="note">Everything was read without problems.</p>')
-    out.append(f"</section><footer>ESPView {__version__} · {SCHEMA} · times are UTC</footer>"
+    clock = report.log_clock
+    times = "times are UTC"
+    if clock is not None and clock.basis == "unanchored":
+        times += " except Intune log times: the device's clock reading, nothing anchors them"
+    elif clock is not None:
+        times += f"; Intune log times {clock.detail}"
+    out.append(f"</section><footer>ESPView {__version__} · {SCHEMA} · {_e(times)}</footer>"
                "</body></html>\n")
     return "".join(out)
 

@@ -77,6 +77,19 @@ def _item(item: Item) -> JsonDict:
         "hresult": format_hresult(item.hresult),
         "hresult_text": hresult_text(item.hresult),
         "history": [{"time": iso_time(h.time), "status": h.status} for h in item.history],
+        "exit_code": item.exit_code,
+        "download": None
+        if item.download is None
+        else {
+            "time": _time(item.download.time),
+            "bytes_done": item.download.bytes_done,
+            "bytes_total": item.download.bytes_total,
+            "percent": item.download.percent,
+            "rate_bytes_per_s": item.download.rate_bytes_per_s,
+            "via": item.download.via,
+            "complete": item.download.complete,
+            "origin": item.download.origin,
+        },
     }
 
 
@@ -153,7 +166,9 @@ def _phase(phase: Phase) -> JsonDict:
         "status_text": phase.status_text,
         "status_reason": phase.status_reason,
         "started": _time(phase.started),
+        "started_source": phase.started_source,
         "ended": _time(phase.ended),
+        "ended_source": phase.ended_source,
         "steps": [_step(s) for s in phase.steps],
     }
 
@@ -261,6 +276,14 @@ def report_to_dict(report: EspReport) -> JsonDict:
         "findings": [_finding(f) for f in report.findings],
         "timeline": [_timeline(t, times) for t in report.timeline],
         "device_preparation": _device_preparation(report.device_preparation),
+        "log_clock": None
+        if report.log_clock is None
+        else {
+            "basis": report.log_clock.basis,
+            "offset_minutes": report.log_clock.offset_minutes,
+            "detail": report.log_clock.detail,
+            "origins": list(report.log_clock.origins),
+        },
     }
     if report.redaction is not None:
         result["redaction"] = {"redacted": True, "counts": dict(report.redaction.counts)}

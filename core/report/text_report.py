@@ -24,10 +24,12 @@ from core.report.common import (
     device_preparation_lines,
     device_summary,
     display_time,
+    download_text,
     findings_in_order,
     format_hresult,
     hint_repeats,
     hresult_short,
+    is_clock_reading,
     item_state_text,
     key_events,
     redaction_line,
@@ -87,6 +89,7 @@ MAX_EVENTS = 10
 MAX_VALUES = 8
 MAX_PROBLEMS = 5
 MAX_EVIDENCE = 3
+MAX_LOG_LINES = 8
 
 
 def _can_encode(encoding: str) -> bool:
@@ -137,12 +140,15 @@ class _Writer:
             self.wrap(value, indent + width + 2, " " * indent + f"{label:<{width}}  ")
 
 
-def _step_line(w: _Writer, step: Step, indent: int, title_width: int) -> str:
+def _step_line(w: _Writer, step: Step, indent: int, title_width: int,
+               clock_reading: bool = False) -> str:
     status = with_code(status_words(step.title, step.status, step.status_text),
                        format_hresult(step.hresult))
     times = ""
     if step.started or step.ended:
         times = f"  {display_time(step.started)[11:]}–{display_time(step.ended)[11:]}"
+        if clock_reading:  # an IME clock reading nothing ties to UTC: no "Z"
+            times = times.replace("Z", "") + " (device clock)"
     title = clean(step.title)
     return (f"{' ' * indent}{w.mark(step.status)} {title:<{title_width}}  "
             f"{w.paint(clean(status), step.status)}{w.paint(times, 'dim')}")
@@ -162,7 +168,8 @@ def _composite(w: _Writer, report: EspReport) -> None:
         if not phase.steps:
             w.line("      (no steps known)")
         for step in phase.steps:
-            w.line(_step_line(w, step, 6, title_width))
+            w.line(_step_line(w, step, 6, title_width,
+                              is_clock_reading(report, step.started_source)))
             if step.status == "unknown" and step.status_reason and step.events + step.logs:
                 w.wrap(f"why: {step.status_reason}", 12, "          ")
 
@@ -279,14 +286,21 @@ def _status_phrase(step: Step) -> str:
         f"{label} (the ESP showed \"{words}\")")
 
 
-def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> None:
+def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step,
+                 unanchored: bool = False) -> None:
     w.heading(f"{phase.title} › {step.title}")
     w.wrap(_status_phrase(step)
            + ("" if step.started or step.ended else " · no start or end time in the evidence"), 2)
     note = setting_note(report.settings, step)
     if note:
         w.wrap(note, 4, "  ")
-    for fact in step_facts(step):  # the same lines the GUI's Copy summary starts with
+    # The same lines the GUI's Copy summary starts with; a log's clock reading that nothing
+    # ties to UTC is shown as such, as in the composite view above.
+    clock = is_clock_reading(report, step.started_source) or is_clock_reading(
+        report, step.ended_source)
+    facts = (step_facts(step, lambda t: display_time(t).rstrip("Z"), "device clock") if clock
+             else step_facts(step))
+    for fact in facts:
         w.wrap(fact, 4, "  ")
     if step.items:
         w.line(f"  Items ({len(step.items)})")
@@ -297,8 +311,11 @@ def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> Non
                 head = (width - 1) // 2
                 name = name[:head] + "…" + name[len(name) - (width - 1 - head):]
             code = hresult_short(item.hresult) or ""
+            exit_code = f" exit {item.exit_code}" if item.exit_code is not None else ""
             w.line(f"    {w.mark(item.status)} {item.kind:<13} {name:<{width}}  "
-                   f"{clean(item_state_text(item))} {code}".rstrip())
+                   f"{clean(item_state_text(item))} {code}{exit_code}".rstrip())
+            if item.download is not None:
+                w.wrap(download_text(item.download, unanchored), 8, "      ")
         if len(step.items) > MAX_ITEMS:
             w.line(f"    … {len(step.items) - MAX_ITEMS} more items")
     if step.events:
@@ -333,7 +350,17 @@ def _step_detail(w: _Writer, report: EspReport, phase: Phase, step: Step) -> Non
                 w.line(f"      … {len(ref.values) - MAX_VALUES} more values")
         if len(step.registry) > 5:
             w.line(f"    … {len(step.registry) - 5} more keys")
-    if not (step.items or step.events or step.registry):
+    if step.logs:
+        w.line(f"  Log lines ({len(step.logs)})")
+        # In time order (lines linked for different reasons arrive grouped by reason).
+        for log_ref in sorted(step.logs, key=lambda r: (r.time is None, r.time or 0))[
+                :MAX_LOG_LINES]:
+            when = display_time(log_ref.time)[11:]
+            w.wrap(f"{clean(log_ref.message)}  ({log_ref.origin})", 6,
+                   f"    {when.rstrip('Z') if unanchored else when} ")
+        if len(step.logs) > MAX_LOG_LINES:
+            w.line(f"    … {len(step.logs) - MAX_LOG_LINES} more lines")
+    if not (step.items or step.events or step.registry or step.logs):
         w.line("  No evidence attached to this step.")
 
 
@@ -350,6 +377,11 @@ def _source(w: _Writer, report: EspReport) -> None:
             w.line(f"    … {len(problems) - MAX_PROBLEMS} more")
     else:
         w.line("  Everything was read without problems.")
+    clock = report.log_clock
+    if clock is not None:
+        said = any(clock.detail in str(problem) for problem in problems)  # not twice
+        w.wrap(f"Log times ({clock.basis}): "
+               + ("as the problem above says" if said else clean(clock.detail)), 4, "  ")
     w.line(f"  {len(report.timeline)} timeline entries, {len(report.findings)} findings.")
     w.line("  Everything: espview report PATH --json, or --html OUT for a file to mail.")
 
@@ -403,8 +435,13 @@ def render_text(report: EspReport, width: int = 100, color: bool = False,
         w.pairs(settings_summary(report))
     else:
         w.line("  The capture holds no ESP settings (timeout, skip flags, buttons).")
-    for phase, step in steps_needing_detail(report)[:4]:
-        _step_detail(w, report, phase, step)
+    detail = steps_needing_detail(report)[:4]
+    # Steps the Intune log alone explains (a lone IME log): their apps and downloads.
+    detail += [(p, s) for p in report.phases for s in p.steps
+               if s.logs and s.items and (p, s) not in detail][: max(0, 5 - len(detail))]
+    unanchored = report.log_clock is not None and report.log_clock.basis == "unanchored"
+    for phase, step in detail:
+        _step_detail(w, report, phase, step, unanchored)
     _source(w, report)
     text = "\n".join(w.lines) + "\n"
     if not unicode:

@@ -5,12 +5,14 @@ Store licensing, reboots)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from core.codes import format_code
 from core.esp.hresult import fmt
 from core.esp.items import ItemInfo
 from core.esp.knowledge import parse_code
 from core.esp.rules.base import (
+    DONE,
     Context,
     Found,
     Rule,
@@ -374,3 +376,80 @@ def company_portal_device_phase(ctx: Context) -> list[Found]:
             status=waiting[0].status.replace("_", " "),
         )
     ]
+
+
+@rule(
+    "download_cannot_finish",
+    reads={"knowledge", "facts", "items", "phases", "steps"},
+    params=["default_timeout_minutes"],
+)
+def download_cannot_finish(ctx: Context) -> list[Found]:
+    """An app the ESP waits for whose download, at the pace the IME log shows, ends after the
+    ESP timeout (or makes no progress)."""
+    timeout = ctx.facts.settings.timeout_minutes or int(
+        ctx.param("download_cannot_finish", "default_timeout_minutes")
+    )
+    results: list[Found] = []
+    for item in ctx.items:
+        download = item.download
+        if download is None or download.complete or download.time is None:
+            continue
+        if not download.bytes_total or download.bytes_done is None:
+            continue
+        phase = ctx.phases.get(item.step.split(".", 1)[0])
+        step = ctx.steps.get(item.step)
+        if step is None or step.status in DONE:
+            continue
+        begun = (phase.started if phase is not None else None) or step.started
+        if begun is None:
+            continue
+        deadline = begun + timedelta(minutes=timeout)
+        remaining = max(download.bytes_total - download.bytes_done, 0)
+        rate = download.rate_bytes_per_s
+        if rate is None:
+            if download.time <= deadline:
+                continue  # one reading, no pace, still in time: nothing to say
+            pace, finish = "the log gives no download rate", "was still running"
+        elif rate <= 0:
+            pace, finish = "it made no progress between readings", "cannot finish"
+        else:
+            done_at = download.time + timedelta(seconds=remaining / rate)
+            if done_at <= deadline:
+                continue
+            pace = (f"at {_size(rate)}/s the remaining {_size(remaining)} take "
+                    f"{_minutes(remaining / rate)}")
+            finish = f"would end at {done_at:%H:%M:%S}"
+        results.append(
+            make(
+                ctx,
+                "download_cannot_finish",
+                item.step,
+                [download.origin],
+                about=[item_ref(item)],
+                app=item.name or item.id,
+                where=ctx.step_title(item.step),
+                done=_size(download.bytes_done),
+                total=_size(download.bytes_total),
+                time=f"{download.time:%H:%M:%S}",
+                via=f" via {download.via}" if download.via else "",
+                pace=pace,
+                finish=finish,
+                timeout=timeout,
+                phase=phase.title if phase is not None else item.step,
+                deadline=f"{deadline:%H:%M:%S}",
+            )
+        )
+    return results
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024:
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.2f} GB"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

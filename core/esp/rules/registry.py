@@ -74,6 +74,7 @@ RULES: tuple[Rule, ...] = (
     join.dc_unreachable,
     join.mfa_interrupted,
     join.whfb_prerequisites_failed,
+    apps.download_cannot_finish,
     # after the rules naming a specific cause in the timed-out category
     flow.esp_timeout,
     flow.device_phase_timeout,

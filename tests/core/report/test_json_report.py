@@ -24,7 +24,7 @@ from tests.core.report.builders import (
 )
 
 TOP = ["schema", "source", "device", "settings", "phases", "findings", "timeline",
-       "device_preparation"]
+       "device_preparation", "log_clock"]
 STEP_KEYS = ["id", "title", "status", "status_text", "status_reason", "hresult", "hresult_text",
              "started", "started_source", "ended", "ended_source", "items", "registry", "events",
              "logs", "hint"]
@@ -45,14 +45,16 @@ def test_full_report_has_exactly_the_contract_keys_in_order() -> None:
                                    "allow_continue_anyway", "allow_collect_logs"]
     assert [p["id"] for p in d["phases"]] == ["DevicePreparation", "DeviceSetup", "AccountSetup"]
     assert list(d["phases"][0]) == ["id", "title", "status", "status_text", "status_reason",
-                                    "started", "ended", "steps"]
+                                    "started", "started_source", "ended", "ended_source",
+                                    "steps"]
     apps = d["phases"][1]["steps"][3]
     assert list(apps) == STEP_KEYS
     assert apps["hresult"] == "0x80070643"
     assert apps["hresult_text"].startswith("0x80070643 (ERROR_INSTALL_FAILURE: ")
     assert apps["started"] == "2024-04-02T16:20:00.000Z"
     assert list(apps["items"][1]) == ["kind", "id", "name", "scope", "status", "raw_status",
-                                      "hresult", "hresult_text", "history"]
+                                      "hresult", "hresult_text", "history",
+                                      "exit_code", "download"]
     assert apps["items"][1]["history"][0] == {"time": "2024-04-02T16:21:00.000Z",
                                               "status": "downloading"}
     assert list(apps["registry"][0]) == ["path", "last_write", "values", "origin"]

@@ -255,3 +255,20 @@ def test_long_item_ids_keep_their_tail() -> None:
     line = next(line for line in text.splitlines() if "scep" in line and "…" in line)
     assert "_TAIL42" in line
     assert "./Device/" in line
+
+
+def test_a_step_says_why_once() -> None:
+    from core.esp.model import LogRef
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    log = LogRef(None, "info", "IME", "1", "a line", "x.log:1")
+    phases = tuple(
+        replace(p, steps=tuple(replace(s, status_reason="because", logs=(log,)) if s is step
+                               else s for s in p.steps))
+        for p in report.phases
+    )
+    text = render_text(replace(report, phases=phases), encoding="utf-8")  # type: ignore[arg-type]
+    section = text.split("DEVICE SETUP › APPS")[1].split("\nSOURCE")[0]
+    assert section.count("Why: because") == 1
+    assert "Log lines (1)" in section

@@ -16,6 +16,7 @@ from core.esp.knowledge import load
 from core.esp.model import EspReport
 from core.esp.rules.registry import SUMMARY_RULES, check, emitted_ids, units
 from tests.builders.capture import USER_SID, Capture, at, guid, hex32
+from tests.builders.logs import ImeLog
 from tests.core.esp.scenarios.conftest import Run, prep_failed
 
 APP = guid(31)
@@ -69,6 +70,22 @@ def device_failed(step: str, text: str, mode: str = "user_driven") -> Capture:
 
 def apps_failed(code: int = 0x800705B4) -> Capture:
     return device_failed("AppsSubcategory", f"Apps (Failed: 0x{code:08x})")
+
+
+def slow_download() -> Capture:
+    """Device setup waits for one app whose 5 GB download runs at 1 MB/s (IME log)."""
+    cap = Capture().autopilot().first_sync(timeout=60)
+    cap.record_all_succeeded("DevicePreparation")
+    cap.record("DeviceSetup", "inProgress", {"AppsSubcategory": ("inProgress", None)})
+    cap.provider("Sidecar", 3)
+    cap.tracking(apps={APP: 2})
+    log = ImeLog()
+    log.esp_check(at(1), "DeviceSetup")
+    log.processing(at(1), APP, "Contoso Design Suite")
+    log.downloading(at(2), APP, "Contoso Design Suite", 0, 5 * 1024**3)
+    log.downloading(at(7), APP, "Contoso Design Suite", 300 * 1024**2, 5 * 1024**3)
+    cap.logs.extend(log.lines)
+    return cap
 
 
 def mdm_event(code: int, mode: str = "user_driven") -> Capture:
@@ -350,6 +367,7 @@ SCENARIOS: dict[str, Callable[[], Capture]] = {
     "win32_dependency_failed": lambda: win32(6001),
     "win32_requirements_not_met": lambda: win32(3000),
     "win32_not_detected": lambda: win32(5000, 0x87D1041C),
+    "download_cannot_finish": slow_download,
     "app_reboot_pending": reboot_pending,
     "msi_failed": lambda: apps_failed().msi(PRODUCT, 60, last_error=0x80070643),
     "msi_download_failed": lambda: apps_failed().msi(PRODUCT, 30),
