@@ -1,7 +1,9 @@
 """The ``espview`` command.
 
 ``espview [PATH] [--sample] [--live] [--screenshot PNG]`` opens the desktop app; the
-subcommands ``report``, ``extract``, ``events``, ``registry`` and ``code`` work headless.
+subcommands ``report``, ``extract``, ``events``, ``registry``, ``code`` and ``cache`` work
+headless. :func:`main` is the edge: it reads the environment once into
+:class:`core.config.Settings`.
 
 Exit codes (DESIGN.md): 0 ok; 1 read, but with problems; 2 unusable input (one line on
 stderr, no traceback); 3 internal error (one line on stderr, details in a crash log).
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from core import __version__
+from core import __version__, config
+from core.config import Settings
 from core.errors import Cancelled, EspViewError
 from core.paths import cache_dir, resource_path
 from core.perf import gc_paused
@@ -29,7 +33,7 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 EXIT_INTERNAL = 3
 
-SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch", "code")
+SUBCOMMANDS = ("report", "extract", "events", "registry", "diff", "batch", "code", "cache")
 
 
 def sample_path() -> Path:
@@ -48,14 +52,50 @@ def _input_path(args: argparse.Namespace) -> Path:
 # -- subcommands ---------------------------------------------------------------------------
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings :func:`main` read at start-up (the current ones when called directly)."""
+    found = getattr(args, "settings", None)
+    return found if isinstance(found, Settings) else config.current()
+
+
 def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
+    from core.outputs import check_output_folder, refuse_input_targets  # noqa: PLC0415
+    from core.problems import Problem  # noqa: PLC0415
     from core.sources.cab import CabFile, extract_cab  # noqa: PLC0415 - heavy, load on use
+    from core.sources.container import open_regular  # noqa: PLC0415
 
     cab, dest = Path(args.cab), Path(args.dest)
-    written = extract_cab(cab, dest)
+    _check_readable(cab, open_regular)
+    check_output_folder(dest, [cab])
     with CabFile(cab) as parsed:
         declared = len(parsed.members)
+        refuse_input_targets(parsed.targets(dest), [cab])
+    problems: list[Problem] = []
+    written = extract_cab(cab, dest, problems=problems, settings=_settings(args))
     print(f"{len(written)} of {declared} members extracted to {dest}", file=out)
+    _print_problems(problems)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _check_readable(path: Path, open_regular: Callable[[Path], int]) -> None:
+    """One line for a missing, special or unreadable input (not "not a cab")."""
+    try:
+        os.close(open_regular(path))
+    except FileNotFoundError:
+        raise EspViewError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise EspViewError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
+    from core.sources.container import cache_usage, clear_cache  # noqa: PLC0415
+
+    if args.clear:
+        folder, freed = clear_cache(_settings(args))
+        print(f"cache {folder} cleared: {freed / 1024**2:,.1f} MB freed", file=out)
+    else:
+        folder, count, size = cache_usage(_settings(args))
+        print(f"cache {folder}: {count} extraction(s), {size / 1024**2:,.1f} MB", file=out)
     return EXIT_OK
 
 
@@ -63,7 +103,7 @@ def cmd_events(args: argparse.Namespace, out: TextIO) -> int:
     from core.events.render import event_to_json, format_event_line  # noqa: PLC0415
     from core.evidence import load_evidence  # noqa: PLC0415
 
-    evidence = load_evidence(_input_path(args))
+    evidence = load_evidence(_input_path(args), settings=_settings(args))
     if args.json:
         import json  # noqa: PLC0415
 
@@ -84,13 +124,16 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.sample and args.path is not None and args.key is None:
         args.key, args.path = args.path, None  # `registry --sample KEY`: the one word is KEY
-    evidence = load_evidence(_input_path(args))
+    evidence = load_evidence(_input_path(args), settings=_settings(args))
     printed = format_tree(evidence.registry, args.key, out, max_depth=args.depth)
     if args.key and printed == 0:
         print(f"espview: key not found: {args.key}", file=sys.stderr)
         return EXIT_UNUSABLE
-    _print_problems(evidence.problems)
-    return EXIT_PROBLEMS if evidence.problems else EXIT_OK
+    # Lazy readers (hives) find damage while the tree is walked: report that too.
+    problems = list(evidence.problems)
+    problems += [p for p in evidence.registry.problems if p not in problems]
+    _print_problems(problems)
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
@@ -99,7 +142,12 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     from core.fleet.commands import redact_if_asked  # noqa: PLC0415
     from core.report.common import exit_code_for  # noqa: PLC0415
 
-    evidence = load_evidence(_input_path(args))
+    source = _input_path(args)
+    if args.html:  # refused before the work, not after it
+        from core.outputs import check_output_file  # noqa: PLC0415
+
+        check_output_file(Path(args.html), [source])
+    evidence = load_evidence(source, settings=_settings(args))
     report = redact_if_asked(args, analyze(evidence), evidence)
     # Each writer is imported only when asked for (see core.report).
     if args.json:
@@ -107,9 +155,10 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
 
         write_json(report, out)
     elif args.html:
+        from core.outputs import write_output_file  # noqa: PLC0415
         from core.report.html_report import write_html  # noqa: PLC0415
 
-        write_html(report, Path(args.html))
+        write_output_file(Path(args.html), [source], lambda temp: write_html(report, temp))
         print(f"HTML report written to {args.html}", file=sys.stderr)
     else:
         from core.report.text_report import render_text  # noqa: PLC0415
@@ -222,6 +271,10 @@ def _sub_parser() -> argparse.ArgumentParser:
 
     add_fleet_commands(sub)
 
+    cache = sub.add_parser("cache", help="show the extraction cache, or clear it")
+    cache.add_argument("--clear", action="store_true", help="remove every cached extraction")
+    cache.set_defaults(func=cmd_cache)
+
     code = sub.add_parser(
         "code",
         help="look up error codes (hex, signed or unsigned decimal)",
@@ -283,16 +336,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         _attach_parent_console()
     out = out or sys.stdout
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The edge: the one place the environment is read (core.config).
+    settings = Settings.from_environ(os.environ)
+    with config.using(settings):
+        return _run(args_list, out, settings)
+
+
+def _run(args_list: list[str], out: TextIO, settings: Settings) -> int:
     try:
         if args_list and args_list[0] in SUBCOMMANDS:
             args = _sub_parser().parse_args(args_list)
+            args.settings = settings
             with gc_paused():  # a one-shot run: no need to rescan what it loads (core.perf)
                 code: int = args.func(args, out)
             return code
         args = _gui_parser().parse_args(args_list)
+        if args.screenshot:
+            from core.outputs import check_output_file  # noqa: PLC0415
+
+            given = [Path(args.path)] if args.path else []
+            check_output_file(Path(args.screenshot), given)
         from gui.app import run  # noqa: PLC0415 - Qt is loaded only for the GUI
 
-        return int(run(args.path, sample=args.sample, live=args.live, screenshot=args.screenshot))
+        return int(run(args.path, sample=args.sample, live=args.live, screenshot=args.screenshot,
+                       settings=settings))
     except Cancelled:
         print("espview: cancelled", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.config import Settings, resolve
 from core.errors import EspViewError, UnsupportedInput
 from core.events.model import EventRecord
 from core.logs.model import LogLine
@@ -98,6 +98,92 @@ _SIDE_FILE_NAMES = (
 )
 _HIVE_NAMES = {"software", "system", "ntuser.dat", "usrclass.dat", "sam", "security", "default"}
 
+_MiB = 1024**2
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBudget:
+    """How much evidence one capture may bring into memory, per kind, over all its files.
+
+    Each reader caps one file; these caps add the files up, so many files each under the
+    per-file cap (four 60 MB registry dumps in one cab) cannot exhaust memory together.
+    Readers hold several times a file's size (a text dump about 15x, event logs about 2.5x),
+    so the budgets are set for about 1 GB at most, far above real captures (the largest real
+    dump is 4.5 MB, the largest real event log 5 MB). What does not fit is a Problem naming
+    the file; the most useful files are read first.
+    """
+
+    registry_text_bytes: int = 64 * _MiB  # .reg dumps and regedit exports
+    hive_bytes: int = 512 * _MiB  # binary hives (read lazily)
+    event_bytes: int = 192 * _MiB  # every .evtx together
+    event_file_bytes: int = 128 * _MiB  # one .evtx
+    log_bytes: int = 64 * _MiB  # IME (CMTrace) logs
+    side_bytes: int = 32 * _MiB  # side files (each also capped by core.sidefiles)
+
+
+DEFAULT_READ_BUDGET = ReadBudget()
+
+#: Event channels the ESP story is told from: read first when the budget runs short.
+_KEY_CHANNELS = ("devicemanagement", "moderndeployment", "aad", "shell-core", "provisioning",
+                 "user device registration", "appxdeployment")
+
+
+def _within_budget(
+    members: Sequence[Member],
+    cap: int,
+    what: str,
+    problems: list[Problem],
+    file_cap: int | None = None,
+) -> list[Member]:
+    """The members (in the order given) that fit ``cap`` bytes together (and ``file_cap``
+    each); every other one is a Problem saying what was skipped and why."""
+    kept: list[Member] = []
+    used = 0
+    for member in members:
+        if file_cap is not None and member.size > file_cap:
+            problems.append(Problem(member.name, "", (
+                f"not read: {member.size:,} bytes is over the cap of {file_cap:,} bytes for "
+                f"one {what} file")))
+            continue
+        if used + member.size > cap:
+            problems.append(Problem(member.name, "", (
+                f"not read: this capture's {what} budget of {cap:,} bytes is used up "
+                f"({used:,} bytes read; this file has {member.size:,})")))
+            continue
+        used += member.size
+        kept.append(member)
+    return kept
+
+
+#: A file with more problems than this is summarised: a damaged or hostile file can make one
+#: per line, and a million lines of problems help nobody (and fill the report).
+MAX_PROBLEMS_PER_FILE = 1000
+
+
+def cap_problems_per_file(problems: list[Problem]) -> list[Problem]:
+    """``problems`` with at most :data:`MAX_PROBLEMS_PER_FILE` per file, then one line
+    saying how many more that file had (order kept)."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.file] = counts.get(problem.file, 0) + 1
+    if all(count <= MAX_PROBLEMS_PER_FILE for count in counts.values()):
+        return problems
+    kept: list[Problem] = []
+    seen: dict[str, int] = {}
+    for problem in problems:
+        seen[problem.file] = seen.get(problem.file, 0) + 1
+        if seen[problem.file] <= MAX_PROBLEMS_PER_FILE:
+            kept.append(problem)
+        elif seen[problem.file] == MAX_PROBLEMS_PER_FILE + 1:
+            more = counts[problem.file] - MAX_PROBLEMS_PER_FILE
+            kept.append(Problem(problem.file, "", f"… and {more:,} more problems in this file"))
+    return kept
+
+
+def _evtx_order(member: Member) -> tuple[int, int]:
+    name = member.basename.lower()
+    return (0 if any(channel in name for channel in _KEY_CHANNELS) else 1, member.size)
+
 
 @dataclass(slots=True)
 class _Routed:
@@ -140,13 +226,17 @@ def load_evidence(
     *,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
+    settings: Settings | None = None,
+    budget: ReadBudget = DEFAULT_READ_BUDGET,
 ) -> Evidence:
     """Open ``path`` (any supported input) and read everything ESPView understands in it.
 
     Raises :class:`core.errors.UnsupportedInput` / :class:`core.errors.CorruptInput` only
-    when nothing at all can be read; every smaller damage is a :class:`Problem`.
+    when nothing at all can be read; every smaller damage is a :class:`Problem`, and so is
+    every file left out because the capture's :class:`ReadBudget` ran out.
     """
-    opened = open_source(Path(path), progress=progress, cancel=cancel)
+    settings = resolve(settings)
+    opened = open_source(Path(path), progress=progress, cancel=cancel, settings=settings)
     problems = list(opened.problems)
     routed = _route(opened.members, opened.kind)
     steps = 4
@@ -154,19 +244,23 @@ def load_evidence(
         cancel.check()
 
     progress("Reading side files", 0, steps)
-    side_files = _read_side_files(routed.side, problems)
+    side = _within_budget(routed.side, budget.side_bytes, "side-file", problems)
+    side_files = _read_side_files(side, problems)
 
     progress("Reading the registry", 1, steps)
-    registry = _read_registry(routed.registry, problems, cancel)
+    registry = _read_registry(_registry_within_budget(routed.registry, budget, problems),
+                              problems, cancel)
 
     progress("Reading event logs", 2, steps)
     events: list[EventRecord] = []
-    if routed.evtx:
+    evtx = _within_budget(sorted(routed.evtx, key=_evtx_order), budget.event_bytes,
+                          "event-log", problems, budget.event_file_bytes)
+    if evtx:
         from core.events.evtx import read_evtx_files  # noqa: PLC0415 - load readers on use
 
         events, evtx_problems = read_evtx_files(
-            [(m.path, m.name) for m in routed.evtx],
-            workers=_workers_from_env(),
+            [(m.path, m.name) for m in evtx],
+            workers=settings.workers,
             progress=progress,
             cancel=cancel,
         )
@@ -179,7 +273,10 @@ def load_evidence(
     # IME writes local clock times without a zone; the device's zone (when a side file
     # names it) turns them into UTC. Without it they are read as UTC.
     zone_name = _device_zone(side_files)
-    logs = _read_logs(routed.logs, autopilot_zones(zone_name) if zone_name else [], problems)
+    # Newest first: IME rolls its log over, and the current file tells the latest story.
+    logs_in = sorted(routed.logs, key=lambda m: ("-" in m.basename, m.name))
+    logs = _read_logs(_within_budget(logs_in, budget.log_bytes, "log", problems),
+                      autopilot_zones(zone_name) if zone_name else [], problems)
 
     if not (events or logs or side_files is not None or registry.roots()):
         # An empty folder (or one of unrelated files) is no capture: analysing it would show
@@ -191,6 +288,7 @@ def load_evidence(
             ".evtx or an IME log"
         )
     progress("Done", steps, steps)
+    problems = cap_problems_per_file(problems)
     return Evidence(
         source=SourceInfo(opened.kind, str(path), tuple(m.name for m in opened.members)),
         registry=registry,
@@ -228,10 +326,18 @@ def _read_logs(
     return logs
 
 
-def _workers_from_env() -> int | None:
-    """``ESPVIEW_WORKERS=N`` forces N event-log worker processes (tests, benchmarks)."""
-    value = os.environ.get("ESPVIEW_WORKERS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
+def _registry_within_budget(
+    members: list[Member], budget: ReadBudget, problems: list[Problem]
+) -> list[Member]:
+    # The mdmdiagnosticstool dump is the richest source: first in line for the budget.
+    members = sorted(members, key=lambda m: "registrydump" not in m.basename.lower())
+    hives = [m for m in members if sniff_kind(m.path) == "hive"]
+    texts = [m for m in members if m not in hives]
+    kept = set(
+        _within_budget(texts, budget.registry_text_bytes, "registry text", problems)
+        + _within_budget(hives, budget.hive_bytes, "hive", problems)
+    )
+    return [m for m in members if m in kept]
 
 
 def _device_zone(side_files: SideFiles | None) -> str | None:
@@ -255,6 +361,8 @@ def _read_registry(
         except EspViewError as exc:
             problems.append(Problem(member.name, "", str(exc)))
             continue
+        # Capped in the view itself: analysis reads the view's problems too.
+        view.problems[:] = cap_problems_per_file(view.problems)
         problems.extend(view.problems)
         views.append(view)
     if not views:
@@ -289,21 +397,25 @@ def load_live_evidence(
     cancel: CancelToken | None = None,
     winreg: object | None = None,
     runner: Callable[[Sequence[str]], tuple[int, str, str]] | None = None,
-    expand: Callable[[str], str] = os.path.expandvars,
+    expand: Callable[[str], str] | None = None,
+    settings: Settings | None = None,
 ) -> Evidence:
     """Read this Windows device, read-only: registry, exported event logs, IME logs, ZTD file.
 
     ``winreg``, ``runner`` (for ``wevtutil``) and ``expand`` (for ``%ProgramData%``-style
-    paths) are injectable so the whole path is tested on any OS with fakes. The event-log
-    exports live in a private folder under the cache, removed when the process exits.
+    paths; default: the folders in ``settings``) are injectable so the whole path is tested
+    on any OS with fakes. The event-log exports live in a private folder under the cache,
+    removed when the process exits.
     """
+    settings = resolve(settings)
+    expand = expand or settings.windows_folder
     import atexit  # noqa: PLC0415 - only in live mode
 
     from core.events.live import read_live_events  # noqa: PLC0415 - Windows only
     from core.paths import cache_dir  # noqa: PLC0415
     from core.registry.live import LiveView  # noqa: PLC0415 - Windows only
 
-    _sweep_stale_live_exports(cache_dir())
+    _sweep_stale_live_exports(cache_dir(settings))
     problems: list[Problem] = []
     progress("Reading the registry", 0, 3)
     registry = LiveView(winreg)
@@ -318,7 +430,9 @@ def load_live_evidence(
         folder = Path(expand(folder_text))
         if folder.is_dir():
             files.extend(
-                Member(str(p), p, p.stat().st_size) for p in sorted(folder.glob("*.log"))
+                Member(str(p), p, p.stat().st_size)
+                for p in sorted(folder.glob("*.log"))
+                if p.is_file()  # a regular file: a FIFO named *.log would block the read
             )
     for file_text in LIVE_SIDE_FILES:
         path = Path(expand(file_text))

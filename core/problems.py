@@ -19,5 +19,14 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f" ({self.where})" if self.where else ""
-        return f"{self.file}{where}: {self.message}"
+        where = f" ({printable(self.where)})" if self.where else ""
+        return f"{printable(self.file)}{where}: {printable(self.message)}"
+
+
+def printable(text: str) -> str:
+    """``text`` fit for one line of a terminal or a log: every character that is not
+    printable (ESC and the other controls, line breaks, bidi overrides) shown as an escape
+    (``\\x1b``), so evidence can neither break the line nor drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

@@ -447,6 +447,9 @@ def _parse_metadata(text: str, name: str, problems: list[Problem]) -> MdmDiagMet
     values: dict[str, Any]
     try:
         data = json.loads(text)
+    except RecursionError:  # json follows nesting by recursion: "[[[[…" deeper than the limit
+        problems.append(Problem(name, "", "not valid JSON: nested too deeply"))
+        return None
     except json.JSONDecodeError:
         # Older mdmdiagnosticstool writes "{ key : value }" lines that are not JSON.
         values = {}

@@ -4,6 +4,7 @@ runs the event loop or (``--screenshot``) renders the window to a PNG and exits.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from core import config
+from core.config import Settings
 from gui.crash import CrashHandler
 from gui.icons import icon
 from gui.main_window import MainWindow
@@ -91,8 +94,12 @@ def save_screenshot(window: MainWindow, out: Path) -> bool:
 
 
 def run(argv_path: str | None, *, sample: bool = False, live: bool = False,
-        screenshot: str | None = None) -> int:
-    """Open the GUI. Returns the process exit code (0 ok; 2 unusable input for --screenshot)."""
+        screenshot: str | None = None, settings: Settings | None = None) -> int:
+    """Open the GUI. Returns the process exit code (0 ok; 2 unusable input for --screenshot).
+
+    ``settings``: what the edge read from the environment (core.config); the GUI's loads
+    use them. None: read the environment here (the GUI started without the CLI)."""
+    config.use(settings if settings is not None else Settings.from_environ(os.environ))
     app = application()
     crash = CrashHandler(QApplication.activeWindow, modal=screenshot is None)
     crash.install()

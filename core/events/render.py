@@ -8,6 +8,7 @@ from datetime import datetime
 
 from core.events.messages import render_message
 from core.events.model import EventRecord
+from core.problems import printable
 
 
 def _json_encoder() -> Callable[[object], str]:
@@ -67,4 +68,5 @@ def format_event_line(rec: EventRecord) -> str:
         f"{rec.time:%Y-%m-%d %H:%M:%S}.{rec.time.microsecond // 1000:03d}Z "
         f"{rec.level_name:<11} {rec.event_id:>5} {rec.channel} [{rec.provider}]"
     )
-    return f"{line} {fields}" if fields else line
+    # Evidence may hold terminal escape sequences: shown escaped, never sent to the terminal.
+    return printable(f"{line} {fields}" if fields else line)

@@ -61,7 +61,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
     from core.evidence import load_evidence  # noqa: PLC0415
     from core.fleet.diff import diff_reports  # noqa: PLC0415
     from core.fleet.diff_report import diff_json, diff_text, write_diff_html  # noqa: PLC0415
+    from core.outputs import check_output_file, write_output_file  # noqa: PLC0415
 
+    inputs = [Path(args.a), Path(args.b)]
+    if args.html:  # never onto or into the evidence; refused before the work
+        check_output_file(Path(args.html), inputs)
     evidences = [load_evidence(Path(args.a)), load_evidence(Path(args.b))]
     reports = [analyze(e) for e in evidences]
     if args.redact:
@@ -72,7 +76,7 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(diff_json(diff))
     elif args.html:
-        write_diff_html(diff, Path(args.html))
+        write_output_file(Path(args.html), inputs, lambda temp: write_diff_html(diff, temp))
         print(f"HTML comparison written to {args.html}", file=sys.stderr)
     else:
         out.write(diff_text(diff))
@@ -137,6 +141,11 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
     if outputs["html"] is not None:
         html_out = outputs["html"]
         html_dir = html_out.parent / f"{html_out.stem}-reports"
+    from core.outputs import OutputError, check_output_file  # noqa: PLC0415
+
+    for path in outputs.values():  # never onto or into the evidence; refused before the work
+        if path is not None:
+            check_output_file(path, [Path(p) for p in args.paths])
     jobs = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
     bar = ProgressBar(sys.stderr)
     result = run_batch(
@@ -147,8 +156,11 @@ def cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
         bar.close()
     if result.total == 0:
         raise EspViewError("no capture found in the paths given")
-    rows = write_outputs(result, csv_path=outputs["csv"], html_path=outputs["html"],
-                         json_path=outputs["json"], redact=args.redact)
+    try:
+        rows = write_outputs(result, csv_path=outputs["csv"], html_path=outputs["html"],
+                             json_path=outputs["json"], redact=args.redact)
+    except OSError as exc:  # a full disk, a folder gone meanwhile: one line, exit 2
+        raise OutputError(f"cannot write {exc.filename or 'the outputs'}: {exc.strerror}") from None
     if not any(outputs.values()):
         out.write(rows_text(result, rows))
     else:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import CorruptInput, LimitExceeded, UnsupportedInput
-from core.problems import Problem
+from core.problems import Problem, printable
 from core.registry.decode import decode_value, split_key_path
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData, type_name
 
@@ -210,13 +210,23 @@ class MountKey(RegKey):
 class HiveKey(RegKey):
     """A python-registry key, read lazily; subkeys and values are cached once read."""
 
-    __slots__ = ("_nk", "_path", "_relative", "_subkeys", "_values", "_view")
+    __slots__ = ("_ancestors", "_nk", "_path", "_relative", "_subkeys", "_values", "_view")
 
-    def __init__(self, view: HiveView, nk: object, path: str, relative: str) -> None:
+    def __init__(
+        self,
+        view: HiveView,
+        nk: object,
+        path: str,
+        relative: str,
+        ancestors: frozenset[int] = frozenset(),
+    ) -> None:
         self._view = view
         self._nk = nk
         self._path = path
         self._relative = relative
+        #: Cell offsets of this key and every key above it: a subkey list pointing back at
+        #: one of them is a loop (walking it would never end).
+        self._ancestors = ancestors | {_cell_offset(nk)}
         self._subkeys: list[HiveKey] | None = None
         self._values: list[RegValue] | None = None
 
@@ -259,8 +269,19 @@ class HiveKey(RegKey):
             try:
                 for nk in self._nk.subkeys():  # type: ignore[attr-defined]  # untyped library
                     name = str(nk.name())
+                    if _cell_offset(nk) in self._ancestors:
+                        self._view.problem(
+                            self._where(),
+                            f"subkey {printable(name)!r} points back at a key above it "
+                            "(a loop); not followed",
+                        )
+                        continue
                     relative = f"{self._relative}\\{name}" if self._relative else name
-                    children.append(HiveKey(self._view, nk, f"{self._path}\\{name}", relative))
+                    children.append(
+                        HiveKey(
+                            self._view, nk, f"{self._path}\\{name}", relative, self._ancestors
+                        )
+                    )
             except _damage() as exc:
                 self._view.problem(
                     self._where(), f"subkey list damaged, {len(children)} read: {exc}"
@@ -306,6 +327,13 @@ class HiveKey(RegKey):
         if complaint:
             self._view.problem(self._where(), f"value {name!r}: {complaint}")
         return RegValue(name, type_name(code), data, origin)
+
+
+def _cell_offset(nk: object) -> int:
+    """The hive offset of a key's NK cell (python-registry keeps it on the parsed record)."""
+    record = getattr(nk, "_nkrecord", None)
+    offset = getattr(record, "offset", None)
+    return int(offset()) if callable(offset) else id(nk)
 
 
 def open_hive(

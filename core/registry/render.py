@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from core.problems import printable
 from core.registry.model import RegistryView, RegKey, RegValue
 
 #: Longer string/binary data is cut in the tree (the GUI shows it whole).
@@ -53,11 +54,13 @@ def format_tree(
             key, depth = stack.pop()
             indent = "  " * depth
             label = key.path if depth == 0 else key.name
-            out.write(f"{indent}[{label}]{_stamp(key)}\n")
+            # Names come from the evidence: escape sequences are shown, never sent.
+            out.write(f"{indent}[{printable(label)}]{_stamp(key)}\n")
             printed += 1
             for value in key.values():
                 name = value.name if value.name else "@"
-                out.write(f"{indent}    {name} = {value.type}: {format_data(value)}\n")
+                line = f"{name} = {value.type}: {format_data(value)}"
+                out.write(f"{indent}    {printable(line)}\n")
             if max_depth is None or depth < max_depth:
                 stack.extend((child, depth + 1) for child in reversed(key.subkeys()))
     return printed

@@ -9,8 +9,9 @@ keys, in the contract's order (``DESIGN.md``). Formats, chosen once and used eve
   as a list of strings, no data as ``null``.
 
 Validation: the schema lives in ``resources/schema/espview.report-1.schema.json``. When the
-environment variable ``ESPVIEW_VALIDATE_REPORTS`` is ``1`` (``tests/conftest.py`` sets it for
-the whole test suite), every :func:`report_to_dict` call validates its result and raises
+settings say so (:attr:`core.config.Settings.validate_reports`, from the environment variable
+``ESPVIEW_VALIDATE_REPORTS=1``; ``tests/conftest.py`` switches it on for the whole test
+suite), every :func:`report_to_dict` call validates its result and raises
 :class:`ValueError` on a violation, so every report serialised anywhere in the tests is
 checked against the schema. ``jsonschema`` is a development dependency only; the program
 never needs it at run time.
@@ -28,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, cast
 
+from core.config import current
 from core.esp.model import (
     SCHEMA,
     DevicePreparation,
@@ -287,7 +289,7 @@ def report_to_dict(report: EspReport) -> JsonDict:
     }
     if report.redaction is not None:
         result["redaction"] = {"redacted": True, "counts": dict(report.redaction.counts)}
-    if os.environ.get(VALIDATE_ENV) == "1":
+    if current().validate_reports:
         errors = validate_report_dict(result)
         if errors:
             shown = "\n  ".join(errors[:20])

@@ -11,10 +11,12 @@ becomes one :class:`~core.errors.CorruptInput` line naming the cab, the member a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from core.config import CAB_BACKENDS, Settings, resolve
 from core.errors import CorruptInput, UnsupportedInput
+from core.problems import Problem, printable
 from core.progress import CancelToken, ProgressFn, no_progress
 from core.sources import lzx, native
 from core.sources.safety import DEFAULT_LIMITS, Limits, safe_destination
@@ -380,11 +384,15 @@ class CabFile:
         progress: ProgressFn = no_progress,
         cancel: CancelToken | None = None,
         limits: Limits | None = None,
+        problems: list[Problem] | None = None,
     ) -> list[Path]:
-        """Write every member under ``dest`` byte-exact; return their paths (CFFILE order).
+        """Write every member under ``dest`` byte-exact; return the paths written (CFFILE order).
 
-        Each folder is decompressed once and streamed to its members' files. On an error or
-        a cancel, the member files left incomplete are removed; complete ones stay.
+        Each folder is decompressed once and streamed to its members' files. Damage (a bad
+        block, a cut cab, a member whose path clashes with another's) costs only the members
+        it touches: they are named in ``problems`` (``cab!member``) and every other member is
+        still extracted; without a list the first damage raises :class:`CorruptInput` once
+        the rest are out. Member files left incomplete are removed; complete ones stay.
         """
         if limits is not None:
             self.check_limits(limits)
@@ -393,6 +401,8 @@ class CabFile:
         targets = self.targets(dest)
         total = self.total_size
         done = 0
+        failed: dict[int, str] = {}
+        first_error: CorruptInput | None = None
         progress(STAGE, 0, total)
         for folder in self.folders:
             indices = sorted(
@@ -401,9 +411,17 @@ class CabFile:
             )
             if not indices:
                 continue
-            done = self._extract_folder(folder, indices, targets, done, total, progress, cancel)
+            done, error = self._extract_folder(
+                folder, indices, targets, done, total, progress, cancel, failed
+            )
+            first_error = first_error or error
         progress(STAGE, total, total)
-        return targets
+        if failed and problems is None:
+            raise first_error or CorruptInput(f"{self.label}: {next(iter(failed.values()))}")
+        for i, why in sorted(failed.items()):
+            name = printable(self.members[i].name)
+            problems.append(Problem(f"{self.label}!{name}", "", why))  # type: ignore[union-attr]  # None raised above
+        return [t for i, t in enumerate(targets) if i not in failed]
 
     def _extract_folder(
         self,
@@ -414,37 +432,50 @@ class CabFile:
         total: int,
         progress: ProgressFn,
         cancel: CancelToken | None,
-    ) -> int:
+        failed: dict[int, str],
+    ) -> tuple[int, CorruptInput | None]:
         members = self.members
+        writers = _Writers(targets, self.label, members)
+        sized: list[int] = []
         for i in indices:
-            if members[i].size == 0:
-                _create(targets[i], self.label, members[i].name).close()
-        sized = [i for i in indices if members[i].size]
+            if members[i].size:
+                sized.append(i)
+            elif (why := writers.touch(i)) is not None:
+                failed[i] = why
         if not sized:
-            return done
+            return done, None
         needed = max(members[i].offset + members[i].size for i in sized)
-        open_files: dict[int, BinaryIO] = {}
+        complete: set[int] = set()
+        active: list[int] = []
         nxt = 0
         start = 0
+        error: CorruptInput | None = None
         try:
             for chunk in self._folder_output(folder, needed):
                 if cancel is not None:
                     cancel.check()
                 end = start + len(chunk)
                 while nxt < len(sized) and members[sized[nxt]].offset < end:
-                    i = sized[nxt]
-                    open_files[i] = _create(targets[i], self.label, members[i].name)
+                    active.append(sized[nxt])
                     nxt += 1
                 view = memoryview(chunk)
-                for i in list(open_files):
+                still: list[int] = []
+                for i in active:
                     m = members[i]
                     lo = max(start, m.offset)
                     hi = min(end, m.offset + m.size)
-                    if lo < hi:
-                        open_files[i].write(view[lo - start : hi - start])
-                        done += hi - lo
+                    if lo < hi and i not in failed:
+                        why = writers.write(i, view[lo - start : hi - start])
+                        if why is None:
+                            done += hi - lo
+                        else:
+                            failed[i] = why
                     if m.offset + m.size <= end:
-                        open_files.pop(i).close()
+                        writers.close(i)
+                        complete.add(i)
+                    else:
+                        still.append(i)
+                active = still
                 start = end
                 progress(STAGE, done, total)
                 if start >= needed:
@@ -452,13 +483,91 @@ class CabFile:
             if start < needed:
                 raise _FolderError(start, "the folder's data ends early")
         except _FolderError as exc:
-            raise self._folder_error(folder, exc) from None
+            error = self._folder_error(folder, exc)
+            why = str(error).removeprefix(f"{self.label}: ")
+            hit = self._member_at(folder.index, exc.offset)
+            for i in sized:
+                if i not in complete and i not in failed:
+                    failed[i] = (
+                        why if hit is not None and members[i] is hit
+                        else f"not extracted: the data before it in folder {folder.index} is "
+                        "damaged or missing"
+                    )
         finally:
-            # Only members cut short are open here: remove them, complete ones stay.
-            for i, fh in open_files.items():
-                fh.close()
-                targets[i].unlink(missing_ok=True)
-        return done
+            writers.close_all()
+            # Members cut short, damaged or cancelled: remove what was written of them.
+            for i in sized:
+                if i in failed or i not in complete:
+                    writers.discard(i)
+        return done, error
+
+
+#: Open member files at most at once: overlapping members (many CFFILE entries sharing one
+#: range) would otherwise each hold a handle and run out of them (the limit is low on Windows).
+_MAX_OPEN_FILES = 64
+
+
+class _Writers:
+    """Member files being written, at most :data:`_MAX_OPEN_FILES` open (least recently used
+    closed, reopened for appending when their data continues)."""
+
+    def __init__(self, targets: list[Path], label: str, members: list[CabMember]) -> None:
+        self.targets = targets
+        self.label = label
+        self.members = members
+        self.open: OrderedDict[int, BinaryIO] = OrderedDict()
+        self.created: set[int] = set()
+
+    def _why(self, exc: OSError) -> str:
+        if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            return f"clashes with another member's path ({exc.strerror})"
+        return f"cannot be written: {exc.strerror or exc}"
+
+    def touch(self, i: int) -> str | None:
+        """Create an empty member file; None when done, else why not."""
+        try:
+            self.targets[i].parent.mkdir(parents=True, exist_ok=True)
+            self.targets[i].open("wb").close()
+        except OSError as exc:
+            return self._why(exc)
+        return None
+
+    def write(self, i: int, data: memoryview) -> str | None:
+        handle = self.open.get(i)
+        try:
+            if handle is None:
+                target = self.targets[i]
+                if i in self.created:
+                    handle = target.open("ab")
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    handle = target.open("wb")
+                    self.created.add(i)
+                self.open[i] = handle
+                if len(self.open) > _MAX_OPEN_FILES:
+                    self.open.popitem(last=False)[1].close()
+            else:
+                self.open.move_to_end(i)
+            handle.write(data)
+        except OSError as exc:
+            self.close(i)
+            return self._why(exc)
+        return None
+
+    def close(self, i: int) -> None:
+        handle = self.open.pop(i, None)
+        if handle is not None:
+            handle.close()
+
+    def close_all(self) -> None:
+        while self.open:
+            self.open.popitem()[1].close()
+
+    def discard(self, i: int) -> None:
+        """Remove the partial file of member ``i`` (only one this run created)."""
+        if i in self.created:
+            with contextlib.suppress(OSError):
+                self.targets[i].unlink(missing_ok=True)
 
 
 def _mszip_block(payload: bytes, usize: int, history: bytes, offset: int) -> bytes:
@@ -475,20 +584,10 @@ def _mszip_block(payload: bytes, usize: int, history: bytes, offset: int) -> byt
     return out
 
 
-def _create(target: Path, label: str, name: str) -> BinaryIO:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target.open("wb")
-    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
-        raise CorruptInput(
-            f"{label}: member {name!r} clashes with another member's path ({exc.strerror})"
-        ) from None
-
-
-def backend_choice(backend: str | None) -> str:
-    """``backend`` or, when None, ``$ESPVIEW_CAB_BACKEND`` (python|native|auto, default auto)."""
-    choice = (backend or os.environ.get("ESPVIEW_CAB_BACKEND") or "auto").strip().lower()
-    if choice not in {"python", "native", "auto"}:
+def backend_choice(backend: str | None, settings: Settings | None = None) -> str:
+    """``backend`` or, when None, the settings' (``ESPVIEW_CAB_BACKEND``; python|native|auto)."""
+    choice = (backend or resolve(settings).cab_backend or "auto").strip().lower()
+    if choice not in CAB_BACKENDS:
         raise UnsupportedInput(
             f"cab backend {choice!r} is not one of python, native, auto (ESPVIEW_CAB_BACKEND)"
         )
@@ -503,20 +602,24 @@ def extract_cab(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    problems: list[Problem] | None = None,
+    settings: Settings | None = None,
 ) -> list[Path]:
     """Extract every member of ``cab`` into ``dest`` byte-exact; return the member paths.
 
     ``backend``: ``python`` (the pure-Python reader), ``native`` (a system extractor, checked
     against the CFFILE table; error if none or it fails) or ``auto`` (native when available
-    and its output checks out, else Python). ``None`` reads ``$ESPVIEW_CAB_BACKEND``.
+    and its output checks out, else Python). ``None`` takes the settings' choice
+    (``ESPVIEW_CAB_BACKEND``). Damaged members go to ``problems`` (see
+    :meth:`CabFile.extract_all`; the native tools cannot salvage, so damage means Python).
     Raises CorruptInput / LimitExceeded / UnsupportedInput / Cancelled with one-line messages.
     """
-    choice = backend_choice(backend)
+    choice = backend_choice(backend, settings)
     with CabFile(cab, limits) as cabfile:
         dest = Path(dest)
         cabfile.targets(dest)  # hostile names fail before any tool runs
         if choice != "python":
-            tool = native.find_tool()
+            tool = native.find_tool(settings)
             if tool is None:
                 if choice == "native":
                     raise UnsupportedInput(
@@ -530,4 +633,4 @@ def extract_cab(
                     if choice == "native":
                         raise CorruptInput(f"{cabfile.label}: {exc}") from None
                     log.info("%s: native extractor failed, using Python: %s", cab, exc)
-        return cabfile.extract_all(dest, progress, cancel)
+        return cabfile.extract_all(dest, progress, cancel, problems=problems)

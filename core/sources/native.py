@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.config import Settings, resolve
 from core.errors import Cancelled, CorruptInput
 from core.progress import CancelToken, ProgressFn, no_progress
 from core.sources.safety import safe_member_parts
@@ -58,11 +59,11 @@ class Tool:
         return [self.path, "-x", "-f", str(cab), "-C", str(out)]
 
 
-def find_tool() -> Tool | None:
+def find_tool(settings: Settings | None = None) -> Tool | None:
     """The first native extractor found, or None."""
     if sys.platform == "win32":
         # Only the system's own tools: a tar.exe earlier on PATH may be GNU tar (no cab).
-        system32 = Path(os.environ.get("SYSTEMROOT", r"C:\Windows")) / "System32"
+        system32 = Path(resolve(settings).system_root) / "System32"
         for kind, exe in (("bsdtar", "tar.exe"), ("expand", "expand.exe")):
             if (system32 / exe).is_file():
                 return Tool(kind, str(system32 / exe))
@@ -99,7 +100,9 @@ def extract_native(
         timeout = _BASE_TIMEOUT + total / 2**20
     work = Path(tempfile.mkdtemp(prefix=".espview-cab-", dir=dest.parent))
     try:
-        out = work / "out"
+        # Absolute: the tool runs with its output folder as working directory, where a
+        # relative destination or cache folder would name a different place.
+        out = (work / "out").absolute()
         out.mkdir()
         _run(tool, cab.path.resolve(), out, work / "stderr.txt", timeout, total, progress, cancel)
         _verify(out, expected, tool)

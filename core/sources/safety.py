@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import CorruptInput, LimitExceeded
+from core.problems import printable
 
 # Names Windows reserves for devices, with or without an extension ("NUL.txt" is NUL too).
+# Windows also reads the superscript digits 1-3 as digits here ("COM\u00b9" is COM1).
+_DEVICE_DIGITS = "0123456789\u00b9\u00b2\u00b3"
 _DEVICE_NAMES = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"COM{i}" for i in range(10)}
-    | {f"LPT{i}" for i in range(10)}
+    | {f"COM{d}" for d in _DEVICE_DIGITS}
+    | {f"LPT{d}" for d in _DEVICE_DIGITS}
 )
+#: A file name (one path part) may have at most this many bytes (NAME_MAX; NTFS: 255 units).
+MAX_NAME_PART_BYTES = 255
+#: A whole member name may have at most this many characters (a cab's CAB_NAMEMAX too).
+MAX_MEMBER_NAME = 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _FORBIDDEN_CHARS = re.compile(r'[\x00-\x1f<>:"|?*]')
 
@@ -61,11 +68,6 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def printable(name: str) -> str:
-    """A member name fit for a one-line message: control characters shown as escapes."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
-
-
 def safe_member_parts(name: str) -> tuple[str, ...]:
     """Split an archive member name into safe relative path parts.
 
@@ -75,6 +77,11 @@ def safe_member_parts(name: str) -> tuple[str, ...]:
     """
     if "\x00" in name:
         raise CorruptInput(f"member name {name!r} contains a NUL character")
+    if len(name) > MAX_MEMBER_NAME:
+        raise CorruptInput(
+            f"member name {printable(name[:40])!r}… has {len(name):,} characters, over the cap "
+            f"of {MAX_MEMBER_NAME}"
+        )
     if _DRIVE.match(name) or name.startswith(("/", "\\")):
         raise CorruptInput(f"member name {name!r} is an absolute path")
     parts: list[str] = []
@@ -86,8 +93,14 @@ def safe_member_parts(name: str) -> tuple[str, ...]:
             raise CorruptInput(f"member name {name!r} climbs out of the destination")
         if _FORBIDDEN_CHARS.search(raw):
             raise CorruptInput(f"member name {name!r} has characters no file name may hold")
-        if not part or part.split(".")[0].upper() in _DEVICE_NAMES:
+        if not part or part.split(".")[0].rstrip(" ").upper() in _DEVICE_NAMES:
             raise CorruptInput(f"member name {name!r} is a reserved device name")
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES:
+            raise CorruptInput(
+                f"member name {printable(name[:40])!r}… has a part of "
+                f"{len(part.encode('utf-8', 'surrogatepass')):,} bytes, over the "
+                f"{MAX_NAME_PART_BYTES} a file name may have"
+            )
         parts.append(part)
     if not parts:
         raise CorruptInput(f"member name {name!r} is empty")

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from core import config
+from core.config import Settings
 from core.esp.analyze import analyze
 from core.evidence import load_evidence
 from core.report.json_report import write_json
@@ -63,7 +65,7 @@ def main() -> None:
             cache = str(Path(root) / f"cache{index}")
             cold = _cli(cab, cache)
             warm = min(_cli(cab, cache) for _ in range(3))
-            os.environ["ESPVIEW_CACHE_DIR"] = cache
+            config.use(Settings(cache_dir=Path(cache)))  # in-process: the bench is the edge
             load, analysis, write = _split(cab)
             print(
                 f"{cab.parent.name:32} {cab.stat().st_size / 1e6:5.2f} MB  "

@@ -27,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from core import config
 from core.errors import Cancelled
 from core.progress import CancelToken
 from core.sources import container
@@ -57,6 +59,9 @@ def hook(event, args):
     elif event == "subprocess.Popen":
         log.append((event, " ".join(map(str, args[1] or []))))
 sys.addaudithook(hook)
+from core import config
+from core.config import Settings
+config.use(Settings.from_environ(os.environ))  # this script is an edge, like the CLI
 from core.evidence import load_evidence
 from core.errors import EspViewError
 results = {}
@@ -209,7 +214,7 @@ def _extract_root(cache: Path) -> Path:
 
 
 def test_temp_folder_removed_on_cancel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ESPVIEW_CAB_BACKEND", "python")
+    monkeypatch.setattr(config, "_active", replace(config.current(), cab_backend="python"))
     cab = _cab(tmp_path)
     token = CancelToken()
 
@@ -225,7 +230,7 @@ def test_temp_folder_removed_on_cancel(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_temp_folder_removed_on_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ESPVIEW_CAB_BACKEND", "python")
+    monkeypatch.setattr(config, "_active", replace(config.current(), cab_backend="python"))
     cab = _cab(tmp_path)
 
     def progress(stage: str, done: int, total: int) -> None:

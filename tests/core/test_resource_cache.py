@@ -4,22 +4,21 @@ the file changes, and never trusted when damaged."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core import paths
+from core import config
 from core.resource_cache import CACHE_FOLDER, load_toml
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
-    monkeypatch.setenv("ESPVIEW_CACHE_DIR", str(folder))
-    paths.cache_dir.cache_clear()
-    yield folder / CACHE_FOLDER
-    paths.cache_dir.cache_clear()
+    # The settings the edge would make from ESPVIEW_CACHE_DIR (core.config).
+    monkeypatch.setattr(config, "_active", replace(config.current(), cache_dir=folder))
+    return folder / CACHE_FOLDER
 
 
 def _write(path: Path, text: str) -> Path:

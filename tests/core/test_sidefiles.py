@@ -245,3 +245,12 @@ def test_folder_ignores_unknown_names_and_names_must_match(tmp_path: Path) -> No
     assert read_side_files(tmp_path) == (SideFiles(), [])
     with pytest.raises(ValueError, match="one to one"):
         read_side_files([tmp_path / "a", tmp_path / "b"], names=["a"])
+
+
+def test_metadata_nested_200000_deep_is_a_problem(tmp_path: Path) -> None:
+    """json recurses per level: "[[[[…" 200,000 deep raised RecursionError (exit 3)."""
+    path = tmp_path / "MdmDiagLogMetadata.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    files, problems = read_side_files([path])
+    assert files.metadata is None
+    assert [p.message for p in problems] == ["not valid JSON: nested too deeply"]

@@ -10,6 +10,14 @@ replaced when it is over). Every outcome is one of
 * ``timeout``   — it ran over the time cap;
 * ``oom``       — it raised ``MemoryError`` or its worker died.
 
+Besides one row per reader, four targets fuzz whole shapes (issue 15): ``nesting`` (archives
+inside archives against one extraction budget: the cache never holds more), ``folder`` (the
+input beside FIFOs, a device, link loops: never opened or followed), ``markup`` (the sample
+capture with a markup or terminal payload in every string, through analysis into every report:
+nothing renders as markup or reaches a terminal raw) and ``concurrent`` (three cold
+extractions of one archive at once: one folder, the same files). A broken invariant is an
+``AssertionError``, i.e. ``unhandled``.
+
 The table printed at the end has one row per reader: inputs, the counts above, the peak RSS
 of the reader's workers and the slowest input. Failing inputs are minimised (delta debugging
 in the same capped workers) and written to ``--out`` with their traceback, ready to become
@@ -23,7 +31,6 @@ import contextlib
 import hashlib
 import multiprocessing
 import multiprocessing.connection
-import os
 import random
 import shutil
 import sys
@@ -92,14 +99,21 @@ def run_one(reader: str, name: str, data: bytes, work: Path) -> tuple[str, str]:
 
 
 def _clean(work: Path) -> None:
+    from core import config
+    from core.sources.container import CACHE_VERSION
+
     shutil.rmtree(work, ignore_errors=True)
-    cache = os.environ.get("ESPVIEW_CACHE_DIR")
+    cache = config.current().cache_dir
     if cache:  # extraction caches of this input: every input starts cold
-        shutil.rmtree(Path(cache) / "extract-v1", ignore_errors=True)
+        shutil.rmtree(Path(cache) / f"extract-v{CACHE_VERSION}", ignore_errors=True)
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, cap: int, root: str) -> None:
-    os.environ["ESPVIEW_CACHE_DIR"] = str(Path(root) / "cache")
+    from core import config
+    from core.config import Settings
+
+    # The worker is an edge: its settings (a private cache) are made here, not read deep down.
+    config.use(Settings(cache_dir=Path(root) / "cache", workers=1))
     _limit_memory(cap)
     work = Path(root) / "work"
     while True:

@@ -37,6 +37,21 @@ class Seed:
 #: Largest input a mutation may produce (the size caps have their own tests).
 MAX_INPUT = 8 * 1024 * 1024
 
+#: Markup and terminal payloads evidence can carry into every string (issue 15): each one
+#: would do harm if rendered (Qt rich text opening a file, a clickable file link, a script,
+#: a terminal repainted or retitled, text reversed). Inserted by the text mutations.
+MARKUP: tuple[bytes, ...] = (
+    b'<img src="/dev/zero" data-fz>',
+    b'<a href="file:///etc/passwd">fz</a>',
+    b"<script>fz()</script>",
+    b'<b style="color:red">fz</b>',
+    b"\x1b]0;fz\x07",
+    b"\x1b[2J",
+    b"&lt;fz&gt;&#0;",
+    "\u202efz".encode(),
+    b"\\\\fzhost\\share\\x.png",
+)
+
 _INTERESTING = (
     0,
     1,
@@ -135,6 +150,9 @@ def mutate(rng: random.Random, seed: Seed, others: Sequence[Seed], text: bool = 
             chunk = buf[pos : pos + rng.randrange(1, 513)]
             at = rng.randrange(n + 1)
             buf[at:at] = chunk
+        elif op == 10 and rng.random() < 0.5:  # markup or a terminal escape in a string
+            pos = rng.randrange(n + 1)
+            buf[pos:pos] = rng.choice(MARKUP)
         elif op >= 10:
             buf = _lines(rng, buf)
         del buf[MAX_INPUT:]  # stacked line blow-ups would otherwise reach hundreds of MB

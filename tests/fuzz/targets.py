@@ -14,6 +14,7 @@ bug the campaign reports.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import lzma
 import struct
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from tests.fuzz.mutate import Field, Seed
+from tests.fuzz.mutate import MARKUP, Field, Seed
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = (REPO / ".." / "shared" / "fixtures" / "real").resolve()
@@ -734,6 +735,218 @@ def _knowledge(load: Callable[[], object]) -> object:
     return _KNOWLEDGE[0]
 
 
+# -- issue 15 shapes: nesting budgets, special files, markup in every string, concurrency -----
+
+
+#: The nesting target's budget per top-level input (small, so the seeds reach it).
+NESTING_LIMIT = 1_500_000
+
+
+@cache
+def _nesting_seeds(small: bool) -> list[Seed]:
+    from tests.builders.cab import Folder, build_cab
+
+    def zipped(members: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", method) as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+    blob = bytes(300_000)  # compresses well: a few inner archives pass the budget, not all
+    cab = build_cab([Folder([("a.reg", b"[HKEY_LOCAL_MACHINE\\x]\r\n"), ("z.bin", blob)],
+                            "mszip")])  # fmt: skip
+    inner = zipped([("z.bin", blob), ("in.cab", cab)])
+    seeds = []
+    for name, members in (
+        ("three.zip", [(f"inner{i}.zip", inner) for i in range(3)]),
+        ("deep.zip", [("l1.zip", zipped([("l2.zip", zipped([("l3.zip", inner)]))]))]),
+        ("mixed.zip", [("a.cab", cab), ("b.zip", inner), ("c.zip", inner), ("d.cab", cab)]),
+    ):
+        data = zipped(members, zipfile.ZIP_STORED)
+        fields, cuts = zip_fields(data)
+        seeds.append(Seed(name, data, fields, cuts, tokens=(b"PK\x03\x04", b"MSCF")))
+    return seeds
+
+
+def _run_nesting(path: Path, work: Path) -> int:
+    """Every nesting level draws on one budget: the cache never holds more than it."""
+    from core import config
+    from core.sources.container import open_source
+    from core.sources.safety import Limits
+
+    limits = Limits(max_total_bytes=NESTING_LIMIT, max_ratio=100_000)
+    opened = open_source(path, limits=limits)
+    cache = config.current().cache_dir
+    if cache is not None:
+        written = sum(
+            f.stat().st_size
+            for f in Path(cache).rglob("*")
+            if f.is_file() and f.name != ".espview-complete.json"
+        )
+        assert written <= NESTING_LIMIT, f"{written:,} bytes extracted, budget {NESTING_LIMIT:,}"
+    return len(opened.problems)
+
+
+@cache
+def _folder_seeds(small: bool) -> list[Seed]:
+    """Any reader's seed, dropped into a folder full of special files."""
+    picks = (_dump_seeds(True)[:1] + _cmtrace_seeds(True)[:1] + _evtx_seeds(True)[:1]
+             + _cab_seeds(True)[:2] + _zip_seeds(True)[:1] + _side_seeds(True)[:2])  # fmt: skip
+    return list(picks)
+
+
+def _special_files(folder: Path) -> None:
+    import os
+    import stat
+
+    for name in ("a.evtx", "b.reg", "c.cab", "d.zip", "SOFTWARE", "e.log",
+                 "MdmDiagLogMetadata.json"):  # fmt: skip
+        os.mkfifo(folder / name)
+    with contextlib.suppress(PermissionError, AttributeError):  # root only; POSIX only
+        os.mknod(folder / "zero.evtx", stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero
+    (folder / "loop").symlink_to(folder)
+    (folder / "dangling.reg").symlink_to(folder / "missing")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "up").symlink_to("..")
+
+
+def _run_folder(path: Path, work: Path) -> int:
+    """FIFOs, a device, link loops beside the input: never opened, never followed."""
+    from core.evidence import load_evidence
+
+    folder = work / "evidence"
+    folder.mkdir()
+    path.rename(folder / path.name)
+    _special_files(folder)
+    evidence = load_evidence(folder)
+    return len(evidence.problems)
+
+
+def _decorate(text: str, index: int) -> str:
+    return f"{text}{MARKUP[index % len(MARKUP)].decode('utf-8', 'replace')}"
+
+
+def _decorate_json(value: object, index: int) -> object:
+    if isinstance(value, str):
+        return _decorate(value, index)
+    if isinstance(value, dict):
+        return {k: _decorate_json(v, index + i) for i, (k, v) in enumerate(value.items())}
+    if isinstance(value, list):
+        return [_decorate_json(v, index + i) for i, v in enumerate(value)]
+    return value
+
+
+@cache
+def _markup_seeds(small: bool) -> list[Seed]:
+    """The sample capture with a markup or escape payload appended to every string: key
+    names, values (inside the JSON they hold too), event data, IME messages, the ZTD file."""
+    import json
+
+    from tests.builders.make_sample import build
+
+    cap = build()
+    keys: dict[str, dict[str, tuple[str, object]]] = {}
+    for i, (path, values) in enumerate(cap.keys.items()):
+        head, _, last = path.rpartition("\\")
+        decorated: dict[str, tuple[str, object]] = {}
+        for j, (name, (kind, raw)) in enumerate(values.items()):
+            data = raw
+            if isinstance(raw, str):
+                try:
+                    data = json.dumps(_decorate_json(json.loads(raw), i + j))
+                except ValueError:
+                    data = _decorate(raw, i + j)
+            decorated[_decorate(name, j) if name else name] = (kind, data)
+        keys[path if i % 3 else f"{head}\\{_decorate(last, i)}"] = decorated
+    cap.keys = keys  # type: ignore[assignment]  # builder alias
+    for alias, records in cap.events.items():
+        for i, record in enumerate(records):
+            record["data"] = _decorate_json(record.get("data", {}), i)
+        cap.events[alias] = records
+    cap.logs = [
+        line.replace("<![LOG[", "<![LOG[" + _decorate("", i), 1) for i, line in enumerate(cap.logs)
+    ]
+    if cap.ztd is not None:
+        cap.ztd = _decorate_json(cap.ztd, 0)  # type: ignore[assignment]  # a dict again
+    seeds = []
+    for name, data in cap.files():
+        tokens = MARKUP
+        if name.endswith(".evtx"):
+            fields, cuts = evtx_fields(data)
+            seeds.append(Seed(name, data, fields, cuts, _evtx_fixup, tokens))
+        else:
+            seeds.append(Seed(name, data, tokens=tokens))
+    return seeds
+
+
+def _run_markup(path: Path, work: Path) -> int:
+    """Through analysis into every report: no payload renders as markup or reaches a
+    terminal raw."""
+    import json
+
+    from core.esp.analyze import analyze
+    from core.evidence import load_evidence
+    from core.report import render_html, render_text, report_to_dict
+
+    evidence = load_evidence(path)
+    report = analyze(evidence)
+    text = render_text(report)
+    assert "\x1b" not in text, "a terminal escape in the text report"
+    assert "\x07" not in text, "a terminal bell in the text report"
+    html = render_html(report)
+    for raw in ('<img src="/dev/zero"', '<a href="file:///', "<script>fz", '<b style="color'):
+        assert raw not in html, f"{raw!r} rendered as markup in the HTML report"
+    json.dumps(report_to_dict(report))
+    for problem in evidence.problems:
+        assert "\x1b" not in str(problem), "a terminal escape in a problem line"
+    return len(evidence.problems)
+
+
+@cache
+def _concurrent_seeds(small: bool) -> list[Seed]:
+    return [s for s in _cab_seeds(True) + _zip_seeds(True) if not s.name.startswith("bomb")]
+
+
+def _run_concurrent(path: Path, work: Path) -> int:
+    """Three cold extractions of one archive at once: all see the same, whole folder."""
+    import threading
+
+    from core.errors import EspViewError
+    from core.problems import Problem
+    from core.sources.container import extract_archive, sniff_kind
+
+    kind = sniff_kind(path)
+    if kind not in {"cab", "zip"}:
+        return 1
+    results: list[tuple[Path, list[str], list[Problem]]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        problems: list[Problem] = []
+        try:
+            folder = extract_archive(path, kind, cache_root=work / "cache", problems=problems)
+            listing = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+            results.append((folder, listing, problems))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the worker's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        if len(errors) != len(threads) and all(isinstance(e, EspViewError) for e in errors):
+            raise AssertionError(f"only {len(errors)} of 3 runs failed: {errors[0]}")
+        raise errors[0]
+    folders = {r[0] for r in results}
+    listings = {tuple(r[1]) for r in results}
+    assert len(folders) == 1, f"three runs, {len(folders)} folders"
+    assert len(listings) == 1, "the runs saw different files"
+    return len(results[0][2])
+
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
@@ -747,5 +960,9 @@ TARGETS: dict[str, Target] = {
         Target("cmtrace", _cmtrace_seeds, _run_cmtrace, text=True),
         Target("sidefiles", _side_seeds, _run_side, text=True),
         Target("status", _status_seeds, _run_status, text=True),
+        Target("nesting", _nesting_seeds, _run_nesting),
+        Target("folder", _folder_seeds, _run_folder),
+        Target("markup", _markup_seeds, _run_markup, text=True),
+        Target("concurrent", _concurrent_seeds, _run_concurrent),
     )
 }

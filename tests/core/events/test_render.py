@@ -55,3 +55,13 @@ def test_json_line_is_compact_and_round_trips() -> None:
     assert "\n" not in line
     assert ", " not in line.split('"data"')[0]
     assert json.loads(line) == event_to_json(sample())
+
+
+def test_terminal_escapes_in_event_data_are_shown_escaped() -> None:
+    from dataclasses import replace
+
+    rec = replace(sample(), data={"Message": "\x1b]0;pwned\x07\x1b[2J"}, provider="P\x1b[31m")
+    line = format_event_line(rec)
+    assert "\x1b" not in line
+    assert "\x07" not in line
+    assert "\\x1b]0;pwned\\x07" in line

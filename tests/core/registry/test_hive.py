@@ -153,3 +153,22 @@ def test_damaged_hive_gives_problems_not_exceptions(hives: dict[str, Path]) -> N
     truncated = open_hive(original[: len(original) // 3], name="cut")
     sum(1 for key in truncated.roots()[0].walk() if key.values() is not None)
     assert truncated.problems
+
+
+def test_a_subkey_list_pointing_at_an_ancestor_is_cut(tmp_path: Path) -> None:
+    """A loop in the key graph made ``espview registry`` run until memory ran out."""
+    import io
+
+    from core import cli
+    from core.registry.render import format_tree
+    from tests.builders.hive import build_hive
+
+    data = build_hive(["ROOT", "Policies", "Loop"], {0: [1], 1: [2], 2: [0, 1]})
+    view = open_hive(data, mount="HKLM\\SOFTWARE", name="SOFTWARE")
+    out = io.StringIO()
+    assert format_tree(view, None, out) == 4  # HKLM, SOFTWARE, Policies, Loop: no more
+    assert [p.where for p in view.problems] == ["Policies\\Loop", "Policies\\Loop"]
+    assert all("loop" in p.message for p in view.problems)
+    hive = tmp_path / "SOFTWARE"
+    hive.write_bytes(data)
+    assert cli.main(["registry", str(hive)], out=io.StringIO()) == cli.EXIT_PROBLEMS

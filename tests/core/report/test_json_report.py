@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from core import config
+from core.config import Settings
 from core.esp.model import EspReport
 from core.report import exit_code_for, report_to_dict, schema_path, validate_report_dict
 from core.report.common import format_hresult, iso_time
@@ -184,13 +186,14 @@ def test_schema_rejects_an_unknown_top_level_key() -> None:
 
 def test_report_to_dict_validates_when_the_suite_asks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert os.environ.get(VALIDATE_ENV) == "1", "tests/conftest.py should switch validation on"
+    assert config.current().validate_reports
     bad = full_report()
     bad_step = bad.phases[1].steps[3]
     object.__setattr__(bad_step, "status", "exploded")  # frozen: bypass to build a broken one
     with pytest.raises(ValueError, match="violates"):
         report_to_dict(bad)
-    monkeypatch.setenv(VALIDATE_ENV, "0")
-    assert report_to_dict(bad)["phases"][1]["steps"][3]["status"] == "exploded"
+    with config.using(Settings.from_environ({VALIDATE_ENV: "0"})):
+        assert report_to_dict(bad)["phases"][1]["steps"][3]["status"] == "exploded"
 
 
 def test_schema_file_is_where_resources_live() -> None:

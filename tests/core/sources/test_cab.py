@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import cli
+from core.config import Settings
 from core.errors import Cancelled, CorruptInput, UnsupportedInput
 from core.progress import CancelToken
 from core.sources import native
@@ -183,21 +184,22 @@ def test_cancel_stops_and_leaves_no_partial_member(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "a").exists()
 
 
-def test_backend_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cab = _write(tmp_path, build_cab([Folder([("a", b"1")])]))
-    monkeypatch.setenv("ESPVIEW_CAB_BACKEND", "bogus")
+    bogus = Settings.from_environ({"ESPVIEW_CAB_BACKEND": "bogus"})
     with pytest.raises(UnsupportedInput, match="ESPVIEW_CAB_BACKEND"):
-        extract_cab(cab, tmp_path / "out")
-    monkeypatch.setenv("ESPVIEW_CAB_BACKEND", "python")
+        extract_cab(cab, tmp_path / "out", settings=bogus)
     called = []
-    monkeypatch.setattr(native, "find_tool", lambda: called.append(1))
-    extract_cab(cab, tmp_path / "out")
+    monkeypatch.setattr(native, "find_tool", lambda *_: called.append(1))
+    extract_cab(
+        cab, tmp_path / "out", settings=Settings.from_environ({"ESPVIEW_CAB_BACKEND": "python"})
+    )
     assert not called
 
 
 def test_native_forced_without_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cab = _write(tmp_path, build_cab([Folder([("a", b"1")])]))
-    monkeypatch.setattr(native, "find_tool", lambda: None)
+    monkeypatch.setattr(native, "find_tool", lambda *_: None)
     with pytest.raises(UnsupportedInput, match="no native cab extractor"):
         extract_cab(cab, tmp_path / "out", backend="native")
     assert extract_cab(cab, tmp_path / "out", backend="auto") == [tmp_path / "out" / "a"]

@@ -194,7 +194,8 @@ def test_unsupported_and_missing_inputs(tmp_path: Path) -> None:
 
 
 def test_messages_stay_on_one_line_whatever_the_member_name() -> None:
-    from core.sources.safety import Limits, printable
+    from core.problems import printable
+    from core.sources.safety import Limits
 
     assert printable("a\nb\x00c") == "a\\nb\\x00c"
     with pytest.raises(LimitExceeded) as caught:

@@ -71,7 +71,7 @@ def test_auto_falls_back_native_raises(
     box: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tool = _fake_tool(tmp_path, _GOOD + '\nprintf x > "$OUT/extra"')
-    monkeypatch.setattr(native, "find_tool", lambda: tool)
+    monkeypatch.setattr(native, "find_tool", lambda *_: tool)
     paths = extract_cab(box / "t.cab", box / "out", backend="auto")
     assert [p.read_bytes() for p in paths] == [content for _, content in FILES]
     with pytest.raises(CorruptInput, match=r"^t\.cab: cabextract output does not match"):
@@ -110,3 +110,34 @@ def test_find_tool_prefers_cabextract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tool.kind == "cabextract"
     monkeypatch.setattr(native.shutil, "which", lambda name: None)
     assert native.find_tool() is None
+
+
+def test_a_relative_destination_works(
+    box: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tool runs inside its output folder: a relative path named another place, and
+    the extraction silently fell back to the slow reader (issue 15, finding 10)."""
+    tool = _fake_tool(tmp_path, _GOOD)
+    monkeypatch.chdir(box)
+    with CabFile(Path("t.cab")) as cab:
+        paths = native.extract_native(cab, Path("out"), tool)
+    assert [p.as_posix() for p in paths] == ["out/a.txt", "out/sub/b.txt"]
+    assert (box / "out" / "sub" / "b.txt").read_bytes() == b"beta"
+
+
+def test_a_relative_cache_folder_uses_the_native_tool(
+    box: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.config import Settings
+    from core.sources.container import open_source
+
+    tool = _fake_tool(tmp_path, _GOOD)
+    monkeypatch.setattr(native, "find_tool", lambda *_: tool)
+    failed: list[str] = []
+    real_python = CabFile.extract_all
+    monkeypatch.setattr(CabFile, "extract_all", lambda *a, **k: failed.append("python")
+                        or real_python(*a, **k))  # fmt: skip
+    monkeypatch.chdir(box)
+    source = open_source(Path("t.cab"), settings=Settings(cache_dir=Path("relative-cache")))
+    assert sorted(m.name for m in source.members) == ["t.cab!a.txt", "t.cab!sub/b.txt"]
+    assert failed == []  # no fallback: the native tool did it
