@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
 
-from core.esp.model import EspReport, Settings, Step
+from core.esp.model import EspReport
 from gui.plain import plain_label, tooltip
 
 APP_STEPS = ("DeviceSetup.AppsSubcategory", "AccountSetup.AppsSubcategory")
@@ -16,19 +16,6 @@ BUTTONS = (("allow_reset", "Reset device"), ("allow_try_again", "Try again"),
 
 def _yes_no(value: bool | None) -> str:
     return "not in capture" if value is None else ("yes" if value else "no")
-
-
-def setting_note(settings: Settings, step: Step) -> str | None:
-    """What a setting changes about ``step``: a skipped status page means the user never saw
-    it, whatever it records."""
-    phase = step.id.split(".", 1)[0]
-    if phase == "AccountSetup" and settings.skip_user_status_page:
-        return ("The user never saw this page: SkipUserStatusPage is set, so Account setup ran "
-                "without the status page and did not block sign-in.")
-    if phase in ("DevicePreparation", "DeviceSetup") and settings.skip_device_status_page:
-        return ("The user never saw this page: SkipDeviceStatusPage is set, so the device "
-                "phases ran without the status page.")
-    return None
 
 
 def blocking_apps(report: EspReport) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -101,7 +102,6 @@ class FindingBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("findingBanner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         self.icon = QLabel()
@@ -139,16 +139,24 @@ class FindingBanner(QFrame):
         self.text.setText(finding.text)
         self.button.setVisible(finding.step is not None)
         self.more_button.setText(f"&All findings (+{more} more)" if more else "&All findings")
-        palette = self.palette()
-        base = palette.color(QPalette.ColorRole.Window)
+        self.update()
+
+    def tint(self) -> QColor:
+        """The banner's background: the theme's window colour tinted by the severity, taken
+        when painting, so a theme change (a new application palette) shows at once."""
+        base = QApplication.palette().color(QPalette.ColorRole.Window)
         tint = {"error": (196, 43, 28), "warning": (232, 162, 0), "info": (0, 103, 192)}
-        r, g, b = tint[finding.severity]
+        r, g, b = tint[self.finding.severity if self.finding is not None else "info"]
         mix = 0.18
-        color = base.fromRgb(int(base.red() * (1 - mix) + r * mix),
-                             int(base.green() * (1 - mix) + g * mix),
-                             int(base.blue() * (1 - mix) + b * mix))
-        palette.setColor(QPalette.ColorRole.Window, color)
-        self.setPalette(palette)
+        return QColor(int(base.red() * (1 - mix) + r * mix),
+                      int(base.green() * (1 - mix) + g * mix),
+                      int(base.blue() * (1 - mix) + b * mix))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.tint())
+        painter.end()
+        super().paintEvent(event)  # the frame on top
 
     def _go(self) -> None:
         if self.finding is not None and self.finding.step:

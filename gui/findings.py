@@ -102,8 +102,10 @@ class FindingsView(QWidget):
         self.evidence_view = table_view(self.evidence_model, name="evidenceView",
                                         sort_column=None)
         self.evidence_view.setSortingEnabled(False)
-        self.evidence_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        size_columns(self.evidence_view, {0: 90})
+        # Evidence reads "file#record: what it says"; cut at the left, so what it says and the
+        # record number stay (the full text is in the tooltip and copies whole).
+        self.evidence_view.setTextElideMode(Qt.TextElideMode.ElideLeft)
+        size_columns(self.evidence_view, {0: 60})
         add_copy_action(self.evidence_view, lambda: row_text(self.evidence_view).split("\t")[0])
         self.evidence_view.clicked.connect(self._evidence)
         self.evidence_view.activated.connect(self._evidence)

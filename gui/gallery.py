@@ -70,8 +70,10 @@ def render_capture(out: Path, name: str, loader: Loader) -> list[Path]:
         window.show_page("findings")
         window.findings.select(0)
         _save(window, out, f"{name}-findings", written)
-        if window.findings.evidence_model.rowCount():
-            window.findings.activate_evidence(0)
+        evidence = window.findings.evidence_model
+        opens = [r for r in range(evidence.rowCount()) if evidence.row_object(r)[1]]
+        if opens:  # the first piece of evidence that opens something, not a cited text
+            window.findings.activate_evidence(opens[0])
             _save(window, out, f"{name}-findings-evidence-opened", written)
         window.show_page("timeline")
         timeline = window.timeline
@@ -115,8 +117,12 @@ def render_gallery(out: Path, captures: list[tuple[str, Loader]]) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: python -m gui.gallery OUT [CAPTURE...]", file=sys.stderr)
+    usage = "usage: python -m gui.gallery OUT [CAPTURE...]"
+    if argv and argv[0] in ("-h", "--help"):  # not a folder to write screenshots into
+        print(usage)
+        return 0
+    if not argv or argv[0].startswith("-"):
+        print(usage, file=sys.stderr)
         return 2
     from core.paths import resource_path  # noqa: PLC0415
 

@@ -464,9 +464,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         apply_theme(name)
         self.theme_actions[name].setChecked(True)
-        self.settings.setValue("view/theme", name)
-        if self.loaded is not None:
-            self.banner.set_finding(self.banner.finding, self.banner.more)  # re-tint
+        self.settings.setValue("view/theme", name)  # the banner re-tints itself
 
     def _times_changed(self) -> None:
         self.zone_label.setText(f"Times: {self.times.label}")

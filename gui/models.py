@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -24,9 +24,9 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from core.esp.model import EspReport, Item, Phase, RegistryRef, Step
+from core.esp.model import EspReport, Item, Phase, RegistryRef, Status, Step
 from core.registry.model import RegKey, ValueData
-from core.report.common import STATUS_LABELS, hresult_short
+from core.report.common import STATUS_LABELS, hresult_short, status_words
 from gui.fonts import derived
 from gui.icons import severity_icon, status_icon
 from gui.plain import tooltip
@@ -56,25 +56,12 @@ def status_text(status: str, text: str | None) -> str:
     return text or STATUS_WORDS.get(status, status)
 
 
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
 def short_status_text(title: str, status: str, text: str | None) -> str:
-    """The status column of the composite view: the ESP's text without the step title.
-
-    The ESP's record repeats the title ("Joining your organization's network (Completed)");
-    beside the title that is noise, so show "Completed". The apostrophe often arrives
-    mangled as "?", hence the letters-only comparison.
-    """
-    full = status_text(status, text)
-    head, paren, rest = full.partition("(")
-    if not (paren and rest.endswith(")") and _letters(head) == _letters(title)):
-        return full
-    inner = rest[:-1].strip()
-    if inner.lower().startswith("0x"):  # "Apps (0x87d1041c)": say what the code means here
-        return f"{STATUS_WORDS.get(status, status)}: {inner}"
-    return inner or full
+    """The status column of the composite view: the ESP's text without the step title
+    (:func:`core.report.common.status_words`, one wording for every view)."""
+    if status not in STATUS_WORDS:
+        return status_text(status, text)
+    return status_words(title, cast(Status, status), text)
 
 
 def format_data(data: ValueData, limit: int = 200) -> str:

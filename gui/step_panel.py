@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.esp.model import EspReport, EventRef, Item, LogRef, RegistryRef, RegistryValueRef, Step
-from core.report.common import hresult_text
+from core.report.common import hresult_text, setting_note
 from gui.details import DetailsPane
-from gui.esp_settings import setting_note
 from gui.export import step_summary
 from gui.fonts import derived
 from gui.models import (
@@ -42,7 +41,7 @@ from gui.models import (
     TimelineRow,
     cell,
     full_data,
-    status_text,
+    short_status_text,
 )
 from gui.plain import plain_label
 from gui.prepare import Loaded, telling_item
@@ -155,6 +154,9 @@ class StepPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         self.items_view = table_view(self.items_proxy, name="itemsView", sort_column=None)
         size_columns(self.items_view, {0: 22, 1: 7, 2: 7, 3: 12, 4: 11, 5: 24})
+        # An item without a name is shown by its id, a LocURI or app id whose distinguishing
+        # part is its tail (…/SCEP/<profile id>): cut in the middle.
+        self.items_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         add_copy_action(self.items_view, lambda: row_text(self.items_view))
         self.items_view.doubleClicked.connect(lambda _index: self.show_item_evidence())
         lower = QWidget()
@@ -342,7 +344,9 @@ class StepPanel(QWidget):
             return
         phase = next((p for p in report.phases if step in p.steps), None) if report else None
         prefix = f"{phase.title} › " if phase else ""
-        self.title.setText(f"{prefix}{step.title}: {status_text(step.status, step.status_text)}")
+        self.title.setText(
+            f"{prefix}{step.title}: {short_status_text(step.title, step.status, step.status_text)}"
+        )
         self._update_meta()
         reason = step.status_reason or (phase.status_reason if phase is not None else None)
         self.reason.setText(f"Why: {reason}" if reason else "")
@@ -402,6 +406,15 @@ class StepPanel(QWidget):
         else:
             parts.append("no start or end time in the evidence")
         self.meta.setText(" · ".join(parts))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A rich-text link takes its colour when it is set: set it again under the new
+            # palette, or a dark theme keeps the light theme's dark blue.
+            text = self.hint_source.text()
+            self.hint_source.clear()
+            self.hint_source.setText(text)
 
     def refresh_times(self) -> None:
         self._update_meta()

@@ -68,6 +68,21 @@ LABEL_CHARS = 40  # label column width at least, in average characters
 TICK_SPACING = 64  # pixels between axis ticks at least
 
 
+def label_lefts(xs: list[float], widths: list[int], right: int, gap: int) -> list[float | None]:
+    """Where each axis label starts, centred on its tick, or None where it would run into
+    the label before it (a label carrying the date is wider than the spacing allows)."""
+    lefts: list[float | None] = []
+    taken = float("-inf")
+    for x, w in zip(xs, widths, strict=True):
+        left = min(x - w / 2, right - w - 2)  # the last label stays whole
+        if left < taken + gap:
+            lefts.append(None)  # its grid line still shows the moment
+            continue
+        lefts.append(left)
+        taken = left + w
+    return lefts
+
+
 def tooltip_html(text: str) -> str:
     """Evidence text shown *as text* in a tooltip: Qt would take a name like ``<b>x`` for rich
     text, so the words are escaped into a pre-formatted paragraph (lines kept)."""
@@ -247,14 +262,16 @@ class TimeChartCanvas(QWidget):
             ticks = chart_ticks(chart, max(int(width // TICK_SPACING), 2), self.times.zone)
             grid = QPen(palette.color(QPalette.ColorRole.Mid))
             grid.setWidthF(0.6)
-            for tick in ticks:
-                x = self.x_of(tick.time)
-                painter.setPen(grid)
+            xs = [self.x_of(tick.time) for tick in ticks]
+            painter.setPen(grid)
+            for x in xs:
                 painter.drawLine(QPointF(x, self.axis_height - 4), QPointF(x, bottom))
-                painter.setPen(muted)
-                w = fm.horizontalAdvance(tick.label)
-                left = min(x - w / 2, self.width() - w - 2)  # the last label stays whole
-                painter.drawText(QPointF(left, self.axis_height - 8), tick.label)
+            painter.setPen(muted)
+            widths = [fm.horizontalAdvance(tick.label) for tick in ticks]
+            for tick, left in zip(ticks, label_lefts(xs, widths, self.width(),
+                                                     fm.horizontalAdvance("  ")), strict=True):
+                if left is not None:
+                    painter.drawText(QPointF(left, self.axis_height - 8), tick.label)
             painter.setPen(muted)
             painter.drawText(QPointF(6, self.axis_height - 8), f"Times: {self.times.label}")
         else:

@@ -270,7 +270,11 @@ def _times(
         starts = [s.started for s in steps.values() if s.definition.phase == phase_id and s.started]
         ends = [s.ended for s in steps.values() if s.definition.phase == phase_id and s.ended]
         if phase_id == "AccountSetup":
-            starts += [u.timestamp for u in facts.user_first_sync if u.timestamp is not None]
+            # Several users' first syncs: which sign-in this ESP showed is not known, and the
+            # earliest may be days before it (another user's), so only a single one counts.
+            stamped = [u.timestamp for u in facts.user_first_sync if u.timestamp is not None]
+            if len(stamped) == 1:
+                starts += stamped
         phase.started = min(starts) if starts else None
         if phase.status in FINAL and ends:
             phase.ended = max(ends)
@@ -356,6 +360,7 @@ def _step_reason(
     suggestion: str | None,
     first_sync: str | None,
     recovered: str | None,
+    linked: str = "",
 ) -> str:
     phase_id = step.definition.phase
     rec = record.get(phase_id)
@@ -374,11 +379,12 @@ def _step_reason(
     else:
         reason = "the ESP's record is silent on this step"
     if step.status == "unknown":
-        reason += (
-            f"; its evidence suggests: {suggestion}"
-            if suggestion
-            else "; no other evidence in the capture names this step"
-        )
+        if suggestion:
+            reason += f"; its evidence suggests: {suggestion}"
+        elif linked:
+            reason += f"; its {linked} do not say how it ended"
+        else:
+            reason += "; no other evidence in the capture names this step"
     return "; ".join(part for part in (reason, first_sync, recovered) if part)
 
 
@@ -524,6 +530,10 @@ def analyze(evidence: Evidence) -> EspReport:
                 for p in links.by_step.get(step_def.id, [])
             )
             log_refs = step_logs(ime.logs, log_links, step_def.id, cited.logs)
+            log_refs += tuple(
+                ref for ref in ime.step_logs.get(step_def.id, ())
+                if ref.origin not in {r.origin for r in log_refs}
+            )
             positions = links.by_step.get(step_def.id, [])
             reason = _step_reason(
                 step,
@@ -532,6 +542,11 @@ def analyze(evidence: Evidence) -> EspReport:
                 _suggestion(step_def.id, step_items, positions, evidence.events, step.started),
                 _first_sync_note(step_def.id, facts),
                 _recovered(step_items, positions, links),
+                linked=" and ".join(
+                    f"{n} linked {what}"
+                    for n, what in ((len(positions), "event(s)"), (len(log_refs), "log line(s)"))
+                    if n
+                ),
             )
             started_source, ended_source = time_sources.get(step_def.id, (None, None))
             ime_sources = ime.step_sources.get(step_def.id, [None, None])
@@ -548,10 +563,7 @@ def analyze(evidence: Evidence) -> EspReport:
                     registry=registry,
                     events=event_refs,
                     hint=_hint_for(step, found, steps),
-                    logs=log_refs + tuple(
-                        ref for ref in ime.step_logs.get(step_def.id, ())
-                        if ref.origin not in {r.origin for r in log_refs}
-                    ),
+                    logs=log_refs,
                     status_reason=ime.step_reasons.get(step_def.id) or reason,
                     started_source=(ime_sources[0] or started_source) if step.started else None,
                     ended_source=(ime_sources[1] or ended_source) if step.ended else None,

@@ -18,9 +18,12 @@ from core.esp.model import (
     DevicePreparation,
     Download,
     EspReport,
+    Finding,
+    Hint,
     Item,
     Phase,
     RegistryValueRef,
+    Settings,
     Status,
     Step,
 )
@@ -129,8 +132,40 @@ def _detail(step: Step | None, phase: Phase) -> str:
     """``(0x80070005)`` or ``(status text)`` after the place, when there is one."""
     if step is not None and step.hresult:
         return f" ({hresult_short(step.hresult)})"
-    text = step.status_text if step is not None else phase.status_text
+    if step is not None:
+        text = status_words(step.title, step.status, step.status_text)
+    else:
+        text = status_words(phase.title, phase.status, phase.status_text)
     return f" ({text})" if text else ""
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def status_words(title: str, status: Status, text: str | None) -> str:
+    """The ESP's own status text without the title it repeats ("Certificates (Error)" beside
+    the step Certificates reads "Error"), else the status word.
+
+    The record's text sometimes carries a lost apostrophe ("organization?s"), so the title is
+    compared on letters and digits only.
+    """
+    if not text:
+        return STATUS_LABELS[status]
+    match = re.fullmatch(r"(.+?)\s*\((.+)\)", text.strip())
+    if match and _letters(match.group(1)) == _letters(title):
+        inner = match.group(2).strip()
+        if inner.lower().startswith("0x"):  # "Apps (0x87d1041c)": the word, then the code
+            return f"{STATUS_LABELS[status]}: {format_hresult(inner) or inner}"
+        return inner
+    return text
+
+
+def with_code(words: str, code: str | None) -> str:
+    """``words`` followed by ``code`` unless the words already carry it (in any case)."""
+    if code and code.lower() not in words.lower():
+        return f"{words} {code}"
+    return words
 
 
 def _first(report: EspReport, statuses: frozenset[str]) -> tuple[Phase, Step | None] | None:
@@ -164,7 +199,8 @@ def verdict(report: EspReport) -> Verdict:
     if running is not None:
         phase, step = running
         label = STATUS_LABELS[step.status if step is not None else phase.status]
-        text = (step.status_text if step is not None else phase.status_text) or label
+        text = (status_words(step.title, step.status, step.status_text) if step is not None
+                else status_words(phase.title, phase.status, phase.status_text)) or label
         line = f"IN PROGRESS when captured at {_where(phase, step)} ({text})"
         return Verdict("in_progress", phase, step, line)
     statuses = [s.status for s in report.steps] or [p.status for p in report.phases]
@@ -280,6 +316,33 @@ def value_shown(value: RegistryValueRef, limit: int = 160) -> str:
     """Raw data with its meaning next to it: ``3600 (0xE10) = 3600 s (1 h 0 min)``."""
     raw = value_text(value.data, limit)
     return f"{raw}  = {value.display}" if value.display else raw
+
+
+def setting_note(settings: Settings, step: Step) -> str | None:
+    """What a setting changes about ``step``: a skipped status page means the user never saw
+    it, whatever it records."""
+    phase = step.id.split(".", 1)[0]
+    if phase == "AccountSetup" and settings.skip_user_status_page:
+        return ("The user never saw this page: SkipUserStatusPage is set, so Account setup ran "
+                "without the status page and did not block sign-in.")
+    if phase in ("DevicePreparation", "DeviceSetup") and settings.skip_device_status_page:
+        return ("The user never saw this page: SkipDeviceStatusPage is set, so the device "
+                "phases ran without the status page.")
+    return None
+
+
+def hint_repeats(finding: Finding, hint: Hint) -> bool:
+    """Whether ``hint`` only repeats ``finding`` (same title, its text inside the finding's):
+    a report then shows it once."""
+    return hint.title == finding.title and hint.text in finding.text
+
+
+def settings_known(report: EspReport) -> bool:
+    """Whether the capture holds any ESP setting at all (else the report says so once)."""
+    s = report.settings
+    return any(v is not None for v in (
+        s.timeout_minutes, s.skip_device_status_page, s.skip_user_status_page, s.allow_reset,
+        s.allow_try_again, s.allow_continue_anyway, s.allow_collect_logs))
 
 
 def settings_summary(report: EspReport) -> list[tuple[str, str]]:

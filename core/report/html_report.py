@@ -19,6 +19,7 @@ from pathlib import Path
 from core import __version__
 from core.esp.model import SCHEMA, EspReport, Finding, Phase, Status, Step
 from core.report.common import (
+    DONE,
     STATUS_LABELS,
     clean,
     device_preparation_lines,
@@ -27,11 +28,14 @@ from core.report.common import (
     download_text,
     findings_in_order,
     format_hresult,
+    hint_repeats,
     hresult_short,
     hresult_text,
     item_state_text,
     redaction_line,
+    setting_note,
     settings_summary,
+    status_words,
     step_title,
     value_shown,
     verdict,
@@ -171,6 +175,7 @@ border-radius:6px}.finding.sev-error{border-left-color:var(--bad)}
 .sev-error .sev{color:var(--bad)}.sev-warning .sev{color:var(--warn)}
 .sev-info .sev{color:var(--unk)}
 .note{color:var(--muted);font-style:italic}
+.setting{border-left:4px solid var(--warn);background:var(--panel);padding:6px 12px;margin:6px 0}
 footer{margin-top:30px;color:var(--muted);font-size:12px}
 a{color:var(--run)}
 @media print{body{max-width:none;padding:0;font-size:11px}.esp{grid-template-columns:repeat(3,1fr)}
@@ -187,10 +192,13 @@ def _icon(status: Status) -> str:
     return _ICONS[status]
 
 
-def _status_span(status: Status, text: str | None, hresult: str | None = None) -> str:
-    words = _e(text or STATUS_LABELS[status])
+def _status_span(status: Status, text: str | None, hresult: str | None = None,
+                 title: str = "") -> str:
+    """The status beside ``title``: the ESP's own words without the title they repeat."""
+    shown = status_words(title, status, text)
+    words = _e(shown)
     code = format_hresult(hresult)
-    if code and code not in (text or ""):
+    if code and code.lower() not in shown.lower():
         title, short = _e(hresult_text(code) or code), _e(hresult_short(code) or code)
         words += f' <code title="{title}">{short}</code>'
     return f'<span class="status s-{status}">{words}</span>'
@@ -223,13 +231,17 @@ def _header(report: EspReport, out: list[str]) -> None:
         out.append(f'<p class="note">{_e(redacted)}</p>')
     out.append(f'<div class="verdict v-{v.kind}">{_icon(icon_status)}<span>{_e(v.line)}</span>'
                "</div>")
+    note = setting_note(report.settings, v.step) if v.step is not None else None
+    if note:  # it changes what the failure meant to the user
+        out.append(f'<p class="setting">{_e(note)}</p>')
     order = findings_in_order(report)
     if order:
         top = report.findings[order[0]]
         out.append(f'<div class="banner sev-{top.severity}"><strong>{_e(top.title)}</strong>'
                    f"<p>{_e(top.text)}</p>")
         hint_step = report.step(top.step) if top.step else v.step
-        if hint_step is not None and hint_step.hint is not None:
+        if (hint_step is not None and hint_step.hint is not None
+                and not hint_repeats(top, hint_step.hint)):
             hint = hint_step.hint
             out.append(f"<p><strong>What to do:</strong> {_e(hint.title)} — {_e(hint.text)} "
                        f"{_link(hint.source)}</p>")
@@ -254,12 +266,12 @@ def _composite(report: EspReport, out: list[str]) -> None:
     for phase in report.phases:
         out.append(f'<div class="phase box-{phase.status}" id="phase-{_e(phase.id)}">'
                    f'<div class="phase-head">{_icon(phase.status)}<span>{_e(phase.title)}</span>'
-                   f"{_status_span(phase.status, phase.status_text)}</div>"
+                   f"{_status_span(phase.status, phase.status_text, title=phase.title)}</div>"
                    f"{_times(phase.started, phase.ended)}<ol class=\"steps\">")
         if not phase.steps:
             out.append('<li class="note">No steps known for this phase.</li>')
         for step in phase.steps:
-            status = _status_span(step.status, step.status_text, step.hresult)
+            status = _status_span(step.status, step.status_text, step.hresult, step.title)
             out.append(f'<li class="step box-{step.status}">{_icon(step.status)}<div>'
                        f'<a href="#{_step_anchor(step)}">{_e(step.title)}</a>'
                        f'<span class="st">{status}</span>{_times(step.started, step.ended)}'
@@ -275,12 +287,16 @@ def _table(head: Iterable[str], rows: Iterable[str], css: str = "") -> str:
             "</table>")
 
 
-def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
+def _step_detail(report: EspReport, phase: Phase, step: Step, out: list[str]) -> None:
     out.append(f'<details open class="step box-{step.status}" id="{_step_anchor(step)}">'
                f"<summary>{_icon(step.status)} {_e(phase.title)} › {_e(step.title)}"
-               f"{_status_span(step.status, step.status_text, step.hresult)} "
+               f"{_status_span(step.status, step.status_text, step.hresult, step.title)} "
                f"{_times(step.started, step.ended)}</summary>")
     out.append(f'<p class="muted mono">{_e(step.id)}</p>')
+    # Where it changes the meaning: a step that did not simply complete.
+    note = setting_note(report.settings, step) if step.status not in DONE else None
+    if note:
+        out.append(f'<p class="setting">{_e(note)}</p>')
     if step.status_reason:
         out.append(f"<p><strong>Why:</strong> {_e(step.status_reason)}</p>")
     sources = [f"{what} from {src}" for what, src in (("start", step.started_source),
@@ -311,8 +327,10 @@ def _step_detail(phase: Phase, step: Step, out: list[str]) -> None:
     if step.registry:
         out.append(f"<h3>Registry ({len(step.registry)} keys)</h3>")
         for ref in step.registry:
+            written = (f"last write {_e(display_time(ref.last_write))} · "
+                       if ref.last_write else "")
             out.append(f'<div class="regkey"><div class="path mono">{_e(ref.path)}</div>'
-                       f'<div class="muted">last write {_e(display_time(ref.last_write))} · '
+                       f'<div class="muted">{written}'
                        f'<span class="mono">{_e(ref.origin)}</span></div>')
             rows = [f"<tr><td class=\"mono\">{_e(v.name or '(Default)')}</td>"
                     f"<td class=\"mono n\">{_e(v.type)}</td>"
@@ -403,7 +421,7 @@ def render_html(report: EspReport) -> str:
     out.append('<section id="steps"><h2>Evidence per step</h2>')
     for phase in report.phases:
         for step in phase.steps:
-            _step_detail(phase, step, out)
+            _step_detail(report, phase, step, out)
     out.append("</section>")
     out.append(f'<section id="findings"><h2>Findings ({len(report.findings)})</h2>')
     if report.findings:

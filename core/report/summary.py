@@ -11,7 +11,13 @@ from datetime import datetime
 from core.esp.hresult import find_hresult
 from core.esp.model import EspReport, Step
 from core.esp.values import code_text
-from core.report.common import STATUS_LABELS, display_time, item_state_text, value_shown
+from core.report.common import (
+    display_time,
+    item_state_text,
+    setting_note,
+    status_words,
+    value_shown,
+)
 
 MAX_LISTED = 20
 
@@ -55,8 +61,11 @@ def step_summary(
     time_label: str = "UTC",
 ) -> str:
     phase = next((p for p in report.phases if step in p.steps), None)
-    status = step.status_text or STATUS_LABELS[step.status]  # the ESP's own words first
+    status = status_words(step.title, step.status, step.status_text)  # the ESP's own words
     lines = [f"{phase.title + ' › ' if phase else ''}{step.title}: {status}"]
+    note = setting_note(report.settings, step)
+    if note:
+        lines.append(note)
     lines.extend(step_facts(step, fmt_time, time_label))
     device = report.device
     if device.name or device.serial:

@@ -51,3 +51,13 @@ def test_gallery_renders_every_view(tmp_path):
     if os.environ.get("ESPVIEW_README_SCREENSHOT"):  # refresh the README image on request
         target = ROOT / "resources" / "docs" / "screenshot-failing.png"
         target.write_bytes((tmp_path / "failing-step.png").read_bytes())
+
+
+def test_help_is_not_taken_for_an_output_folder(tmp_path, monkeypatch, capsys):
+    from gui.gallery import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--help"]) == 0
+    assert "usage" in capsys.readouterr().out
+    assert main(["-x"]) == 2
+    assert list(tmp_path.iterdir()) == []

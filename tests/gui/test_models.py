@@ -151,7 +151,7 @@ def test_short_status_text_drops_the_repeated_title() -> None:
     title = "Joining your organization's network"
     mangled = "Joining your organization?s network (Completed)"
     assert short_status_text(title, "succeeded", mangled) == "Completed"
-    assert short_status_text("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87d1041c"
+    assert short_status_text("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87D1041C"
     assert short_status_text("Apps", "failed", "Failed: 0x87D1041C") == "Failed: 0x87D1041C"
     assert short_status_text("Certificates", "unknown", None) == "Unknown"
 

@@ -232,3 +232,16 @@ def test_marking_a_step_does_not_lay_out_a_hidden_chart(qtbot, window):
     row = view.canvas.current_row()
     assert row is not None
     assert row.step_id == CERT_STEP
+
+
+def test_axis_labels_never_overlap():
+    from gui.timechart import label_lefts
+
+    # A first label with the date is wider than the tick spacing: the next one gives way.
+    lefts = label_lefts([100.0, 164.0, 228.0, 292.0], [100, 50, 50, 50], 400, 8)
+    assert lefts[0] == 50.0
+    assert lefts[1] is None
+    assert lefts[2] == 203.0
+    assert lefts[3] == 267.0
+    # The last label stays whole at the right edge.
+    assert label_lefts([395.0], [50], 400, 8) == [348.0]

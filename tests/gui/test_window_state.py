@@ -167,6 +167,9 @@ def test_help_menu_and_theme(loaded_window, qapp):
     win.theme_actions["dark"].trigger()
     assert qapp.palette().window().color().lightness() < 80
     assert win.settings.value("view/theme") == "dark"
+    # The finding banner is re-tinted from the new theme: dark under light text.
+    image = win.banner.grab().toImage()
+    assert image.pixelColor(4, image.height() - 3).lightness() < 100
     win.theme_actions["light"].trigger()
     assert qapp.palette().window().color().lightness() > 180
     win.theme_actions["system"].trigger()

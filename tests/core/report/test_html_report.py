@@ -142,3 +142,22 @@ def test_write_html_writes_one_utf8_file(tmp_path: Path) -> None:
     write_html(full_report(), out)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     assert out.read_text(encoding="utf-8") == render_html(full_report())
+
+
+def test_skipped_user_page_is_said_beside_the_failed_account_setup() -> None:
+    from dataclasses import replace
+
+    from tests.core.report.builders import minimal_report, skeleton
+
+    prep, setup, account = skeleton("succeeded")
+    certs = replace(account.steps[2], status="failed", status_text="Certificates (Error)")
+    account = replace(account, status="failed", status_text="Error",
+                      steps=(*account.steps[:2], certs, *account.steps[3:]))
+    base = replace(minimal_report(), phases=(prep, setup, account))
+    page = render_html(replace(base, settings=replace(base.settings,
+                                                      skip_user_status_page=True)))
+    # Once under the verdict, once in the failed step's own section.
+    assert page.count('<p class="setting">The user never saw this page') == 2
+    assert '<span class="status s-failed">Error</span>' in page  # not "Certificates (Error)"
+    assert '<span class="status s-failed">Certificates (Error)' not in page
+    assert 'class="setting"' not in render_html(base)

@@ -51,8 +51,8 @@ def test_empty_report_says_unknown_honestly() -> None:
     assert "✔" not in text
     assert "Succeeded" not in text
     assert text.count("? ") >= 3 + STEP_COUNT
-    assert "Device name      unknown" in text
-    assert "ESP timeout              unknown" in text
+    assert "The capture holds no device facts" in text  # once, not seven "unknown" lines
+    assert "The capture holds no ESP settings" in text  # once, not seven "unknown" lines
     assert "WHAT TO DO FIRST" not in text
 
 
@@ -179,3 +179,96 @@ def test_device_preparation_and_confidence_are_shown(tmp_path: Path) -> None:
     html = render_html(report)
     assert 'id="device-preparation"' in html
     assert "high confidence" in html
+
+
+def test_status_words_drop_the_title_the_esp_repeats() -> None:
+    from core.report.common import status_words
+
+    assert status_words("Certificates", "failed", "Certificates (Error)") == "Error"
+    # The record's lost apostrophe does not defeat the comparison.
+    assert status_words("Joining your organization's network", "succeeded",
+                        "Joining your organization?s network (Completed)") == "Completed"
+    assert status_words("Apps", "failed", "Apps (0x87d1041c)") == "Failed: 0x87D1041C"
+    assert status_words("Apps", "succeeded", "Installing (2 of 3)") == "Installing (2 of 3)"
+    assert status_words("Apps", "unknown", None) == "Unknown"
+
+
+def test_failed_step_with_skipped_user_page_and_grouped_evidence() -> None:
+    from core.esp.model import Finding
+
+    prep, setup, account = skeleton("succeeded")
+    certs = replace(account.steps[2], status="failed", status_text="Certificates (Error)")
+    account = replace(account, status="failed", status_text="Error",
+                      steps=(*account.steps[:2], certs, *account.steps[3:]))
+    origin = "x.cab!some-channel-admin.evtx"
+    finding = Finding(
+        "scep_failed", "error", certs.id, "Certificate profile not applied", "SCEP failed.",
+        tuple(f"{origin}#{n}: MDM: SCEP enrolment failed" for n in range(1, 6)),
+        None, "high",
+    )
+    noise = Finding("mdm_errors", "info", None, "9× MDM event 404 failed",
+                    "Lots of words here.", (f"{origin}#9: noise",), None, "low")
+    report = replace(minimal_report(), phases=(prep, setup, account), findings=(finding, noise),
+                     settings=replace(minimal_report().settings, skip_user_status_page=True))
+    text = render_text(report, encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == "FAILED at Account setup › Certificates (Error)"
+    assert "SkipUserStatusPage is set" in "\n".join(lines[1:4])  # beside the verdict
+    assert "Certificates (Error)" not in text.split("ESP — ALL")[1].split("DEVICE")[0]
+    # The file name once, then one line per event starting with its record number.
+    assert text.count("some-channel-admin.evtx") == 1
+    assert "    #1 MDM: SCEP enrolment failed" in text
+    assert "Evidence (3 of 5):" in text
+    assert "… 2 more in the JSON/HTML report" in text
+    # Low-confidence background findings are named, not spelled out.
+    assert "9× MDM event 404 failed" in text
+    assert "Lots of words here." not in text
+
+
+def test_a_second_rule_on_the_same_failure_does_not_repeat_its_evidence() -> None:
+    from core.esp.model import Finding
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    lines = tuple(f"x.cab!a.evtx#{n}: MDM: install failed 0x80070643" for n in range(1, 4))
+    first = Finding("one", "error", step.id, "Win32 app failed", "Failed 0x80070643.", lines)
+    second = Finding("two", "error", step.id, "Installer failed",
+                     "0x80070643 again: check the MSI log.", lines)
+    text = render_text(replace(report, findings=(first, second)), encoding="utf-8")
+    assert "check the MSI log" in text  # its words stay
+    assert "Evidence: the same failure as 1" in text
+    assert text.split("WHAT TO DO FIRST")[1].count("#1 MDM: install failed") == 1
+
+
+def test_long_item_ids_keep_their_tail() -> None:
+    from core.esp.model import Item
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    long_id = "./Device/Vendor/MSFT/ClientCertificateInstall/SCEP/" + "x" * 60 + "_TAIL42"
+    item = Item("scep", long_id, None, "device", "failed")
+    phases = tuple(
+        replace(p, steps=tuple(replace(s, items=(item,)) if s is step else s for s in p.steps))
+        for p in report.phases
+    )
+    text = render_text(replace(report, phases=phases), encoding="utf-8")  # type: ignore[arg-type]
+    line = next(line for line in text.splitlines() if "scep" in line and "…" in line)
+    assert "_TAIL42" in line
+    assert "./Device/" in line
+
+
+def test_a_step_says_why_once() -> None:
+    from core.esp.model import LogRef
+
+    report = full_report()
+    step = next(s for s in report.steps if s.status == "failed")
+    log = LogRef(None, "info", "IME", "1", "a line", "x.log:1")
+    phases = tuple(
+        replace(p, steps=tuple(replace(s, status_reason="because", logs=(log,)) if s is step
+                               else s for s in p.steps))
+        for p in report.phases
+    )
+    text = render_text(replace(report, phases=phases), encoding="utf-8")  # type: ignore[arg-type]
+    section = text.split("DEVICE SETUP › APPS")[1].split("\nSOURCE")[0]
+    assert section.count("Why: because") == 1
+    assert "Log lines (1)" in section

@@ -3,7 +3,13 @@ times, honest states, retries kept. (Every scenario also runs the shared invaria
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+from core.esp.analyze import analyze
+from core.evidence import load_evidence
 from tests.builders.capture import USER_SID, Capture, at, guid, hex32
+from tests.builders.logs import ImeLog
 from tests.core.esp.scenarios.conftest import Run, failed_step
 
 CERTS = "AccountSetup.CertificatesSubcategory"
@@ -184,3 +190,37 @@ def test_first_sync_timestamp_and_duration_time_a_category(run: Run) -> None:
     assert step.started_source == "FirstSync Timestamp and CertificatesDuration"
     assert step.status_reason is not None
     assert "600 s (10 min)" in step.status_reason
+
+
+def test_several_users_first_syncs_do_not_start_the_account_phase(run: Run) -> None:
+    """Two users signed in at different times: which sign-in the ESP showed is unknown, so
+    neither FirstSync Timestamp starts Account setup (the older one may be days before)."""
+    cap, _ = _account_certs_failed()
+    other_sid = USER_SID[:-4] + "4242"
+    cap.first_sync(users={USER_SID: {}, other_sid: {}}, user_started=at(-3000))
+    report = run(cap)
+
+    account = report.phases[2]
+    assert account.started is not None
+    assert account.started >= at(40)
+
+
+def test_an_unknown_step_with_linked_lines_says_they_do_not_tell(tmp_path: Path) -> None:
+    """A lone IME log that saw Account setup and then left the ESP: the Account setup steps it
+    names stay unknown, and their reason says the lines they list don't tell how they ended
+    (not that nothing names them)."""
+    start = at(0)
+    log = ImeLog()
+    log.esp_check(start, "DeviceSetup")
+    log.device_done(start + timedelta(minutes=10))
+    log.esp_check(start + timedelta(minutes=10), "AccountSetup")
+    log.esp_check(start + timedelta(minutes=300), "NotInEsp")
+    report = analyze(load_evidence(log.write(tmp_path / "IntuneManagementExtension.log")))
+
+    told = [s for s in report.phases[2].steps if s.status == "unknown" and s.logs]
+    assert told
+    for step in told:
+        assert "do not say how it ended" in (step.status_reason or "")
+    silent = [s for s in report.steps if s.status == "unknown" and not (s.logs or s.events)]
+    for step in silent:
+        assert "no other evidence in the capture names this step" in (step.status_reason or "")
