@@ -21,6 +21,7 @@ from core.esp.hresult import fmt
 from core.esp.model import STATUSES, Status
 from core.paths import resource_path
 from core.registry.model import ValueData
+from core.registry.values import as_int
 
 DECODERS = frozenset(
     {"table", "filetime", "unix_time", "time_text", "seconds", "minutes", "hresult", "json"}
@@ -219,19 +220,10 @@ def code_text(code: int) -> str:
 
 
 def _number(data: ValueData) -> int | None:
-    if isinstance(data, bool):
-        return int(data)
-    if isinstance(data, int):
-        return data
-    if isinstance(data, str):
-        text = data.strip()
-        try:
-            return int(text, 16) if text.lower().startswith("0x") else int(text)
-        except ValueError:
-            return None
+    """:func:`as_int`, plus a DWORD or QWORD stored as 4 or 8 little-endian bytes."""
     if isinstance(data, bytes) and len(data) in (4, 8):
         return int.from_bytes(data, "little")
-    return None
+    return as_int(data)
 
 
 def _hresult(data: ValueData) -> str | None:

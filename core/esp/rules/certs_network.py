@@ -47,7 +47,7 @@ def _step_rule(ctx: Context, rule_id: str, suffix: str) -> list[Found]:
         evidence = [f"ESP status: {step.text}"] if step.text else []
         evidence += [ctx.event_line(p) for p in related[:10]]
         evidence += [e for i in failed_items for e in item_evidence(i)]
-        detail = f" ({step.text})" if step.text else ""
+        detail = f" (the ESP shows \"{step.text}\")" if step.text else ""
         if related:
             codes = sorted({fmt(c) for p in related if (c := event_code(ctx.events[p]))})
             detail += f"; DeviceManagement logged {len(related)} related failure(s)" + (
