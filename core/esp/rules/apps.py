@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from core.codes import format_code
 from core.esp.hresult import fmt
@@ -50,14 +51,12 @@ def _item_rule(
             continue  # the management agent itself: the provider rules name it
         error, hint, source = _error_text(ctx, item)
         results.append(
-            make(
+            _item_finding(
                 ctx,
                 rule_id,
-                item.step,
-                ctx.log_lines(item.id) + item_evidence(item),
+                item,
                 hint=hint,
                 source=source,
-                about=[item_ref(item)],
                 name=item.name or item.id,
                 scope=item.scope,
                 status=item.status,
@@ -65,6 +64,14 @@ def _item_rule(
             )
         )
     return results
+
+
+def _item_finding(ctx: Context, rule_id: str, item: ItemInfo, **fields: Any) -> Found:
+    """A finding about one item: its log lines and registry evidence cited, the item named."""
+    return make(
+        ctx, rule_id, item.step, ctx.log_lines(item.id) + item_evidence(item),
+        about=[item_ref(item)], **fields,
+    )
 
 
 def _status_rule(ctx: Context, rule_id: str, kinds: tuple[str, ...]) -> list[Found]:
@@ -82,12 +89,10 @@ def _status_rule(ctx: Context, rule_id: str, kinds: tuple[str, ...]) -> list[Fou
             continue
         error, _, _ = _error_text(ctx, item)
         results.append(
-            make(
+            _item_finding(
                 ctx,
                 rule_id,
-                item.step,
-                ctx.log_lines(item.id) + item_evidence(item),
-                about=[item_ref(item)],
+                item,
                 explains=[(item.code, item.step)] if item.code is not None else [],
                 name=item.name or item.id,
                 where=ctx.step_title(item.step),
