@@ -5,8 +5,9 @@ subcommands ``report``, ``extract``, ``events``, ``registry``, ``code`` and ``ca
 headless. :func:`main` is the edge: it reads the environment once into
 :class:`core.config.Settings`.
 
-Exit codes (DESIGN.md): 0 ok; 1 read, but with problems; 2 unusable input (one line on
-stderr, no traceback); 3 internal error (one line on stderr, details in a crash log).
+Exit codes (ARCHITECTURE.md, "Command line"): 0 ok; 1 read, but with problems; 2 unusable
+input (one line on stderr, no traceback); 3 internal error (one line on stderr, details in a
+crash log).
 """
 
 from __future__ import annotations

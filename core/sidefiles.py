@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 MAX_SIDE_FILE_BYTES = 16 * 1024 * 1024
 """Side files are a few KB; anything bigger is not what we think it is."""
 
-# CloudAssignedOobeConfig bits (esp-reference §2.4: 1..16 documented, the rest community);
+# CloudAssignedOobeConfig bits (1..16 in https://learn.microsoft.com/autopilot/troubleshooting-faq,
+# the rest community decodes);
 # the same bits are read from the registry's Provisioning\Diagnostics\Autopilot key.
 OOBE_BITS: Mapping[int, str] = {
     1: "SkipCortanaOptIn",

@@ -3,7 +3,9 @@
 Sources: ``Provisioning\\Diagnostics\\Autopilot`` (tenant, profile name, CloudAssignedOobeConfig),
 ``AutopilotPolicyCache`` and the ZTD profile file (domain-join method, Autopilot mode),
 ``Enrollments\\{GUID}\\FirstSync`` (ESP settings), pre-provisioning markers (ManagementService
-509, ``SaveWhiteGloveSuccessResult``). esp-reference §2.3, §2.4.
+509, ``SaveWhiteGloveSuccessResult``). FirstSync values: the DMClient CSP
+(https://learn.microsoft.com/windows/client-management/mdm/dmclient-csp); Autopilot values: the
+troubleshooting FAQ (https://learn.microsoft.com/autopilot/troubleshooting-faq).
 """
 
 from __future__ import annotations
@@ -276,7 +278,8 @@ def device_preparation_markers(
 ) -> list[str]:
     """Device preparation's own registry — the DevicePreparation CSP mirror with a bootstrapper
     ExecutionContext (its policy orchestration), a PageStatus past "disabled", the
-    AutopilotDevicePrepHint value (esp-reference §2.9; Get-AutopilotDiagnostics 6.x) — and the
+    AutopilotDevicePrepHint value (as Get-AutopilotDiagnostics 6.x reads it,
+    https://www.powershellgallery.com/packages/Get-AutopilotDiagnostics) — and the
     bootstrapper agent's own events and log lines (names in steps.toml [device_preparation])."""
     markers: list[str] = []
     names = [m.casefold() for m in (knowledge.device_prep_names if knowledge else ())]

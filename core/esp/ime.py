@@ -2,7 +2,8 @@
 
 IME (``IntuneManagementExtension.log``, rotated ``IntuneManagementExtension-<stamp>.log``) and,
 since 2024, ``AppWorkload.log`` (where Win32 app processing moved) say what the ESP looked like
-from the app provider's side (esp-reference §3.7; community-observed, COM [S18]):
+from the app provider's side (community-observed,
+https://github.com/okieselbach/AutopilotMonitor):
 
 * the ESP phase IME sees: ``In EspPhase: DeviceSetup``, ``The EspPhase: NotInEsp``,
   ``Returning device and account setup state: AccountSetup``, ``ESP phase NotInEsp`` …;

@@ -2,9 +2,10 @@
 
 Device and user scope are kept apart: device items land in Device preparation / Device setup
 steps, user items (``./User`` LocURIs, ``{UserSID}`` keys, non-zero IME user ids) in Account
-setup. Sources (esp-reference §2.1-§2.7): EnrollmentStatusTracking (providers, tracking keys),
-ESPTrackingInfo\\Diagnostics snapshots (history), IME Win32Apps / StatusServiceReports,
-EnterpriseDesktopAppManagement (MSI), OfficeCSP, WindowsAutopilotDiagnostics.
+setup. Sources (ARCHITECTURE.md, "Public sources"): EnrollmentStatusTracking (providers,
+tracking keys), ESPTrackingInfo\\Diagnostics snapshots (history), IME Win32Apps /
+StatusServiceReports, EnterpriseDesktopAppManagement (MSI), OfficeCSP,
+WindowsAutopilotDiagnostics.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The analysis result: frozen dataclasses mirroring the ``espview.report/1`` JSON contract.
 
-Field names and vocabularies are exactly those of the contract in ``DESIGN.md`` so the JSON
-writer is a plain walk. Every piece keeps its provenance in ``origin`` / ``evidence`` strings
-(``file:line``, ``file#record``, key path).
+Field names and vocabularies are exactly those of the contract (ARCHITECTURE.md, "The report
+model" and "JSON report") so the JSON writer is a plain walk. Every piece keeps its provenance
+in ``origin`` / ``evidence`` strings (``file:line``, ``file#record``, key path).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The ESP's own progress record: ``AutopilotSettings\\<Phase>Category.Status``.
 
-Two JSON shapes exist (esp-reference §2.9):
+Windows does not document this record; two JSON shapes exist (decoded by the community:
+https://endpointweekly.com/blog/autopilot-esp-category-status-registry-decoded.html):
 
 * nested — ``{"categoryState": "failed", "categoryStatusText": "Error",
   "AccountSetup.CertificatesSubcategory": {"subcategoryState": "failed",

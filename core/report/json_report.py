@@ -1,7 +1,8 @@
 """The ``espview.report/1`` JSON report, and its JSON Schema.
 
 :func:`report_to_dict` walks an :class:`~core.esp.model.EspReport` into exactly the contract's
-keys, in the contract's order (``DESIGN.md``). Formats, chosen once and used everywhere:
+keys, in the contract's order (ARCHITECTURE.md, "JSON report"). Formats, chosen once and used
+everywhere:
 
 * ``TIME``: ISO 8601 UTC, always with milliseconds: ``2024-04-02T16:13:04.123Z``;
 * HRESULTs: ``0x%08X`` (upper-case hex digits, ``0x`` prefix);

@@ -41,8 +41,9 @@ ACTIVITY_LABELS: dict[str, str] = {
     "unknown": "state not recognised",
 }
 
-# The timeout clock of the ESP runs per phase that tracks apps and policies (esp-reference
-# §2.4, §3.5); Device preparation has its own per-provider timeout instead.
+# The timeout clock of the ESP runs per phase that tracks apps and policies (Intune's ESP page,
+# https://learn.microsoft.com/intune/intune-service/enrollment/windows-enrollment-status);
+# Device preparation has its own per-provider timeout instead.
 TIMED_PHASES = ("DeviceSetup", "AccountSetup")
 #: Steps per second beyond which ticks would crowd: the axis aims at this many ticks at most.
 DEFAULT_MAX_TICKS = 8

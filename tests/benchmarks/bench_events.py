@@ -2,8 +2,8 @@
 
 Run ``python -m tests.benchmarks.bench_events`` from the repository.
 
-Uses every evtx of the largest real cab (``mdmdiag-itziktdk-MyRes/extracted``) plus
-``eventlog.evtx``. Prints records/s for python-evtx rendering every record's XML (the slow
+Uses every evtx of the largest real cab (its ``extracted`` folder, named in ``REAL`` below)
+plus ``eventlog.evtx``. Prints records/s for python-evtx rendering every record's XML (the slow
 way), for ESPView's substitution decoder in-process, for ``read_evtx_files`` as loading uses
 it, for pyevtx-rs (the native limit), and the wall time of ``espview events <folder> --json``
 end to end (a fresh process, on a folder holding just those evtx files). Acceptance: ≥ 15×

@@ -51,7 +51,7 @@ def write_cmtrace(
 
 
 # -- Intune Management Extension lines ---------------------------------------------------------
-# Made-up ids and names, in the shape IME writes them (esp-reference §3.7): no bias after the
+# Made-up ids and names, in the shape IME writes them (core/esp/ime.py): no bias after the
 # clock (IME writes its wall clock with no zone), component IntuneManagementExtension (or
 # AppWorkload for the 2024+ Win32 app worker).
 

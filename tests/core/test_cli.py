@@ -1,4 +1,4 @@
-"""The ``espview`` command: exit codes and one-line messages (DESIGN.md contract)."""
+"""The ``espview`` command: exit codes and one-line messages (ARCHITECTURE.md, "Command line")."""
 
 from __future__ import annotations
 

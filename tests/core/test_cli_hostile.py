@@ -1,4 +1,4 @@
-"""``espview report`` on each input of the second hostile-input campaign (issue 15): exit 0, 1
+"""``espview report`` on each input of the second hostile-input campaign: exit 0, 1
 or 2 with at most a one-line message, under 1 GB of address space and a time limit."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""A total budget for text and event evidence per capture, and a cap per event log (issue 15,
-finding 3): what does not fit is a Problem naming it, and the most useful files come first."""
+"""A total budget for text and event evidence per capture, and a cap per event log: what
+does not fit is a Problem naming it, and the most useful files come first."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Outputs never land on the evidence, and every output-path problem is one line, exit 2
-(issue 15, findings 6 and 9)."""
+"""Outputs never land on the evidence, and every output-path problem is one line, exit 2."""
 
 from __future__ import annotations
 

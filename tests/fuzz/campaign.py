@@ -10,7 +10,7 @@ replaced when it is over). Every outcome is one of
 * ``timeout``   — it ran over the time cap;
 * ``oom``       — it raised ``MemoryError`` or its worker died.
 
-Besides one row per reader, four targets fuzz whole shapes (issue 15): ``nesting`` (archives
+Besides one row per reader, four targets fuzz whole shapes: ``nesting`` (archives
 inside archives against one extraction budget: the cache never holds more), ``folder`` (the
 input beside FIFOs, a device, link loops: never opened or followed), ``markup`` (the sample
 capture with a markup or terminal payload in every string, through analysis into every report:

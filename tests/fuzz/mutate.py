@@ -37,7 +37,7 @@ class Seed:
 #: Largest input a mutation may produce (the size caps have their own tests).
 MAX_INPUT = 8 * 1024 * 1024
 
-#: Markup and terminal payloads evidence can carry into every string (issue 15): each one
+#: Markup and terminal payloads evidence can carry into every string: each one
 #: would do harm if rendered (Qt rich text opening a file, a clickable file link, a script,
 #: a terminal repainted or retitled, text reversed). Inserted by the text mutations.
 MARKUP: tuple[bytes, ...] = (

@@ -735,7 +735,7 @@ def _knowledge(load: Callable[[], object]) -> object:
     return _KNOWLEDGE[0]
 
 
-# -- issue 15 shapes: nesting budgets, special files, markup in every string, concurrency -----
+# -- whole shapes: nesting budgets, special files, markup in every string, concurrency ---------
 
 
 #: The nesting target's budget per top-level input (small, so the seeds reach it).

@@ -15,7 +15,7 @@ TICK_MS = 10
 
 @pytest.mark.parametrize("capture", ["mdmdiag-shahzadssd-logfile", "mdmdiag-itziktdk-MyRes"])
 def test_no_gui_stall_while_loading_the_largest_cab(real_dir, qtbot, settings, capture):
-    """The two largest real cabs: largest file (shahzadssd) and largest content (itziktdk)."""
+    """The two largest real cabs: the largest file (first) and the most content (second)."""
     from gui.crash import CrashHandler
     from gui.main_window import MainWindow
 

@@ -177,7 +177,8 @@ def configmgr_client_failed(ctx: Context) -> list[Found]:
 @rule("configmgr_without_sidecar", reads={"knowledge", "items", "steps", "phases"})
 def configmgr_without_sidecar(ctx: Context) -> list[Found]:
     """Co-management: ConfigMgr registered as the only app-tracking provider of an Apps step
-    that did not finish — the ESP waits for Sidecar by name (esp-reference §2.1)."""
+    that did not finish — the ESP waits for Sidecar by name (community observation,
+    https://github.com/okieselbach/AutopilotMonitor)."""
     results: list[Found] = []
     for step_id in APPS_STEPS:
         providers = [i for i in ctx.items if i.kind == "provider" and i.step == step_id]

@@ -1,4 +1,4 @@
-"""One reusable check: a step shows everything that explains it (issue 10, point 1).
+"""One reusable check: a step shows everything that explains it.
 
 For every finding about a step, each piece of evidence it cites that has a place (an event,
 a log or dump line, a registry key) is listed in that step's events / logs / registry;

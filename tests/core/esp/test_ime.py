@@ -222,9 +222,9 @@ def test_hostile_long_lines_stay_fast() -> None:
 
 
 def test_older_and_newer_wordings(tmp_path: Path) -> None:
-    """The forms IME versions use for the same facts (esp-reference §3.7 and community
-    parsers): instance state reads, ESP state sets, 'Setting enforcementState', unmapped
-    exit codes, DO timeouts, WinGet progress, names before or after the id."""
+    """The forms IME versions use for the same facts (as community parsers read them):
+    instance state reads, ESP state sets, 'Setting enforcementState', unmapped exit codes, DO
+    timeouts, WinGet progress, names before or after the id."""
     third = "b1a2c3d4-0000-4000-8000-00000000a003"
     log = ImeLog()
     log.add(at(0), "[Win32App] In EspPhase: DeviceSetup")

@@ -149,7 +149,7 @@ def test_real_multi_line_strings_are_joined_exactly(parsed: dict[Path, MemoryVie
                 start = text.index('"=', 5) + 3
                 assert value.data == text[start : text.rindex('"')]
                 joined += 1
-    assert joined >= 1  # the itziktdk dump holds XML policies over several lines
+    assert joined >= 1  # one of the real dumps holds XML policies over several lines
 
 
 # -- the dialect, by hand ------------------------------------------------------------------

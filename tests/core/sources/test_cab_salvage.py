@@ -1,4 +1,4 @@
-"""Damage inside a cab costs only the members it touches (issue 15, findings 7 and 9)."""
+"""Damage inside a cab costs only the members it touches."""
 
 from __future__ import annotations
 

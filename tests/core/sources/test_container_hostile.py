@@ -1,4 +1,4 @@
-"""Hostile containers, round two (issue 15): nesting budgets, the cache, concurrency, special
+"""Hostile containers, round two: nesting budgets, the cache, concurrency, special
 and unreadable files, damaged members."""
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def test_a_relative_destination_works(
     box: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The tool runs inside its output folder: a relative path named another place, and
-    the extraction silently fell back to the slow reader (issue 15, finding 10)."""
+    the extraction silently fell back to the slow reader."""
     tool = _fake_tool(tmp_path, _GOOD)
     monkeypatch.chdir(box)
     with CabFile(Path("t.cab")) as cab:

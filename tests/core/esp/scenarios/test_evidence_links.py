@@ -1,4 +1,4 @@
-"""Issue 10: steps explain themselves — linking by what evidence names, decoded values and
+"""Steps explain themselves — linking by what evidence names, decoded values and
 times, honest states, retries kept. (Every scenario also runs the shared invariant check.)"""
 
 from __future__ import annotations
