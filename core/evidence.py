@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
-    """What was opened: ``kind`` is cab|zip|folder|reg|hive|evtx|log|live."""
+    """What was opened: ``kind`` is cab|zip|folder|reg|hive|evtx|log|json|live."""
 
     kind: str
     path: str

@@ -133,3 +133,15 @@ def test_code_not_a_number_is_exit_2_one_line(capsys: pytest.CaptureFixture[str]
     assert err.count("\n") == 1
     assert "banana" in err
     assert "Traceback" not in err
+
+
+def test_report_on_a_lone_side_file_is_a_valid_report(tmp_path: Path) -> None:
+    """A single ``AutopilotDDSZTDFile.json`` opened on its own: source kind ``json``, and the
+    report (validated against the schema in the test run) says what the file holds."""
+    import json
+
+    ztd = tmp_path / "AutopilotDDSZTDFile.json"
+    ztd.write_text(json.dumps({"PolicyDownloadDate": "2024-04-02T10:00:00Z"}), encoding="utf-8")
+    code, out = _run(["report", str(ztd), "--json"])
+    assert code in (0, 1)
+    assert json.loads(out)["source"]["kind"] == "json"
