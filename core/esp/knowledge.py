@@ -20,7 +20,7 @@ from typing import Any
 
 from core import codes
 from core.codes import ErrorDef
-from core.esp.model import Confidence, Severity
+from core.esp.model import STATUSES, Confidence, Severity
 from core.paths import resource_path
 from core.resource_cache import load_toml
 
@@ -195,6 +195,43 @@ def _rule(rule_id: str, entry: Any) -> RuleDef:
     )
 
 
+#: What a catalogued event can mean for its step (events.toml ``outcome``).
+OUTCOMES = frozenset({"start", "success", "failure", "info", "reboot"})
+
+
+def _check_values(
+    steps_doc: dict[str, Any],
+    steps: tuple[StepDef, ...],
+    phases: tuple[PhaseDef, ...],
+    events: dict[tuple[str, int], EventDef],
+    shell_core: tuple[tuple[re.Pattern[str], str], ...],
+) -> None:
+    """Values the files may only take from a known set: a misspelt word would otherwise load
+    and quietly read as ``unknown`` (status words) or tie nothing (step ids)."""
+    step_ids = {s.id for s in steps}
+    phase_ids = {p.id for p in phases}
+    for step in steps:
+        if step.phase not in phase_ids:
+            raise KnowledgeError(f"steps.toml step {step.id}: unknown phase {step.phase!r}")
+    for word, status in steps_doc["json_states"].items():
+        if status not in STATUSES:
+            raise KnowledgeError(f"steps.toml json_states.{word}: {status!r} is not a status")
+    for n, entry in enumerate(steps_doc.get("text_status", [])):
+        if entry["status"] not in STATUSES:
+            raise KnowledgeError(f"steps.toml text_status {n}: {entry['status']!r} is not a status")
+    for (alias, number), event in events.items():
+        where = f"events.toml event {alias}:{number}"
+        if event.outcome not in OUTCOMES:
+            raise KnowledgeError(f"{where}: outcome {event.outcome!r} is not one of "
+                                 f"{', '.join(sorted(OUTCOMES))}")
+        unknown = sorted(set(event.steps) - step_ids)
+        if unknown:
+            raise KnowledgeError(f"{where}: unknown step(s) {', '.join(unknown)}")
+    for _pattern, step_id in shell_core:
+        if step_id not in step_ids:
+            raise KnowledgeError(f"events.toml shell_core_name: unknown step {step_id!r}")
+
+
 def _states(doc: dict[str, Any]) -> dict[str, dict[int, str]]:
     _keys("states.toml", doc, {"schema", "state"})
     tables: dict[str, dict[int, str]] = {}
@@ -296,6 +333,7 @@ def load() -> Knowledge:
         for entry in events_doc.get("shell_core_name", [])
     )
     rules = {rule_id: _rule(rule_id, r) for rule_id, r in rules_doc.get("rule", {}).items()}
+    _check_values(steps_doc, steps, phases, events, shell_core)
     for event_def in events.values():
         if event_def.alias not in channels:
             raise KnowledgeError(f"events.toml: unknown channel alias {event_def.alias!r}")

@@ -107,6 +107,25 @@ def test_loader_rejects_event_text(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         _load_with(tmp_path, monkeypatch, "events.toml", text)
 
 
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        ("events.toml", 'outcome = "failure"\n', 'outcome = "failed"\n', "outcome"),
+        ("events.toml", 'outcome = "failure"\n',
+         'outcome = "failure"\nsteps = ["DeviceSetup.NoSuchSubcategory"]\n', "unknown step"),
+        ("steps.toml", 'failed = "failed"\n', 'failed = "error"\n', "is not a status"),
+    ],
+)
+def test_loader_rejects_a_misspelt_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, old: str, new: str, message: str
+) -> None:
+    """A misspelt outcome, step id or status word would load and quietly read as unknown."""
+    text = knowledge_module.resource_path("knowledge", name).read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(KnowledgeError, match=message):
+        _load_with(tmp_path, monkeypatch, name, text.replace(old, new, 1))
+
+
 def test_every_rule_entry_has_the_required_fields() -> None:
     doc = tomllib.loads(_rules_text())
     for rule_id, entry in doc["rule"].items():
