@@ -20,6 +20,7 @@ from core.problems import Problem
 from core.progress import CancelToken, ProgressFn, no_progress
 from core.registry.memory import MemoryView
 from core.registry.model import RegistryView, RegKey
+from core.sidefiles import side_file_kind
 from core.sources.container import Member, open_source, sniff_kind
 
 if TYPE_CHECKING:
@@ -88,14 +89,6 @@ class Evidence:
 
 # -- loading ---------------------------------------------------------------------------------
 
-#: Files the loader routes to the side-file reader (by lower-case base name or prefix).
-_SIDE_FILE_NAMES = (
-    "autopilotddsztdfile.json",
-    "mdmdiaglogmetadata.json",
-    "tpmhliinfo_output.txt",
-    "diagnosticsframeworkdata.json",
-    "uefi_data_output.txt",
-)
 _HIVE_NAMES = {"software", "system", "ntuser.dat", "usrclass.dat", "sam", "security", "default"}
 
 _MiB = 1024**2
@@ -214,7 +207,7 @@ def _route(members: list[Member], single_kind: str | None = None) -> _Routed:
         elif base in _HIVE_NAMES or base.endswith((".hive", ".dat")):
             if sniff_kind(member.path) == "hive":
                 routed.registry.append(member)
-        elif base in _SIDE_FILE_NAMES or (base.startswith("devicehash_") and base.endswith(".csv")):
+        elif side_file_kind(base) is not None:
             routed.side.append(member)
         elif base.endswith((".log", ".cmtrace", ".lo_")) and sniff_kind(member.path) == "log":
             routed.logs.append(member)

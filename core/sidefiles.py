@@ -303,7 +303,7 @@ def read_side_files(
     """
     if isinstance(files, Path):
         if files.is_dir():
-            paths = sorted(p for p in files.iterdir() if p.is_file() and _kind(p.name))
+            paths = sorted(p for p in files.iterdir() if p.is_file() and side_file_kind(p.name))
         else:
             paths = [files]
     else:
@@ -319,7 +319,7 @@ def read_side_files(
         text = _read_text(path, name, problems)
         if text is None:
             continue
-        kind = _kind(base) or ("hash" if _HASH_HEADER.match(text.lstrip()) else None)
+        kind = side_file_kind(base) or ("hash" if _HASH_HEADER.match(text.lstrip()) else None)
         if kind is None:
             problems.append(Problem(name, "", "not a side file ESPView reads; skipped"))
             continue
@@ -354,7 +354,9 @@ def read_side_files(
 _HASH_HEADER = re.compile(r'"?Device Serial Number"?\s*,', re.IGNORECASE)
 
 
-def _kind(base: str) -> str | None:
+def side_file_kind(base: str) -> str | None:
+    """Which side file a file name is (``ztd``, ``hash``, ``metadata``, ``tpm``, ``uefi``,
+    ``diagnostics``), or None: the one list the loader routes by and the reader reads by."""
     low = base.lower()
     if low == "autopilotddsztdfile.json":
         return "ztd"
