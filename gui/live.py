@@ -33,11 +33,11 @@ def esp_still_running(report: EspReport) -> bool:
 
 
 def diagnostics_tool() -> str:
-    """Full path of mdmdiagnosticstool.exe (System32), so a hijacked PATH cannot swap it."""
-    import os  # noqa: PLC0415 - Windows-only path
+    """Full path of mdmdiagnosticstool.exe (System32), so a hijacked PATH cannot swap it; the
+    Windows folder is the one the settings read at start-up (core.config)."""
+    from core import config  # noqa: PLC0415 - Windows-only path
 
-    root = os.environ.get("SYSTEMROOT", r"C:\Windows")
-    return str(Path(root) / "System32" / "MdmDiagnosticsTool.exe")
+    return str(Path(config.current().system_root) / "System32" / "MdmDiagnosticsTool.exe")
 
 
 def collect_logs_command(folder: Path, program: str | None = None) -> tuple[str, list[str], Path]:

@@ -194,3 +194,16 @@ def test_screenshot_of_each_real_cab(real_dir, tmp_path, monkeypatch):
         out = tmp_path / f"{cab.parent.name}.png"
         assert app.run(str(cab), screenshot=str(out)) == 0
         assert out.stat().st_size > 10_000
+
+
+def test_diagnostics_tool_is_under_the_configured_windows_folder() -> None:
+    """The Windows folder comes from the settings read at start-up, not from the environment
+    at the moment the button is pressed."""
+    from core import config
+    from core.config import Settings
+    from gui.live import diagnostics_tool
+
+    with config.using(Settings.from_environ({"SYSTEMROOT": "D:\\WinTest"})):
+        tool = diagnostics_tool()
+    assert tool.startswith("D:\\WinTest")
+    assert tool.endswith("MdmDiagnosticsTool.exe")
