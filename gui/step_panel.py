@@ -223,7 +223,10 @@ class StepPanel(QWidget):
         split.addWidget(self.events_view)
         self.event_details = DetailsPane(self.times, name="eventDetails")
         split.addWidget(self.event_details)
-        split.setSizes([240, 240])
+        self.event_details.setMinimumHeight(80)  # else its tables' hints squeeze the list to 2 rows
+        split.setSizes([320, 200])  # the list first: the details follow the selection
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         box.addWidget(split, 1)
         self.events_view.selectionModel().selectionChanged.connect(self._event_selected)
         self.tabs.addTab(page, "Event&s")
@@ -241,7 +244,10 @@ class StepPanel(QWidget):
         split.addWidget(self.logs_view)
         self.log_details = DetailsPane(self.times, name="logDetails")
         split.addWidget(self.log_details)
-        split.setSizes([240, 260])
+        self.log_details.setMinimumHeight(80)  # else its tables' hints squeeze the list to 2 rows
+        split.setSizes([320, 200])  # the list first: the details follow the selection
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         box.addWidget(split, 1)
         self.logs_view.selectionModel().selectionChanged.connect(self._log_selected)
         self.tabs.addTab(page, "&Log")
