@@ -60,6 +60,19 @@ from gui.widgets import (
 PAGES = ("items", "registry", "events", "log", "timeline")
 
 
+def _list_over_details(view: QWidget, details: QWidget) -> QSplitter:
+    """A row list above the details of its selected row; the list gets the room (the details
+    pane's tables would otherwise squeeze it to two rows)."""
+    split = QSplitter(Qt.Orientation.Vertical)
+    split.addWidget(view)
+    split.addWidget(details)
+    details.setMinimumHeight(80)
+    split.setSizes([320, 200])
+    split.setStretchFactor(0, 3)
+    split.setStretchFactor(1, 2)
+    return split
+
+
 class StepPanel(QWidget):
     """Everything about one step. ``copy_summary`` puts :func:`step_summary` on the clipboard;
     ``key_activated(path)`` asks the window to open a key in the registry browser."""
@@ -216,18 +229,11 @@ class StepPanel(QWidget):
         self.events_filter = filter_box(self.events_proxy, "Filter events (text, id, level)…",
                                         name="eventsFilter")
         page, box = self._page(self.events_filter)
-        split = QSplitter(Qt.Orientation.Vertical)
         self.events_view = table_view(self.events_proxy, name="eventsView")
         size_columns(self.events_view, {0: 24, 1: 11, 2: 30, 3: 6, 4: 50})
         add_copy_action(self.events_view, lambda: row_text(self.events_view))
-        split.addWidget(self.events_view)
         self.event_details = DetailsPane(self.times, name="eventDetails")
-        split.addWidget(self.event_details)
-        self.event_details.setMinimumHeight(80)  # else its tables' hints squeeze the list to 2 rows
-        split.setSizes([320, 200])  # the list first: the details follow the selection
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        box.addWidget(split, 1)
+        box.addWidget(_list_over_details(self.events_view, self.event_details), 1)
         self.events_view.selectionModel().selectionChanged.connect(self._event_selected)
         self.tabs.addTab(page, "Event&s")
 
@@ -237,18 +243,11 @@ class StepPanel(QWidget):
         self.logs_proxy.setSourceModel(self.logs_model)
         self.logs_filter = filter_box(self.logs_proxy, "Filter log lines…", name="logsFilter")
         page, box = self._page(self.logs_filter)
-        split = QSplitter(Qt.Orientation.Vertical)
         self.logs_view = table_view(self.logs_proxy, name="logsView")
         size_columns(self.logs_view, {0: 24, 1: 9, 2: 18, 3: 60})
         add_copy_action(self.logs_view, lambda: row_text(self.logs_view))
-        split.addWidget(self.logs_view)
         self.log_details = DetailsPane(self.times, name="logDetails")
-        split.addWidget(self.log_details)
-        self.log_details.setMinimumHeight(80)  # else its tables' hints squeeze the list to 2 rows
-        split.setSizes([320, 200])  # the list first: the details follow the selection
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        box.addWidget(split, 1)
+        box.addWidget(_list_over_details(self.logs_view, self.log_details), 1)
         self.logs_view.selectionModel().selectionChanged.connect(self._log_selected)
         self.tabs.addTab(page, "&Log")
 

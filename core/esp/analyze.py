@@ -530,9 +530,9 @@ def analyze(evidence: Evidence) -> EspReport:
                 for p in links.by_step.get(step_def.id, [])
             )
             log_refs = step_logs(ime.logs, log_links, step_def.id, cited.logs)
+            shown = {r.origin for r in log_refs}
             log_refs += tuple(
-                ref for ref in ime.step_logs.get(step_def.id, ())
-                if ref.origin not in {r.origin for r in log_refs}
+                ref for ref in ime.step_logs.get(step_def.id, ()) if ref.origin not in shown
             )
             positions = links.by_step.get(step_def.id, [])
             reason = _step_reason(
