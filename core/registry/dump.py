@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 
 from core.perf import gc_paused
+from core.registry import decode
 from core.registry.decode import (
     MAX_VALUE_CHARS,
     Source,
@@ -39,8 +40,8 @@ from core.registry.decode import (
     read_source,
     split_lines,
 )
-from core.registry.memory import MemoryView
-from core.registry.model import RegValue, ValueData, type_name
+from core.registry.memory import MemoryView, PendingValue
+from core.registry.model import ValueData, type_name
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def parse_dump_text(text: str, name: str = DEFAULT_NAME) -> MemoryView:
 
 
 def _is_value_start(line: str) -> bool:
+    if line.startswith('    "'):  # the usual indent: no copy of the (maybe long) line
+        return line.find('"=', 5) > 0
     stripped = line.lstrip(" \t")
     if stripped.startswith('"'):
         return stripped.find('"=', 1) > 0
@@ -89,39 +92,87 @@ class _DumpParser(TextViewBuilder):
         self.lines, self.sep = split_lines(text)
 
     def run(self) -> MemoryView:
+        # One pass over the lines with the common forms read inline — a header, a value line
+        # indented four spaces holding a closed one-line string or a valid ``DWORD:`` — and
+        # everything else through the general methods below, which decide exactly as before.
+        # Per-line method calls and per-value objects were most of the parse time.
         lines = self.lines
         count = len(lines)
-        index = 0
-        while index < count:
-            line = lines[index]
-            if not line or self.line_too_long(index, line):
-                index += 1
+        name = self.name
+        line_cap = decode.MAX_LINE_CHARS  # read per parse: tests lower the cap
+        skip_to = 0
+        # The current key's values, once it has one (MemoryKey.pending: made RegValues only
+        # when something reads the key).
+        pending: list[PendingValue] | None = None
+        for index, line in enumerate(lines):
+            if index < skip_to or not line:
+                continue  # inside a multi-line string already read, or a blank line
+            if len(line) > line_cap:
+                self.line_too_long(index, line)
                 continue
+            if line.startswith('    "'):
+                end = line.find('"=', 5)
+                if end > 0:
+                    rest = line[end + 2 :]
+                    if rest.startswith('"'):
+                        # A closed string followed by a boundary is one line; the rest (a
+                        # string going on over lines, damage) is string()'s to decide.
+                        following = index + 1
+                        data: ValueData
+                        if (
+                            len(rest) >= 2
+                            and rest.endswith('"')
+                            and (
+                                following >= count
+                                or not lines[following]
+                                or _is_boundary(lines[following])
+                            )
+                        ):
+                            data = rest[1:-1]
+                        else:
+                            data, following = self.string(index, rest)
+                        if pending is None:
+                            pending = self.current_values(index)
+                        if pending is not None:
+                            pending.append((line[5:end], "REG_SZ", data, name, index + 1))
+                        skip_to = following
+                        continue
+                    if rest.startswith("DWORD:"):
+                        try:
+                            number = int(rest[6:], 16)
+                        except ValueError:
+                            number = -1
+                        if 0 <= number <= 0xFFFFFFFF:
+                            if pending is None:
+                                pending = self.current_values(index)
+                            if pending is not None:
+                                pending.append((line[5:end], "REG_DWORD", number, name, index + 1))
+                            continue
+                    skip_to = self.value(index, line[5:end], rest)
+                    continue
             if line.startswith("["):
                 self.header(index, line)
-                index += 1
+                pending = None
                 continue
             stripped = line.lstrip(" \t")
             if stripped.startswith('"'):
                 end = stripped.find('"=', 1)
                 if end < 0:
                     self.problem(index, "value line without '\"=' after the name")
-                    index += 1
                     continue
-                index = self.value(index, stripped[1:end], stripped[end + 2 :])
+                skip_to = self.value(index, stripped[1:end], stripped[end + 2 :])
             elif stripped.startswith("@="):
-                index = self.value(index, "", stripped[2:])
+                skip_to = self.value(index, "", stripped[2:])
             elif stripped.startswith(";") or not stripped:
-                index += 1  # a comment or a line of blanks: nothing to read
+                pass  # a comment or a line of blanks: nothing to read
             else:
                 self.problem(index, "not a key header or a value")
-                index += 1
         if self.problem_count:
             log.info("%s: %d problem(s) while reading the dump", self.name, self.problem_count)
         return self.view
 
     def header(self, index: int, line: str) -> None:
-        if not line.upper().startswith("[HKEY_"):
+        if not line.startswith("[HKEY_") and not line.upper().startswith("[HKEY_"):
             self.problem(index, "key header does not start with a root key (HKEY_...)")
             self.key = None
             return
@@ -129,9 +180,16 @@ class _DumpParser(TextViewBuilder):
             self.problem(index, "key header has no closing ']'; read up to the line end")
         self.open_key(index, line[1:-1] if line.endswith("]") else line[1:])
 
+    def current_values(self, index: int) -> list[PendingValue] | None:
+        """Where the value read at line ``index`` goes: the current key's pending values, or
+        ``None`` (and a problem) outside any key."""
+        if self.key is None:
+            self.problem(index, "value outside any key")
+            return None
+        return self.key.pending()
+
     def value(self, index: int, name: str, rest: str) -> int:
         """Read the value starting at line ``index``; return the index of the next line."""
-        origin = f"{self.name}:{index + 1}"
         next_index = index + 1
         type_: str
         data: ValueData
@@ -143,7 +201,9 @@ class _DumpParser(TextViewBuilder):
             if complaint:
                 self.problem(index, f"value {name or '@'!r}: {complaint}; kept as text")
                 type_, data = "REG_SZ", rest
-        self.add_value(index, RegValue(name, type_, data, origin))
+        pending = self.current_values(index)
+        if pending is not None:
+            pending.append((name, type_, data, self.name, index + 1))
         return next_index
 
     def string(self, index: int, rest: str) -> tuple[str, int]:

@@ -8,19 +8,30 @@ from datetime import datetime
 from core.problems import Problem
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData, normalize_path
 
+#: A value a text parser has read but not yet made a :class:`RegValue`:
+#: ``(name, type, data, file, line)``; its origin is ``file:line``.
+PendingValue = tuple[str, str, ValueData, str, int]
+
 
 class MemoryKey(RegKey):
-    """A key held in memory. Children are kept in insertion order, looked up case-insensitively."""
+    """A key held in memory. Children are kept in insertion order, looked up case-insensitively.
 
-    __slots__ = ("_children", "_last_write", "_origin", "_path", "_value_index", "_values")
+    Values live in one dict, case-folded name → value: a later value of the same name takes
+    the earlier one's place, which is exactly regedit's "last one wins, order of first".
+    A text dump holds tens of thousands of values and analysis reads a few dozen keys, so the
+    dump parser hands values over as plain tuples (:meth:`pending`); they become
+    :class:`RegValue` objects the first time anything reads this key's values.
+    """
+
+    __slots__ = ("_children", "_last_write", "_origin", "_path", "_pending", "_values")
 
     def __init__(self, path: str, origin: str = "", last_write: datetime | None = None) -> None:
         self._path = path
         self._origin = origin
         self._last_write = last_write
         self._children: dict[str, MemoryKey] = {}
-        self._values: list[RegValue] = []
-        self._value_index: dict[str, int] = {}
+        self._values: dict[str, RegValue] = {}
+        self._pending: list[PendingValue] | None = None
 
     @property
     def path(self) -> str:
@@ -38,14 +49,17 @@ class MemoryKey(RegKey):
         return list(self._children.values())
 
     def values(self) -> list[RegValue]:
-        return list(self._values)
+        if self._pending is not None:
+            self._settle()
+        return list(self._values.values())
 
     def subkey(self, name: str) -> MemoryKey | None:
         return self._children.get(name.casefold())
 
     def value(self, name: str) -> RegValue | None:
-        index = self._value_index.get(name.casefold())
-        return None if index is None else self._values[index]
+        if self._pending is not None:
+            self._settle()
+        return self._values.get(name.casefold())
 
     # -- building -------------------------------------------------------------------------
 
@@ -67,13 +81,28 @@ class MemoryKey(RegKey):
 
     def add_value(self, value: RegValue) -> None:
         """Add a value; a later value of the same name replaces the earlier (as regedit does)."""
-        folded = value.name.casefold()
-        index = self._value_index.get(folded)
-        if index is None:
-            self._value_index[folded] = len(self._values)
-            self._values.append(value)
-        else:
-            self._values[index] = value
+        if self._pending is not None:
+            self._settle()
+        self._values[value.name.casefold()] = value
+
+    def pending(self) -> list[PendingValue]:
+        """The list a parser appends this key's values to, in source order, while it builds
+        the view; nothing may read the key until the parser is done with the list."""
+        if self._pending is None:
+            self._pending = []
+        return self._pending
+
+    def _settle(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        # Built aside and swapped in, and the pending list dropped only after: a second
+        # thread reading meanwhile builds the same values itself instead of seeing half.
+        values = dict(self._values)
+        for name, type_, data, file, line in pending:
+            values[name.casefold()] = RegValue(name, type_, data, f"{file}:{line}")
+        self._values = values
+        self._pending = None
 
 
 class MemoryView(RegistryView):
