@@ -113,33 +113,33 @@ class _DumpParser(TextViewBuilder):
             if line.startswith('    "'):
                 end = line.find('"=', 5)
                 if end > 0:
-                    rest = line[end + 2 :]
-                    if rest.startswith('"'):
+                    # The data starts at end + 2; tested in place, not sliced off first.
+                    if line.startswith('"', end + 2):
                         # A closed string followed by a boundary is one line; the rest (a
                         # string going on over lines, damage) is string()'s to decide.
                         following = index + 1
                         data: ValueData
                         if (
-                            len(rest) >= 2
-                            and rest.endswith('"')
+                            len(line) >= end + 4
+                            and line.endswith('"')
                             and (
                                 following >= count
                                 or not lines[following]
                                 or _is_boundary(lines[following])
                             )
                         ):
-                            data = rest[1:-1]
+                            data = line[end + 3 : -1]
                         else:
-                            data, following = self.string(index, rest)
+                            data, following = self.string(index, line[end + 2 :])
                         if pending is None:
                             pending = self.current_values(index)
                         if pending is not None:
                             pending.append((line[5:end], "REG_SZ", data, name, index + 1))
                         skip_to = following
                         continue
-                    if rest.startswith("DWORD:"):
+                    if line.startswith("DWORD:", end + 2):
                         try:
-                            number = int(rest[6:], 16)
+                            number = int(line[end + 8 :], 16)
                         except ValueError:
                             number = -1
                         if 0 <= number <= 0xFFFFFFFF:
@@ -148,7 +148,7 @@ class _DumpParser(TextViewBuilder):
                             if pending is not None:
                                 pending.append((line[5:end], "REG_DWORD", number, name, index + 1))
                             continue
-                    skip_to = self.value(index, line[5:end], rest)
+                    skip_to = self.value(index, line[5:end], line[end + 2 :])
                     continue
             if line.startswith("["):
                 self.header(index, line)
