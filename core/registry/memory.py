@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from core.problems import Problem
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData, normalize_path
 
-#: A value a text parser has read but not yet made a :class:`RegValue`:
-#: ``(name, type, data, file, line)``; its origin is ``file:line``.
-PendingValue = tuple[str, str, ValueData, str, int]
+#: Makes the value a parser noted by a number (a line of its file) when the key is read.
+ValueReader = Callable[[int], RegValue]
 
 
 class MemoryKey(RegKey):
@@ -19,8 +18,8 @@ class MemoryKey(RegKey):
     Values live in one dict, case-folded name → value: a later value of the same name takes
     the earlier one's place, which is exactly regedit's "last one wins, order of first".
     A text dump holds tens of thousands of values and analysis reads a few dozen keys, so the
-    dump parser hands values over as plain tuples (:meth:`pending`); they become
-    :class:`RegValue` objects the first time anything reads this key's values.
+    dump parser may note a value by its line number (:meth:`pending`); such a value becomes a
+    :class:`RegValue` the first time anything reads this key's values.
     """
 
     __slots__ = ("_children", "_last_write", "_origin", "_path", "_pending", "_values")
@@ -31,7 +30,7 @@ class MemoryKey(RegKey):
         self._last_write = last_write
         self._children: dict[str, MemoryKey] = {}
         self._values: dict[str, RegValue] = {}
-        self._pending: list[PendingValue] | None = None
+        self._pending: tuple[ValueReader, list[int | RegValue]] | None = None
 
     @property
     def path(self) -> str:
@@ -85,22 +84,27 @@ class MemoryKey(RegKey):
             self._settle()
         self._values[value.name.casefold()] = value
 
-    def pending(self) -> list[PendingValue]:
+    def pending(self, reader: ValueReader) -> list[int | RegValue]:
         """The list a parser appends this key's values to, in source order, while it builds
-        the view; nothing may read the key until the parser is done with the list."""
+        the view: a value, or a number ``reader`` turns into the value when the key is first
+        read. Nothing may read the key until the parser is done with the list."""
+        if self._pending is not None and self._pending[0] is not reader:
+            self._settle()
         if self._pending is None:
-            self._pending = []
-        return self._pending
+            self._pending = (reader, [])
+        return self._pending[1]
 
     def _settle(self) -> None:
         pending = self._pending
         if pending is None:
             return
+        reader, items = pending
         # Built aside and swapped in, and the pending list dropped only after: a second
         # thread reading meanwhile builds the same values itself instead of seeing half.
         values = dict(self._values)
-        for name, type_, data, file, line in pending:
-            values[name.casefold()] = RegValue(name, type_, data, f"{file}:{line}")
+        for item in items:
+            value = item if isinstance(item, RegValue) else reader(item)
+            values[value.name.casefold()] = value
         self._values = values
         self._pending = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.registry.memory import MemoryKey, MemoryView
 from core.registry.model import RegValue
 
@@ -17,28 +19,49 @@ def test_a_later_value_of_the_same_name_replaces_the_earlier_in_its_place() -> N
     assert key.value("A") == RegValue("a", "REG_DWORD", 3, "f:3")
 
 
-def test_pending_values_read_as_values_with_file_and_line_origins() -> None:
+def _reader(file: str) -> Callable[[int], RegValue]:
+    def read(line: int) -> RegValue:
+        return RegValue(f"V{line}", "REG_DWORD", line, f"{file}:{line}")
+
+    return read
+
+
+def test_pending_values_are_made_when_the_key_is_read() -> None:
     key = MemoryKey(r"HKLM\S")
-    key.add_value(RegValue("first", "REG_SZ", "x", "f:1"))
-    pending = key.pending()
-    pending.append(("Two", "REG_DWORD", 2, "dump.reg", 7))
-    pending.append(("FIRST", "REG_SZ", "y", "dump.reg", 9))
-    assert key.value("two") == RegValue("Two", "REG_DWORD", 2, "dump.reg:7")
+    key.add_value(RegValue("v9", "REG_SZ", "x", "f:1"))
+    made: list[int] = []
+    read = _reader("dump.reg")
+
+    def counting(line: int) -> RegValue:
+        made.append(line)
+        return read(line)
+
+    pending = key.pending(counting)
+    pending.append(7)
+    pending.append(RegValue("Other", "REG_SZ", "y", "dump.reg:8"))
+    pending.append(9)
+    assert made == []
+    assert key.value("v7") == RegValue("V7", "REG_DWORD", 7, "dump.reg:7")
+    # V9 replaces the earlier v9 in its place; the rest follow in source order.
     assert key.values() == [
-        RegValue("FIRST", "REG_SZ", "y", "dump.reg:9"),
-        RegValue("Two", "REG_DWORD", 2, "dump.reg:7"),
+        RegValue("V9", "REG_DWORD", 9, "dump.reg:9"),
+        RegValue("V7", "REG_DWORD", 7, "dump.reg:7"),
+        RegValue("Other", "REG_SZ", "y", "dump.reg:8"),
     ]
     # Read once, made once: later reads see the same objects.
-    assert key.values()[1] is key.value("TWO")
+    assert made == [7, 9]
+    assert key.values()[1] is key.value("V7")
 
 
 def test_a_value_added_after_pending_ones_comes_after_them() -> None:
     key = MemoryKey(r"HKLM\S")
-    key.pending().append(("p", "REG_SZ", "1", "d.reg", 2))
+    read = _reader("d.reg")
+    key.pending(read).append(2)
     key.add_value(RegValue("q", "REG_SZ", "2", "memory"))
-    key.pending().append(("r", "REG_SZ", "3", "d.reg", 4))
+    key.pending(read).append(4)
+    key.pending(_reader("other.reg")).append(5)
     assert [(v.name, v.origin) for v in key.values()] == [
-        ("p", "d.reg:2"), ("q", "memory"), ("r", "d.reg:4"),
+        ("V2", "d.reg:2"), ("q", "memory"), ("V4", "d.reg:4"), ("V5", "other.reg:5"),
     ]
 
 
