@@ -135,12 +135,13 @@ class _DumpParser(TextViewBuilder):
             if line.startswith('    "'):
                 end = line.find('"=', 5)
                 if end > 0:
-                    # The data starts at end + 2; tested in place, not sliced off first.
+                    # The data starts at end + 2; tested in place, not sliced off first. A
+                    # closed string followed by a boundary is one line; the rest (a string
+                    # going on over lines, damage) is for string() and _typed() to decide.
+                    common: bool
                     if line.startswith('"', end + 2):
-                        # A closed string followed by a boundary is one line; the rest (a
-                        # string going on over lines, damage) is string()'s to decide.
                         following = index + 1
-                        if (
+                        common = (
                             len(line) >= end + 4
                             and line.endswith('"')
                             and (
@@ -148,26 +149,21 @@ class _DumpParser(TextViewBuilder):
                                 or not lines[following]
                                 or _is_boundary(lines[following])
                             )
-                        ):
-                            if pending is None:
-                                pending = self.current_values(index)
-                            if pending is not None:
-                                pending.append(index)  # _OneLineValue reads it
-                            continue
+                        )
+                    elif line.startswith("DWORD:", end + 2):
+                        try:
+                            common = 0 <= int(line[end + 8 :], 16) <= 0xFFFFFFFF
+                        except ValueError:
+                            common = False
+                    else:
+                        common = False
+                    if not common:
                         skip_to = self.value(index, line[5:end], line[end + 2 :])
                         continue
-                    if line.startswith("DWORD:", end + 2):
-                        try:
-                            number = int(line[end + 8 :], 16)
-                        except ValueError:
-                            number = -1
-                        if 0 <= number <= 0xFFFFFFFF:
-                            if pending is None:
-                                pending = self.current_values(index)
-                            if pending is not None:
-                                pending.append(index)  # _OneLineValue reads it
-                            continue
-                    skip_to = self.value(index, line[5:end], line[end + 2 :])
+                    if pending is None:
+                        pending = self.current_values(index)
+                    if pending is not None:
+                        pending.append(index)  # _OneLineValue reads it
                     continue
             if line.startswith("["):
                 self.header(index, line)
