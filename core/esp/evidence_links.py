@@ -283,8 +283,12 @@ def link_events(
     links = EventLinks()
     # Whole values are compared only when some item is named by a bare node (not a GUID).
     bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
+    aliases: dict[str, str | None] = {}  # a capture has a dozen channels, thousands of events
     for position, event in enumerate(events):
-        alias = knowledge.alias_of(event.channel)
+        channel = event.channel
+        alias = aliases.get(channel, "")
+        if alias == "":
+            alias = aliases[channel] = knowledge.alias_of(channel)
         definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
         links.definitions.append(definition)
         links.summaries.append(summarize(event))
