@@ -264,6 +264,9 @@ def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+_UNSEEN = "\0unseen"
+
+
 def link_events(
     events: list[EventRecord],
     knowledge: Knowledge,
@@ -284,6 +287,7 @@ def link_events(
     # Whole values are compared only when some item is named by a bare node (not a GUID).
     bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
     aliases: dict[str, str | None] = {}  # a capture has a dozen channels, thousands of events
+    named_by: dict[tuple[str, ...], str | None] = {}
     for position, event in enumerate(events):
         channel = event.channel
         alias = aliases.get(channel, "")
@@ -310,10 +314,15 @@ def link_events(
                 elif candidates:
                     step = _choose(event, candidates, item_steps, windows, guess=esp)
         if step is None and event.data and item_steps:
-            for token in _ids_in(event, bare):
-                step = item_steps.get(token)
-                if step is not None:
-                    break
+            # What the values name depends on them alone; a capture's thousands of events
+            # carry a few thousand distinct sets of values.
+            values = tuple(event.data.values())
+            named = named_by.get(values, _UNSEEN)
+            if named is _UNSEEN:
+                named = named_by[values] = next(
+                    (s for s in map(item_steps.get, _ids_in(event, bare)) if s is not None), None
+                )
+            step = named
         links.step_of.append(step)
         links.outcomes.append(outcome)
         links.decides.append(esp and step is not None)
