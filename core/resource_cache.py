@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import tempfile
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,13 @@ CACHE_FOLDER = "knowledge-v1"
 def load_toml(path: Path) -> dict[str, Any]:
     """``tomllib.load`` of ``path``, from the cache folder when this exact file was parsed
     before."""
-    return load_parsed(path, tomllib.loads, "")
+    return load_parsed(path, _toml_loads, "")
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415 - a warm run reads stored copies and never needs it
+
+    return tomllib.loads(text)
 
 
 def load_parsed(path: Path, parse: Callable[[str], dict[str, Any]], kind: str) -> dict[str, Any]:
