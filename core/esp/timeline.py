@@ -87,15 +87,15 @@ def build_timeline(
     # IME repeats itself: a real log of 34,000 lines holds about 2,000 distinct messages, so
     # each (component, message) is summarised once.
     summaries: dict[tuple[str, str], str] = {}
-    for position, line in enumerate(logs):
-        if line.time is None:
+    append, make = entries.append, TimelineEntry  # one loop turn per line: no look-ups in it
+    for line, step in zip(logs, log_links.step_of, strict=True):
+        when = line.time
+        if when is None:
             continue
         key = (line.component, line.message)
         summary = summaries.get(key)
         if summary is None:
             summary = summaries[key] = _log_summary(*key)
-        entries.append(
-            TimelineEntry(line.time, "log", log_links.step_of[position], summary, line.origin)
-        )
+        append(make(when, "log", step, summary, line.origin))
     entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
     return tuple(entries)
