@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, cast
 from core.errors import Cancelled, CorruptInput
 from core.events.bxml import MIN_TIME, ChunkContext, Fields, decode_record, filetime_to_datetime
 from core.events.model import EventRecord
-from core.events.xmlfields import fields_from_xml
 from core.perf import lean_init
 from core.problems import Problem
 from core.progress import CancelToken, ProgressFn, no_progress
@@ -249,6 +248,9 @@ class _FileReader:
             self.problem(where, "record cannot be decoded: the chunk's name/template table loops")
             return None
         pyevtx = _python_evtx()
+        # ElementTree (and pyexpat) load with python-evtx, only when a record needs them.
+        from core.events.xmlfields import fields_from_xml  # noqa: PLC0415 - see above
+
         try:
             xml = pyevtx.Record(buf, p, pyevtx.ChunkHeader(buf, 0)).xml()
             f = fields_from_xml(xml)
