@@ -17,19 +17,17 @@ import contextlib
 import hashlib
 import json
 import logging
-import lzma
 import os
 import shutil
 import stat
 import struct
 import tempfile
 import time
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.errors import Cancelled, CorruptInput, EspViewError, LimitExceeded, UnsupportedInput
@@ -37,6 +35,9 @@ from core.paths import cache_dir
 from core.problems import Problem, printable
 from core.progress import CancelToken, ProgressFn, no_progress
 from core.sources.safety import DEFAULT_LIMITS, Limits, safe_destination
+
+if TYPE_CHECKING:
+    import zipfile
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +55,6 @@ _IN_USE_S = 3600
 _MAX_NESTING = 3
 _MAX_FOLDER_FILES = 20_000
 _CHUNK = 1024 * 1024
-#: What reading a damaged zip member raises: the decompressors raise their own errors
-#: (``zlib.error`` for a bad deflate stream, ``lzma.LZMAError``), not ``BadZipFile``.
-_ZIP_DAMAGE = (
-    zipfile.BadZipFile,
-    NotImplementedError,
-    EOFError,
-    OSError,
-    ValueError,
-    zlib.error,
-    lzma.LZMAError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +628,8 @@ def extract_zip(
     ``problems`` (``zipname!member``); the others are extracted. Without a list, the first
     such member raises :class:`CorruptInput` once the rest are out.
     """
+    import zipfile  # noqa: PLC0415 - only zips need it; a cab or folder is the usual input
+
     label = path.name
     try:
         archive = zipfile.ZipFile(path)
@@ -691,6 +683,20 @@ def _zip_member(
     cancel: CancelToken | None,
 ) -> str | None:
     """Copy one member to ``target``; None when done, else why not (the target removed)."""
+    import lzma  # noqa: PLC0415 - as zipfile in extract_zip
+    import zipfile  # noqa: PLC0415
+
+    # What reading a damaged member raises: the decompressors raise their own errors
+    # (``zlib.error`` for a bad deflate stream, ``lzma.LZMAError``), not ``BadZipFile``.
+    damage = (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+        zlib.error,
+        lzma.LZMAError,
+    )
     if info.flag_bits & 0x1:
         return "is encrypted"
     try:
@@ -714,7 +720,7 @@ def _zip_member(
                 progress(f"Extracting {label}", done + copied, total)
                 if cancel is not None:
                     cancel.check()
-    except _ZIP_DAMAGE as exc:
+    except damage as exc:
         target.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.strerror:  # the cache's disk, not the member
             return f"cannot be written: {exc.strerror}"
