@@ -98,6 +98,8 @@ class CodeInfo:
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
+    """The code tables as read once per process: names, facilities, ranges and causes."""
+
     codes: dict[int, tuple[str, str, str]]  # code -> (name, meaning, source)
     facilities: dict[int, str]
     ranges: tuple[tuple[str, str], ...]  # (hex prefix, name), longest prefix first

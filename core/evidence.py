@@ -180,6 +180,8 @@ def _evtx_order(member: Member) -> tuple[int, int]:
 
 @dataclass(slots=True)
 class _Routed:
+    """The members of a source sorted by the reader that takes them."""
+
     registry: list[Member] = field(default_factory=list)
     evtx: list[Member] = field(default_factory=list)
     logs: list[Member] = field(default_factory=list)

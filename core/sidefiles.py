@@ -223,6 +223,8 @@ class TpmInfo:
 
 @dataclass(frozen=True, slots=True)
 class UefiVariable:
+    """One UEFI variable of the capture's UEFI file, or why it could not be read."""
+
     namespace: str
     name: str
     value: str | None
@@ -231,6 +233,8 @@ class UefiVariable:
 
 @dataclass(frozen=True, slots=True)
 class UefiData:
+    """The capture's UEFI variables file."""
+
     origin: str
     collected: datetime | None
     supported: bool | None

@@ -88,6 +88,8 @@ def ztd_profile(side_files: SideFiles | None) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class UserFirstSync:
+    """A user's first-sync key: its time and the durations it records."""
+
     sid: str
     key: RegKey
     timestamp: datetime | None
@@ -96,6 +98,8 @@ class UserFirstSync:
 
 @dataclass(slots=True)
 class DeviceFacts:
+    """What the registry and side files say about the device, for the analysis."""
+
     device: Device
     settings: Settings
     tenant_id: str | None = None

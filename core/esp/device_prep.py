@@ -105,6 +105,8 @@ def _json(text: str | None) -> Any:
 
 @dataclass(slots=True)
 class _Stage:
+    """One device preparation stage while its items and times are gathered."""
+
     id: str
     title: str
     items: list[Item] = field(default_factory=list)

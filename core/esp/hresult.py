@@ -52,6 +52,8 @@ def from_number(value: str | int | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
+    """An HRESULT split into its fields."""
+
     code: int
     failure: bool
     customer: bool

@@ -36,6 +36,8 @@ _RULE_FIELDS = frozenset({"severity", "confidence", "title", "text", "hint", "so
 
 @dataclass(frozen=True, slots=True)
 class PhaseDef:
+    """A phase as ``steps.toml`` defines it (its status value and skip flag)."""
+
     id: str
     title: str
     category_value: str
@@ -44,12 +46,16 @@ class PhaseDef:
 
 @dataclass(frozen=True, slots=True)
 class RegPattern:
+    """A registry key (and values) that ``steps.toml`` shows as evidence for a step."""
+
     path: str
     values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class StepDef:
+    """A step as ``steps.toml`` defines it."""
+
     id: str
     phase: str
     title: str
@@ -82,6 +88,8 @@ class EventDef:
 
 @dataclass(frozen=True, slots=True)
 class RuleDef:
+    """A rule's texts, severity, confidence, source and parameters (``rules.toml``)."""
+
     id: str
     severity: Severity
     confidence: Confidence
@@ -94,6 +102,8 @@ class RuleDef:
 
 @dataclass(frozen=True, slots=True)
 class Knowledge:
+    """The knowledge files, typed and checked (:func:`load`)."""
+
     channels: dict[str, tuple[str, ...]]
     json_states: dict[str, str]
     text_status: tuple[tuple[re.Pattern[str], str], ...]

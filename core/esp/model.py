@@ -52,6 +52,9 @@ PHASE_IDS: tuple[PhaseId, ...] = get_args(PhaseId)
 
 @dataclass(frozen=True, slots=True)
 class SourceSummary:
+    """The capture that was read: its kind and path, the files used from it and the
+    problems met reading them."""
+
     kind: str
     path: str
     files: tuple[str, ...] = ()
@@ -60,6 +63,8 @@ class SourceSummary:
 
 @dataclass(frozen=True, slots=True)
 class Device:
+    """The device as the evidence names it; a field no source gives is None."""
+
     name: str | None = None
     serial: str | None = None
     os_build: str | None = None
@@ -73,6 +78,9 @@ class Device:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The ESP's settings (timeout, skip and retry options) as the device recorded them; None
+    where the evidence does not say."""
+
     timeout_minutes: int | None = None
     skip_device_status_page: bool | None = None
     skip_user_status_page: bool | None = None
@@ -84,6 +92,8 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
+    """One state an item was recorded in, and when."""
+
     time: datetime
     status: str
 
@@ -104,6 +114,8 @@ class Download:
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """One tracked item of a step (an app, policy, certificate …), its status and history."""
+
     kind: ItemKind
     id: str
     name: str | None
@@ -119,6 +131,8 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class RegistryValueRef:
+    """A value of a :class:`RegistryRef`: its raw data and what the data means."""
+
     name: str
     type: str
     data: ValueData
@@ -164,6 +178,8 @@ class LogRef:
 
 @dataclass(frozen=True, slots=True)
 class Hint:
+    """What to look at next for a step, and where that advice comes from (``source``)."""
+
     id: str
     title: str
     text: str
@@ -172,6 +188,8 @@ class Hint:
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One step (subcategory) of an ESP phase: its status, why, its times, items and evidence."""
+
     id: str  # the ESP's own subcategory id, e.g. "DevicePreparation.TpmAttestationSubcategory"
     title: str
     status: Status
@@ -193,6 +211,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Phase:
+    """One of the three ESP phases, its status and its steps."""
+
     id: PhaseId
     title: str
     status: Status
@@ -226,6 +246,8 @@ class LogClock:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """What a rule found, with its severity, evidence (origins) and source."""
+
     id: str
     severity: Severity
     step: str | None
@@ -271,6 +293,8 @@ class DevicePreparation:
 @lean_init  # made by the hundred thousand (core.perf)
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One event, registry time or log line on the capture's timeline."""
+
     time: datetime
     kind: TimelineKind
     step: str | None
@@ -287,6 +311,8 @@ class Redaction:
 
 @dataclass(frozen=True, slots=True)
 class EspReport:
+    """Everything ESPView says about one capture; what every report and view shows."""
+
     source: SourceSummary
     device: Device
     settings: Settings

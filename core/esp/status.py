@@ -31,6 +31,8 @@ AUTOPILOT_SETTINGS = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
 
 @dataclass(frozen=True, slots=True)
 class RecordStep:
+    """One step as the ESP's progress record gives it."""
+
     id: str
     state: str | None  # the raw word (``failedFromPreviousSubcategory``) or None (flat shape)
     status: Status
@@ -40,6 +42,8 @@ class RecordStep:
 
 @dataclass(slots=True)
 class RecordPhase:
+    """One phase as the ESP's progress record gives it, with its steps."""
+
     id: str
     shape: str  # nested | flat | regex
     state: str | None

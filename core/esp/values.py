@@ -38,12 +38,16 @@ class ValuesFileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Meaning:
+    """A value's word and the report status it stands for."""
+
     word: str
     status: Status
 
 
 @dataclass(frozen=True, slots=True)
 class ValueRule:
+    """Which decoder (and table) reads a value of this name (under this key)."""
+
     name: str  # casefolded
     path: str | None  # casefolded substring of the key path
     decoder: str
@@ -52,6 +56,8 @@ class ValueRule:
 
 @dataclass(frozen=True, slots=True)
 class ValueTables:
+    """``values.toml``, typed and checked."""
+
     tables: dict[str, dict[int, Meaning]]
     values: tuple[ValueRule, ...]
     json_fields: dict[str, ValueRule]  # casefolded field name -> rule

@@ -76,6 +76,8 @@ _Step = tuple[str | None, int, bool, Callable[[str], str], str]
 
 @dataclass(frozen=True, slots=True)
 class MessageTemplate:
+    """One event's message line, compiled: literal text and placeholders to fill."""
+
     provider: str
     event_id: int
     #: The literal text before the first placeholder.

@@ -47,6 +47,8 @@ INPUTS = frozenset(
 
 @dataclass(slots=True)
 class StepState:
+    """A step's status while the analysis decides it."""
+
     definition: StepDef
     status: Status = "unknown"
     text: str | None = None
@@ -59,6 +61,8 @@ class StepState:
 
 @dataclass(slots=True)
 class PhaseState:
+    """A phase's status while the analysis decides it."""
+
     id: str
     title: str
     status: Status = "unknown"
@@ -128,6 +132,8 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Found:
+    """A finding a rule made, with its hint and what it explains."""
+
     finding: Finding
     hint: Hint | None
     #: event positions this finding explains (kept out of the generic MDM groups)
