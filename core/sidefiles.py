@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -447,7 +448,9 @@ def _read_hash_rows(
         rows.append(DeviceHashRow(cell(serial_at), cell(pid_at), cell(hash_at), name))
 
 
-_LOOSE_PAIR = re.compile(r'^\s*"?([A-Za-z][\w ]*?)"?\s*:\s*(.*?)\s*,?\s*$')
+@cache  # only older tools write such files: compiled on first need
+def _loose_pair() -> re.Pattern[str]:
+    return re.compile(r'^\s*"?([A-Za-z][\w ]*?)"?\s*:\s*(.*?)\s*,?\s*$')
 
 
 def _parse_metadata(text: str, name: str, problems: list[Problem]) -> MdmDiagMetadata | None:
@@ -460,8 +463,9 @@ def _parse_metadata(text: str, name: str, problems: list[Problem]) -> MdmDiagMet
     except json.JSONDecodeError:
         # Older mdmdiagnosticstool writes "{ key : value }" lines that are not JSON.
         values = {}
+        loose_pair = _loose_pair()
         for line in text.splitlines():
-            m = _LOOSE_PAIR.match(line)
+            m = loose_pair.match(line)
             if m:
                 values[m[1]] = m[2].strip('"')
         if not values:

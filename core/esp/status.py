@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from core.esp.hresult import find_hresult
@@ -152,41 +153,45 @@ def _from_object(phase: PhaseDef, doc: dict[str, Any], knowledge: Knowledge) -> 
     return RecordPhase(phase.id, "flat" if flat else "nested", state, status, text, steps)
 
 
-# Texts are captured with a bounded lazy quantifier: ``.*?`` would rescan the rest of the
-# value from every candidate start, quadratic on a long damaged value (fuzzing found one).
-_TEXT = r'([^\r\n]{0,512}?)'
-_RX_CATEGORY_STATE = re.compile(r'"categoryState"\s*:\s*"(\w+)"')
-_RX_CATEGORY_TEXT = re.compile(
-    r'"category(?:StatusText|StatusMessage)"\s*:\s*"' + _TEXT + r'"\s*[,}]'
-)
-_RX_CATEGORY_OK = re.compile(r'"categorySucceeded"\s*:\s*(true|false)', re.IGNORECASE)
-_RX_NESTED = re.compile(
-    r'"([A-Za-z]+(?:\.[A-Za-z]+)?)"\s*:\s*\{\s*"subcategoryState"\s*:\s*"(\w+)"'
-    r'(?:\s*,\s*"subcategoryStatusText"\s*:\s*"' + _TEXT + r'")?\s*\}'
-)
-_RX_FLAT = re.compile(
-    r'"([A-Za-z]+(?:\.[A-Za-z]+)?Subcategory)"\s*:\s*"' + _TEXT + r'"\s*(?=[,}])'
-)
+@cache  # a record that is not JSON is rare: its patterns are compiled on first need
+def _lenient_patterns() -> tuple[re.Pattern[str], ...]:
+    """Patterns of the lenient reading: category state, text, succeeded; nested and flat steps."""
+    # Texts are captured with a bounded lazy quantifier: ``.*?`` would rescan the rest of the
+    # value from every candidate start, quadratic on a long damaged value (fuzzing found one).
+    text = r'([^\r\n]{0,512}?)'
+    return (
+        re.compile(r'"categoryState"\s*:\s*"(\w+)"'),
+        re.compile(r'"category(?:StatusText|StatusMessage)"\s*:\s*"' + text + r'"\s*[,}]'),
+        re.compile(r'"categorySucceeded"\s*:\s*(true|false)', re.IGNORECASE),
+        re.compile(
+            r'"([A-Za-z]+(?:\.[A-Za-z]+)?)"\s*:\s*\{\s*"subcategoryState"\s*:\s*"(\w+)"'
+            r'(?:\s*,\s*"subcategoryStatusText"\s*:\s*"' + text + r'")?\s*\}'
+        ),
+        re.compile(r'"([A-Za-z]+(?:\.[A-Za-z]+)?Subcategory)"\s*:\s*"' + text + r'"\s*(?=[,}])'),
+    )
+
+
 #: A real status value is a few KB; the regex fallback reads at most this much of a damaged one.
 MAX_REGEX_INPUT = 64 * 1024
 
 
 def _from_regex(phase: PhaseDef, raw: str, knowledge: Knowledge) -> RecordPhase:
     raw = raw[:MAX_REGEX_INPUT]
+    state_rx, text_rx, succeeded_rx, nested_rx, flat_rx = _lenient_patterns()
     doc: dict[str, Any] = {}
-    if m := _RX_CATEGORY_STATE.search(raw):
+    if m := state_rx.search(raw):
         doc["categoryState"] = m.group(1)
-    if m := _RX_CATEGORY_TEXT.search(raw):
+    if m := text_rx.search(raw):
         doc["categoryStatusText"] = m.group(1)
-    if m := _RX_CATEGORY_OK.search(raw):
+    if m := succeeded_rx.search(raw):
         doc["categorySucceeded"] = m.group(1).lower() == "true"
-    for m in _RX_NESTED.finditer(raw):
+    for m in nested_rx.finditer(raw):
         entry: dict[str, str] = {"subcategoryState": m.group(2)}
         if m.group(3) is not None:
             entry["subcategoryStatusText"] = m.group(3)
         doc[m.group(1)] = entry
     if not any(isinstance(v, dict) for v in doc.values()):
-        for m in _RX_FLAT.finditer(raw):
+        for m in flat_rx.finditer(raw):
             doc[m.group(1)] = m.group(2)
     record = _from_object(phase, doc, knowledge)
     record.shape = "regex"
