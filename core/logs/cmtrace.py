@@ -38,6 +38,7 @@ from pathlib import Path, PurePath
 
 from core.logs.model import LogLine
 from core.logs.text import decode_text
+from core.perf import draft_of
 from core.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -390,6 +391,7 @@ _REGULAR_HEADER = re.compile(
     r'context="[^"<>]*+" type="([^"<>]*+)" thread="([^"<>]*+)" file="[^"<>]*+">'
 )
 _CRLF_START = "\r\n" + _START  # what usually follows a header: the line break, the next record
+_LINE_DRAFT = draft_of(LogLine)
 
 
 def _parse_regular(text: str, read: _Read) -> None:
@@ -403,28 +405,34 @@ def _parse_regular(text: str, read: _Read) -> None:
     hence its form: the markers are found with ``str.find`` (faster than a regular
     expression walking the message), a header is parsed once per distinct text (IME writes
     bursts of records with one header), lines are counted in the message only when it holds
-    a line break, and the usual CRLF between records is taken without a search.
+    a line break, the usual CRLF between records is taken without a search, and each LogLine
+    is made as a writable draft that then becomes one (core.perf.draft_of).
     """
     name, lines, problems, clock = read.name, read.lines, read.problems, read.clock
     find, startswith, append = text.find, text.startswith, lines.append
     headers, new_header, settle, eras = clock.headers, clock.header, clock.settle, clock.eras
     prev = clock.prev
+    # Module names as locals: looked up on every record otherwise.
+    start, crlf_start, start_len, end_mark, end_len = (
+        _START, _CRLF_START, len(_START), _END, len(_END))
+    max_chars, log_line, draft = MAX_MESSAGE_CHARS, LogLine, _LINE_DRAFT
     pos = _skip_blank(text, read.pos, len(text))
     line = read.line_of(text, pos)
-    if startswith(_START, pos):
+    if startswith(start, pos):
         for _ in range(MAX_LOG_RECORDS - len(lines)):
             # ``pos`` is a start marker on line ``line``.
-            begin = pos + len(_START)
-            end = find(_END, begin)
-            if end == -1 or end - begin > MAX_MESSAGE_CHARS:
+            begin = pos + start_len
+            end = find(end_mark, begin)
+            if end == -1 or end - begin > max_chars:
                 break
             message = text[begin:end]
-            if _START in message:
+            if start in message:
                 break  # a record cut by the next one: the general parser's
-            after = find(">", end + len(_END)) + 1
+            end += end_len
+            after = find(">", end) + 1
             if not after:
                 break
-            header = text[end + len(_END) : after]
+            header = text[end:after]
             got = headers.get(header)
             if got is None:
                 got = new_header(header)
@@ -442,12 +450,14 @@ def _parse_regular(text: str, read: _Read) -> None:
                 next_line += message.count("\n")
                 if "\r" in message:
                     message = message.replace("\r\n", "\n")
-            append(LogLine(utc, message, component, thread, severity, name, line))
-            if startswith(_CRLF_START, after):
+            made = draft(utc, message, component, thread, severity, name, line)
+            made.__class__ = log_line  # a LogLine from here on (core.perf.draft_of)
+            append(made)
+            if startswith(crlf_start, after):
                 pos, line = after + 2, next_line + 1
                 continue
             pos = _skip_blank(text, after, len(text))
-            if not startswith(_START, pos):
+            if not startswith(start, pos):
                 pos, line = after, next_line  # something else follows: the general parser's
                 break
             line = next_line + text.count("\n", after, pos)
