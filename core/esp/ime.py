@@ -115,9 +115,10 @@ _TRACKED_UPDATE = re.compile(
 )
 _REGISTERED = re.compile(r"has been registered", re.IGNORECASE)
 _GUID_ONLY = re.compile(_G)
-_APP_WORDS = re.compile(r"win32app_|id\s*[=:(]|app\s|app:|app ids|application\s|appid|app =|"
-                        r"starts for|with id|intunewin-bin_|state \w+ for|"
-                        r"applicationid")  # some marker of _APP_MARK, on the lower-cased line
+# Some marker of _APP_MARK, on the lower-cased line ("app ids", "app =" are "app" and a
+# blank). The words after "app" share one branch: the search tries fewer at each "a".
+_APP_WORDS = re.compile(r"app(?:[\s:]|lication(?:\s|id)|id)|id\s*[=:(]|win32app_|starts for|"
+                        r"with id|intunewin-bin_|state \w+ for")
 _APP_MARK = re.compile(
     r"(?:Win32App_|(?:app(?:lication)?|policy)\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
     r"app ids?\s*:\s*|for application\s+|\bApp\s+|\"ApplicationId\"\s*:\s*\"|"

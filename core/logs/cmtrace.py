@@ -269,16 +269,13 @@ def _when(
     tm = _TIME.match(time_s)
     if ymd is None or tm is None:
         return None, None, f"unreadable time {time_s!r} / date {date_s!r}; kept without a time"
-    frac = tm[4] or ""
+    hour, minute, second, frac, sign, minutes = tm.groups()
     micro = int((frac + "000000")[:6]) if frac else 0
     try:
-        local = datetime(ymd[0], ymd[1], ymd[2], int(tm[1]), int(tm[2]), int(tm[3]), micro)
+        local = datetime(ymd[0], ymd[1], ymd[2], int(hour), int(minute), int(second), micro)
     except ValueError:
         return None, None, f"impossible time {time_s!r} / date {date_s!r}; kept without a time"
-    bias = None
-    if tm[5]:
-        bias = int(tm[6]) * (-1 if tm[5] == "-" else 1)
-    return local, bias, None
+    return local, (int(minutes) * (-1 if sign == "-" else 1) if sign else None), None
 
 
 def _utc_in(zone: tzinfo) -> Callable[[datetime], datetime]:

@@ -308,3 +308,17 @@ def test_search_gates_hold_for_every_match(
         if pattern.search(text):
             assert any(word in text.lower() for word in words), text
     assert pattern.search(sample)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["win32app_", "id = ", "id(", "app x", "app:", "app ids", "application x", "appid",
+     "app =", "starts for", "with id", "intunewin-bin_", "state done for", "applicationid"],
+)
+def test_app_words_find_every_app_marker(marker: str) -> None:
+    assert ime._APP_WORDS.search(f"[win32] {marker} b1a2c3d4")
+
+
+def test_app_words_skip_lines_without_a_marker() -> None:
+    for text in ("apple pie", "idle thread", "the application", "statement for x"):
+        assert ime._APP_WORDS.search(text) is None, text
