@@ -169,7 +169,8 @@ when the pair is unusable, and ``why`` then says why (a sentence for a Problem).
 
 
 _Header = tuple[_Stamp, str, str, int, int]
-"""A regular header: ``(stamp, component, thread, type, line breaks in its text)``."""
+"""A regular header: ``(stamp, component, thread, type, line breaks in its text)``; its text
+includes the blanks after it."""
 
 
 class _Clock:
@@ -196,8 +197,8 @@ class _Clock:
         """Regular headers read so far, by their text (see :meth:`header`)."""
 
     def header(self, text: str) -> _Header | None:
-        """Read a header (the text from after a record's end marker to its ``>``) if it is
-        regular (:data:`_REGULAR_HEADER`), and remember it."""
+        """Read a header (the text from after a record's end marker to the next start
+        marker: ``>`` and blanks) if it is regular (:data:`_REGULAR_HEADER`); remember it."""
         m = _REGULAR_HEADER.fullmatch(text)
         if m is None:
             return None
@@ -309,7 +310,8 @@ def _biased(local: datetime, bias: int) -> datetime:
 class _Read:
     """What was read from one file so far, and where parsing of its text stands."""
 
-    __slots__ = ("clock", "line", "line_at", "lines", "name", "pos", "problems", "strays")
+    __slots__ = ("clock", "line", "line_at", "lines", "name", "piece", "piece_at", "pieces", "pos",
+                 "problems", "strays")
 
     def __init__(self, name: str, clock: _Clock) -> None:
         self.name, self.clock = name, clock
@@ -318,11 +320,29 @@ class _Read:
         self.strays = 0  # lines that are no record (text between records)
         self.pos = 0  # where parsing goes on
         self.line, self.line_at = 1, 0  # the line number at offset ``line_at``
+        self.pieces: list[str] | None = None  # the text cut at every end marker, once
+        self.piece, self.piece_at = 0, 0  # a piece before the offset parsing is at, its offset
 
     @property
     def headed(self) -> bool:
         """True when the file held a recognisable CMTrace record (header or start marker)."""
         return len(self.lines) > self.strays
+
+    def pieces_of(self, text: str, offset: int) -> tuple[list[str], int, int]:
+        """The text cut at every end marker, the piece that holds ``offset`` and its offset.
+
+        Cut once per file, on first use; as parsing only moves on, the piece is found by
+        walking on from the one found last. Records beyond the cap are never read, so the
+        cuts stop there (the last piece then holds the rest of the text, end markers and all).
+        """
+        if self.pieces is None:
+            self.pieces = text.split(_END, MAX_LOG_RECORDS + 1)
+        pieces, k, at = self.pieces, self.piece, self.piece_at
+        while at + len(pieces[k]) <= offset:  # an offset never falls inside an end marker
+            at += len(pieces[k]) + len(_END)
+            k += 1
+        self.piece, self.piece_at = k, at
+        return pieces, k, at
 
     def line_of(self, text: str, offset: int) -> int:
         """Line number of ``offset``; offsets only grow, so lines are counted once."""
@@ -372,22 +392,23 @@ def _parse(text: str, read: _Read, *, regular: bool = True) -> None:
             _parse_regular(text, read)
         m = _HEADER.search(text, read.pos)
         if m is None:
+            _parse_tail(text, read)
             break
         if not _parse_general(text, m, read):
-            return  # the record cap was reached
-    _parse_tail(text, read)
+            break  # the record cap was reached
+    read.pieces = None  # as big as the text: not kept with the result
     log.debug("%s: %d records, %d problems", read.name, len(read.lines), len(read.problems))
 
 
 #: The header of a well-formed record as IME and ConfigMgr write it (attributes in their usual
-#: order), from after the end marker to its ``>``. The two stamp values form one group: the
-#: key of the stamp cache. No value holds ``"``, ``<`` or ``>``: the general parser's
-#: :data:`_HEADER` reads such a header alike.
+#: order), from after the end marker to its ``>``, and the blanks after it. The two stamp
+#: values form one group: the key of the stamp cache. No value holds ``"``, ``<`` or ``>``:
+#: the general parser's :data:`_HEADER` reads such a header alike.
 _REGULAR_HEADER = re.compile(
     r'[ \t]*+<time="([^"<>]*+" date="[^"<>]*+)" component="([^"<>]*+)" '
     r'context="[^"<>]*+" type="([^"<>]*+)" thread="([^"<>]*+)" file="[^"<>]*+">'
+    r"[ \t\r\n\ufeff\x00]*+"
 )
-_CRLF_START = "\r\n" + _START  # what usually follows a header: the line break, the next record
 _LINE_DRAFT = draft_of(LogLine)
 
 
@@ -399,65 +420,61 @@ def _parse_regular(text: str, read: _Read) -> None:
     goes on from there with the same state, so the result is exactly the general parser's.
 
     This is the hot loop of evidence loading (tens of thousands of records per capture),
-    hence its form: the markers are found with ``str.find`` (faster than a regular
-    expression walking the message), a header is parsed once per distinct text (IME writes
-    bursts of records with one header), lines are counted in the message only when it holds
-    a line break, the usual CRLF between records is taken without a search, and each LogLine
-    is made as a writable draft that then becomes one (core.perf.draft_of).
+    hence its form. The text is cut at every end marker once (:meth:`_Read.pieces_of`): a
+    piece is a header, the blanks after it, the next start marker and that record's text.
+    A header with its blanks is parsed once per distinct text (IME writes bursts of records
+    with one header), lines are counted in a message only when it holds a line break, and
+    each LogLine is made as a writable draft that then becomes one (core.perf.draft_of).
     """
     name, lines, problems, clock = read.name, read.lines, read.problems, read.clock
-    find, startswith, append = text.find, text.startswith, lines.append
     headers, new_header, settle, eras = clock.headers, clock.header, clock.settle, clock.eras
     prev = clock.prev
     # Module names as locals: looked up on every record otherwise.
-    start, crlf_start, start_len, end_mark, end_len = (
-        _START, _CRLF_START, len(_START), _END, len(_END))
-    max_chars, log_line, draft = MAX_MESSAGE_CHARS, LogLine, _LINE_DRAFT
+    start, start_len, end_len = _START, len(_START), len(_END)
+    max_chars, log_line, draft, append = MAX_MESSAGE_CHARS, LogLine, _LINE_DRAFT, lines.append
     pos = _skip_blank(text, read.pos, len(text))
     line = read.line_of(text, pos)
-    if startswith(start, pos):
-        for _ in range(MAX_LOG_RECORDS - len(lines)):
-            # ``pos`` is a start marker on line ``line``.
-            begin = pos + start_len
-            end = find(end_mark, begin)
-            if end == -1 or end - begin > max_chars:
-                break
-            message = text[begin:end]
-            if start in message:
-                break  # a record cut by the next one: the general parser's
-            end += end_len
-            after = find(">", end) + 1
-            if not after:
-                break
-            header = text[end:after]
-            got = headers.get(header)
-            if got is None:
-                got = new_header(header)
+    if text.startswith(start, pos):
+        pieces, k, at = read.pieces_of(text, pos)
+        # The record at ``pos`` (line ``line``) has ``message`` as its text, which ends the
+        # piece ``k`` (at offset ``at``); its header opens the next piece.
+        message = pieces[k][pos - at + start_len :]
+        taken, ended = 0, False
+        for i in range(k + 1, min(len(pieces), k + 1 + MAX_LOG_RECORDS - len(lines))):
+            following = pieces[i]  # (indexed: an islice would walk from the first piece)
+            if start in message or len(message) > max_chars:
+                break  # a record cut by the next one, or too long
+            head, marker, rest = following.partition(start)
+            got = headers.get(head) or new_header(head)
             if not got:
-                break
-            stamp, component, thread, severity, header_lines = got
+                break  # an unusual header, or something other than blanks after it
+            stamp, component, thread, severity, head_lines = got
             utc = stamp[0]
             if utc is None:
                 problems.append(Problem(name, f"line {line}", stamp[3] or ""))
             elif eras and utc is not prev:
                 # Only a step back can be an old-era line (Clock.settle).
                 utc = prev = utc if prev is None or utc >= prev else settle(stamp, prev)
-            next_line = line + header_lines  # the line of ``after``
+            next_line = line + head_lines
+            text_of = message
             if "\n" in message:
                 next_line += message.count("\n")
                 if "\r" in message:
-                    message = message.replace("\r\n", "\n")
-            made = draft(utc, message, component, thread, severity, name, line)
+                    text_of = message.replace("\r\n", "\n")
+            made = draft(utc, text_of, component, thread, severity, name, line)
             made.__class__ = log_line  # a LogLine from here on (core.perf.draft_of)
             append(made)
-            if startswith(crlf_start, after):
-                pos, line = after + 2, next_line + 1
-                continue
-            pos = _skip_blank(text, after, len(text))
-            if not startswith(start, pos):
-                pos, line = after, next_line  # something else follows: the general parser's
+            # On to the next record: its start marker follows the blanks after the header.
+            taken, message, line = taken + 1, rest, next_line
+            if not marker:
+                ended = True  # the text ends after the header
                 break
-            line = next_line + text.count("\n", after, pos)
+        if taken:
+            # Offsets are summed once here rather than carried through every record.
+            at += sum(map(len, pieces[k : k + taken])) + end_len * taken
+            k += taken
+            pos = len(text) if ended else at + len(pieces[k]) - len(message) - start_len
+        read.piece, read.piece_at = k, at
     clock.prev = prev
     read.line, read.line_at, read.pos = line, pos, pos
 
