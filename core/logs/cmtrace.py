@@ -565,7 +565,9 @@ def _parse_tail(text: str, read: _Read) -> None:
 
 
 def _skip_blank(text: str, pos: int, end: int) -> int:
-    """The first offset from ``pos`` that is not blank, or ``end``."""
+    """The first offset from ``pos`` that is not blank, or ``end`` (``pos`` if beyond it)."""
+    if pos >= end:
+        return pos
     return _BLANKS.match(text, pos, end).end()  # type: ignore[union-attr]  # matches ""
 
 
