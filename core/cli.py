@@ -13,13 +13,16 @@ crash log).
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import logging
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from core import __version__, config
 from core.config import Settings
@@ -343,13 +346,49 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return _run(args_list, out, settings)
 
 
+#: Subcommands that start no worker and leave nothing running: once one has returned, the
+#: process may end at once (:func:`run`).
+ONE_SHOT = frozenset({"report", "extract", "events", "registry", "diff", "code"})
+_finished_one_shot = False
+
+
+def run() -> NoReturn:
+    """The program's entry point (console script, ``python -m core.cli``, frozen app).
+
+    After a one-shot subcommand returned, the process leaves through :func:`os._exit` once
+    the exit handlers have run and the output is flushed: a normal exit first frees every
+    object of the loaded capture one by one (about 20 ms for a big one, 3% of a warm
+    report), memory the operating system takes back at once anyway. Everything else (the
+    GUI, batch, errors) exits normally.
+    """
+    code = main()
+    if _finished_one_shot and threading.active_count() == 1:
+        _leave(code)
+    sys.exit(code)
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process now, as a normal exit would end it but without tearing it down."""
+    atexit_run = getattr(atexit, "_run_exitfuncs", None)
+    if atexit_run is None:  # not CPython: exit the usual way
+        sys.exit(code)
+    atexit_run()  # what the program registered (live-mode clean-up, logging's flush)
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (`espview … | head`) or stream: nothing more can be written to it.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def _run(args_list: list[str], out: TextIO, settings: Settings) -> int:
+    global _finished_one_shot  # noqa: PLW0603 - read once, by run()
     try:
         if args_list and args_list[0] in SUBCOMMANDS:
             args = _sub_parser().parse_args(args_list)
             args.settings = settings
             with gc_paused():  # a one-shot run: no need to rescan what it loads (core.perf)
                 code: int = args.func(args, out)
+            _finished_one_shot = args_list[0] in ONE_SHOT
             return code
         args = _gui_parser().parse_args(args_list)
         if args.screenshot:
@@ -379,4 +418,4 @@ def _run(args_list: list[str], out: TextIO, settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

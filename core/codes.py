@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from core.paths import resource_path
-from core.resource_cache import load_toml
+from core.resource_cache import load_parsed, load_toml
 
 _FACILITY_WIN32 = 7
 _HEX8 = re.compile(r"[0-9A-Fa-f]{1,8}")
@@ -125,12 +126,21 @@ def parse_code(value: str | int | None) -> int | None:
 def _read_codes_tsv() -> tuple[
     dict[int, tuple[str, str, str]], dict[int, str], list[tuple[str, str]]
 ]:
-    path = resource_path("knowledge", "codes.tsv")
+    # Checked and parsed once per version of the file (core.resource_cache), as JSON lists.
+    doc = load_parsed(resource_path("knowledge", "codes.tsv"), _parse_codes_tsv, ".v1")
+    codes = {code: (name, meaning, source) for code, name, meaning, source in doc["codes"]}
+    facilities: dict[int, str] = dict(doc["facilities"])
+    return codes, facilities, [(prefix, name) for prefix, name in doc["ranges"]]
+
+
+def _parse_codes_tsv(text: str) -> dict[str, Any]:
+    """``codes.tsv`` checked line by line: ``codes`` as ``[code, name, meaning, source]``,
+    ``facilities`` as ``[number, name]`` and ``ranges`` as ``[hex prefix, name]`` rows."""
     sources: dict[str, str] = {}
-    facilities: dict[int, str] = {}
-    ranges: list[tuple[str, str]] = []
-    codes: dict[int, tuple[str, str, str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    facilities: list[list[Any]] = []
+    ranges: list[list[str]] = []
+    codes: list[list[Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
         if not line or line.startswith("# "):
             continue
         parts = line.split("\t")
@@ -139,15 +149,15 @@ def _read_codes_tsv() -> tuple[
         if parts[0] == "#source":
             sources[parts[1]] = parts[2]
         elif parts[0] == "#facility":
-            facilities[int(parts[1])] = parts[2]
+            facilities.append([int(parts[1]), parts[2]])
         elif parts[0] == "#range":
-            ranges.append((parts[1].upper().replace("0X", "0x"), parts[2]))
+            ranges.append([parts[1].upper().replace("0X", "0x"), parts[2]])
         else:
             code = parse_code(parts[0])
             if code is None or parts[3] not in sources or not parts[1]:
                 raise CodeTableError(f"codes.tsv line {number}: bad code, name or source key")
-            codes[code] = (parts[1], parts[2], sources[parts[3]])
-    return codes, facilities, ranges
+            codes.append([code, parts[1], parts[2], sources[parts[3]]])
+    return {"codes": codes, "facilities": facilities, "ranges": ranges}
 
 
 _ERROR_KEYS = {"code", "title", "cause", "hint", "source", "steps"}

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from core.esp.knowledge import Knowledge
 from core.esp.model import DeploymentMode, Device, Settings
@@ -270,6 +270,26 @@ def pre_provisioning_markers(
     return markers
 
 
+_Named = TypeVar("_Named", EventRecord, LogLine)
+
+
+def _first_named(
+    things: Iterable[_Named], names: list[str], label: Callable[[_Named], tuple[str, str]]
+) -> _Named | None:
+    """The first of ``things`` whose two labels name one of ``names`` (casefolded). Each
+    distinct pair of labels is looked at once: thousands of lines share a few."""
+    seen: set[tuple[str, str]] = set()
+    for thing in things:
+        pair = label(thing)
+        if pair in seen:
+            continue
+        seen.add(pair)
+        text = f"{pair[0]} {pair[1]}".casefold()
+        if any(n in text for n in names):
+            return thing
+    return None
+
+
 def device_preparation_markers(
     registry: RegistryView,
     events: Iterable[EventRecord] = (),
@@ -283,18 +303,13 @@ def device_preparation_markers(
     bootstrapper agent's own events and log lines (names in steps.toml [device_preparation])."""
     markers: list[str] = []
     names = [m.casefold() for m in (knowledge.device_prep_names if knowledge else ())]
-    event = next(
-        (e for e in events if any(n in f"{e.channel} {e.provider}".casefold() for n in names)),
-        None,
-    )
-    if event is not None:
-        markers.append(f"bootstrapper agent event {event.event_id} ({event.origin})")
-    line = next(
-        (ln for ln in logs if any(n in f"{ln.file} {ln.component}".casefold() for n in names)),
-        None,
-    )
-    if line is not None:
-        markers.append(f"bootstrapper agent log ({line.origin})")
+    if names:
+        event = _first_named(events, names, lambda e: (e.channel, e.provider))
+        if event is not None:
+            markers.append(f"bootstrapper agent event {event.event_id} ({event.origin})")
+        line = _first_named(logs, names, lambda ln: (ln.file, ln.component))
+        if line is not None:
+            markers.append(f"bootstrapper agent log ({line.origin})")
     prep = registry.key(DEVICE_PREP)
     agent = prep.subkey("BootstrapperAgent") if prep is not None else None
     if str_of(agent, "ExecutionContext"):

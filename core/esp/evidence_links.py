@@ -264,6 +264,9 @@ def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+_UNSEEN = "\0unseen"
+
+
 def link_events(
     events: list[EventRecord],
     knowledge: Knowledge,
@@ -283,8 +286,13 @@ def link_events(
     links = EventLinks()
     # Whole values are compared only when some item is named by a bare node (not a GUID).
     bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
+    aliases: dict[str, str | None] = {}  # a capture has a dozen channels, thousands of events
+    named_by: dict[tuple[str, ...], str | None] = {}
     for position, event in enumerate(events):
-        alias = knowledge.alias_of(event.channel)
+        channel = event.channel
+        alias = aliases.get(channel, "")
+        if alias == "":
+            alias = aliases[channel] = knowledge.alias_of(channel)
         definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
         links.definitions.append(definition)
         links.summaries.append(summarize(event))
@@ -306,10 +314,15 @@ def link_events(
                 elif candidates:
                     step = _choose(event, candidates, item_steps, windows, guess=esp)
         if step is None and event.data and item_steps:
-            for token in _ids_in(event, bare):
-                step = item_steps.get(token)
-                if step is not None:
-                    break
+            # What the values name depends on them alone; a capture's thousands of events
+            # carry a few thousand distinct sets of values.
+            values = tuple(event.data.values())
+            named = named_by.get(values, _UNSEEN)
+            if named is _UNSEEN:
+                named = named_by[values] = next(
+                    (s for s in map(item_steps.get, _ids_in(event, bare)) if s is not None), None
+                )
+            step = named
         links.step_of.append(step)
         links.outcomes.append(outcome)
         links.decides.append(esp and step is not None)
@@ -461,16 +474,23 @@ def link_log_lines(
     # costs when no item is named by a GUID).
     guids = any(_ID_TOKEN.fullmatch(token) for token in item_steps)
     uris = any("/" in token for token in item_steps)
+    # What a line names depends on its text alone, and logs repeat themselves (a real IME log
+    # of 34,000 lines holds about 2,000 distinct messages): each text is looked at once.
+    seen: dict[str, tuple[str | None, str | None]] = {}
     for line in lines:
-        step = item = None
-        if guids or (uris and "./" in line.message):
-            for token in _line_tokens(line.message, guids):
-                step = item_steps.get(token)
-                if step is not None:
-                    item = item_ids.get(token)
-                    break
-        links.step_of.append(step)
-        links.item_of.append(item)
+        message = line.message
+        found = seen.get(message)
+        if found is None:
+            step = item = None
+            if guids or (uris and "./" in message):
+                for token in _line_tokens(message, guids):
+                    step = item_steps.get(token)
+                    if step is not None:
+                        item = item_ids.get(token)
+                        break
+            found = seen[message] = (step, item)
+        links.step_of.append(found[0])
+        links.item_of.append(found[1])
     for position, step in enumerate(links.step_of):
         if step is not None:
             links.by_step.setdefault(step, []).append(position)

@@ -167,10 +167,12 @@ def parse_time(text: str) -> datetime | None:
 def app_names(logs: Iterable[LogLine]) -> dict[str, str]:
     """App id (lower case) → display name, from IME log lines (first name seen wins)."""
     names: dict[str, str] = {}
+    seen: set[str] = set()  # a repeated message names nothing new (logs repeat themselves)
     for line in logs:
         message = line.message
-        if "ame" not in message:  # cheap filter before the regexes ("Name", "name")
+        if "ame" not in message or message in seen:  # cheap filters before the regexes
             continue
+        seen.add(message)
         for number, pattern in enumerate(_NAME_PATTERNS):
             for m in pattern.finditer(message):
                 guid, name = (m.group(2), m.group(1)) if number == 2 else (m.group(1), m.group(2))

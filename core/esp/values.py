@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -22,6 +21,7 @@ from core.esp.model import STATUSES, Status
 from core.paths import resource_path
 from core.registry.model import ValueData
 from core.registry.values import as_int
+from core.resource_cache import load_toml
 
 DECODERS = frozenset(
     {"table", "filetime", "unix_time", "time_text", "seconds", "minutes", "hresult", "json"}
@@ -133,8 +133,7 @@ def parse_values(
 def load_values() -> ValueTables:
     from core.esp.knowledge import load  # noqa: PLC0415 - knowledge loads on first use
 
-    with resource_path("knowledge", "values.toml").open("rb") as handle:
-        return parse_values(tomllib.load(handle), load().states)
+    return parse_values(load_toml(resource_path("knowledge", "values.toml")), load().states)
 
 
 def state(table: str, number: int | None) -> Meaning | None:

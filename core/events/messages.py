@@ -46,6 +46,12 @@ def clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: :func:`clip` at its usual width, for message fields: events repeat the same few values
+#: (a tenth of them are distinct in a real capture). The cache holds the records' own strings
+#: and lines of at most MAX_FIELD_CHARS.
+_clip_field = lru_cache(maxsize=4096)(clip)
+
+
 @lru_cache(maxsize=8192)  # the same few codes ("0x0") repeat over thousands of records
 def code_text(value: str) -> str:
     """A field value that holds an error code, shown as ``0x…`` with its name; a failure code
@@ -63,40 +69,37 @@ def _text(value: str) -> str:
     return annotate_codes(clip(value))
 
 
-@dataclass(frozen=True, slots=True)
-class _Ref:
-    name: str | None  # field name, or None with index
-    index: int  # 0-based position, -1 with a name
-    optional: bool
-    convert: Callable[[str], str] | None
+#: One placeholder ready to fill: (field name, or None with a position; its 0-based position,
+#: -1 with a name; whether it may be absent; its converter; the literal text that follows it).
+_Step = tuple[str | None, int, bool, Callable[[str], str], str]
 
 
 @dataclass(frozen=True, slots=True)
 class MessageTemplate:
     provider: str
     event_id: int
-    parts: tuple[str | _Ref, ...]
+    #: The literal text before the first placeholder.
+    head: str
+    steps: tuple[_Step, ...]
 
     def render(self, data: dict[str, str]) -> str | None:
         """The line for an event's ``data``; ``None`` when a field the template needs is absent."""
-        out: list[str] = []
+        out = [self.head]
         values: list[str] | None = None
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            if part.name is not None:
-                value = data.get(part.name)
+        for name, index, optional, convert, tail in self.steps:
+            if name is not None:
+                value = data.get(name)
             else:
                 if values is None:
                     values = list(data.values())
-                value = values[part.index] if part.index < len(values) else None
+                value = values[index] if index < len(values) else None
             if value is None:
-                if not part.optional:
+                if not optional:
                     return None
                 out.append("—")
-                continue
-            out.append(part.convert(value) if part.convert is not None else clip(value))
+            else:
+                out.append(convert(value))
+            out.append(tail)
         return "".join(out)
 
 
@@ -122,11 +125,20 @@ def _compile(entry: dict[str, Any], maps: dict[str, dict[str, dict[int, str]]]) 
     for field_name, map_name in field_maps.items():
         if map_name not in provider_maps or (fields is not None and field_name not in fields):
             raise MessageTableError(f"{where}: map {map_name!r} of field {field_name!r} is unknown")
-    parts: list[str | _Ref] = []
+    # The table holds over a thousand messages and is compiled in every run: the steps are
+    # built here directly (literal text joined to the placeholder before it).
+    head = ""
+    steps: list[_Step] = []
+    braces = False
     position = 0
     for match in _PLACEHOLDER.finditer(text):
         if match.start() > position:
-            parts.append(text[position : match.start()])
+            literal = text[position : match.start()]
+            braces = braces or "{" in literal or "}" in literal
+            if steps:
+                steps[-1] = (*steps[-1][:4], literal)
+            else:
+                head = literal
         position = match.end()
         key, optional, spec = match.group(1).strip(), bool(match.group(2)), match.group(3)
         name: str | None = key
@@ -142,7 +154,7 @@ def _compile(entry: dict[str, Any], maps: dict[str, dict[str, dict[int, str]]]) 
                 name, index = fields[index], -1
         elif fields is not None and key not in fields and not optional:
             raise MessageTableError(f"{where}: field {key!r} is not one of {fields}")
-        convert: Callable[[str], str] | None = None
+        convert: Callable[[str], str] = _clip_field
         if spec == "code":
             convert = code_text
         elif spec == "text":
@@ -156,13 +168,17 @@ def _compile(entry: dict[str, Any], maps: dict[str, dict[str, dict[int, str]]]) 
             raise MessageTableError(f"{where}: unknown formatter {spec!r}")
         elif name is not None and name in field_maps:
             convert = _mapper(provider_maps[field_maps[name]], field_maps[name])
-        parts.append(_Ref(name, index, optional, convert))
+        steps.append((name, index, optional, convert, ""))
     if position < len(text):
-        parts.append(text[position:])
-    leftover = "".join(p for p in parts if isinstance(p, str))
-    if "{" in leftover or "}" in leftover:
+        literal = text[position:]
+        braces = braces or "{" in literal or "}" in literal
+        if steps:
+            steps[-1] = (*steps[-1][:4], literal)
+        else:
+            head = literal
+    if braces:
         raise MessageTableError(f"{where}: unbalanced braces in {text!r}")
-    return MessageTemplate(provider, event_id, tuple(parts))
+    return MessageTemplate(provider, event_id, head, tuple(steps))
 
 
 def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]:

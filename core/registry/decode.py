@@ -131,8 +131,11 @@ def split_lines(text: str) -> tuple[list[str], str]:
     ``str.splitlines`` is not used on purpose: it also splits at \\x1c, \\x85, U+2028 …,
     which occur inside mangled value data.
     """
-    if text.count("\r\n") == text.count("\n"):
-        return text.split("\r\n"), "\r\n"
+    lines = text.split("\r\n")
+    # Every LF is part of a CRLF: one count and the split (the usual case) instead of two
+    # counts and the split.
+    if text.count("\n") == len(lines) - 1:
+        return lines, "\r\n"
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")], "\n"
 
 
@@ -223,15 +226,24 @@ class TextViewBuilder:
         return True
 
     def _key_refused(self, index: int, path: str, parent_known: bool) -> bool:
-        parts = path.split("\\")
         why = ""
-        if len(parts) > MAX_KEY_DEPTH:
-            why = f"key path has {len(parts):,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
-        elif max(map(len, parts)) > MAX_KEY_NAME:
-            why = f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} characters"
+        if len(path) <= MAX_KEY_NAME and len(path) < MAX_KEY_DEPTH:
+            # Too short to hold a name or a number of levels over the caps (every real path):
+            # no need to split it.
+            levels = path.count("\\") + 1
         else:
+            parts = path.split("\\")
+            levels = len(parts)
+            if levels > MAX_KEY_DEPTH:
+                why = f"key path has {levels:,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
+            elif max(map(len, parts)) > MAX_KEY_NAME:
+                why = (
+                    f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} "
+                    "characters"
+                )
+        if not why:
             # Charge what creating the key may cost: its path, or every missing parent's.
-            self.path_chars += len(path) if parent_known else len(path) * len(parts)
+            self.path_chars += len(path) if parent_known else len(path) * levels
             if self.path_chars > MAX_KEY_PATH_CHARS:
                 why = (
                     f"the key paths add up to over {MAX_KEY_PATH_CHARS:,} characters "
@@ -253,8 +265,14 @@ class TextViewBuilder:
         # Headers come parent-first, so the parent is nearly always known: one dict look-up
         # instead of a walk from the root (that walk was most of the parse time).
         parent_path, _, leaf = path.rpartition("\\")
-        parent = self.by_path.get(parent_path.casefold()) if leaf else None
         folded = path.casefold()
+        parent = None
+        if leaf:
+            # Folding ASCII keeps every character in place, so the parent's folded path is a
+            # prefix of this one's: one fold per header instead of two.
+            parent = self.by_path.get(
+                folded[: len(parent_path)] if path.isascii() else parent_path.casefold()
+            )
         if folded not in self.by_path and self._key_refused(index, path, parent is not None):
             self.key = None
             return None

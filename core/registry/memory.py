@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from core.problems import Problem
 from core.registry.model import RegistryView, RegKey, RegValue, ValueData, normalize_path
 
+#: Makes the value a parser noted by a number (a line of its file) when the key is read.
+ValueReader = Callable[[int], RegValue]
+
 
 class MemoryKey(RegKey):
-    """A key held in memory. Children are kept in insertion order, looked up case-insensitively."""
+    """A key held in memory. Children are kept in insertion order, looked up case-insensitively.
 
-    __slots__ = ("_children", "_last_write", "_origin", "_path", "_value_index", "_values")
+    Values live in one dict, case-folded name → value: a later value of the same name takes
+    the earlier one's place, which is exactly regedit's "last one wins, order of first".
+    A text dump holds tens of thousands of values and analysis reads a few dozen keys, so the
+    dump parser may note a value by its line number (:meth:`pending`); such a value becomes a
+    :class:`RegValue` the first time anything reads this key's values.
+    """
+
+    __slots__ = ("_children", "_last_write", "_origin", "_path", "_pending", "_values")
 
     def __init__(self, path: str, origin: str = "", last_write: datetime | None = None) -> None:
         self._path = path
         self._origin = origin
         self._last_write = last_write
         self._children: dict[str, MemoryKey] = {}
-        self._values: list[RegValue] = []
-        self._value_index: dict[str, int] = {}
+        self._values: dict[str, RegValue] = {}
+        self._pending: tuple[ValueReader, list[int | RegValue]] | None = None
 
     @property
     def path(self) -> str:
@@ -38,14 +48,17 @@ class MemoryKey(RegKey):
         return list(self._children.values())
 
     def values(self) -> list[RegValue]:
-        return list(self._values)
+        if self._pending is not None:
+            self._settle()
+        return list(self._values.values())
 
     def subkey(self, name: str) -> MemoryKey | None:
         return self._children.get(name.casefold())
 
     def value(self, name: str) -> RegValue | None:
-        index = self._value_index.get(name.casefold())
-        return None if index is None else self._values[index]
+        if self._pending is not None:
+            self._settle()
+        return self._values.get(name.casefold())
 
     # -- building -------------------------------------------------------------------------
 
@@ -67,13 +80,33 @@ class MemoryKey(RegKey):
 
     def add_value(self, value: RegValue) -> None:
         """Add a value; a later value of the same name replaces the earlier (as regedit does)."""
-        folded = value.name.casefold()
-        index = self._value_index.get(folded)
-        if index is None:
-            self._value_index[folded] = len(self._values)
-            self._values.append(value)
-        else:
-            self._values[index] = value
+        if self._pending is not None:
+            self._settle()
+        self._values[value.name.casefold()] = value
+
+    def pending(self, reader: ValueReader) -> list[int | RegValue]:
+        """The list a parser appends this key's values to, in source order, while it builds
+        the view: a value, or a number ``reader`` turns into the value when the key is first
+        read. Nothing may read the key until the parser is done with the list."""
+        if self._pending is not None and self._pending[0] is not reader:
+            self._settle()
+        if self._pending is None:
+            self._pending = (reader, [])
+        return self._pending[1]
+
+    def _settle(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        reader, items = pending
+        # Built aside and swapped in, and the pending list dropped only after: a second
+        # thread reading meanwhile builds the same values itself instead of seeing half.
+        values = dict(self._values)
+        for item in items:
+            value = item if isinstance(item, RegValue) else reader(item)
+            values[value.name.casefold()] = value
+        self._values = values
+        self._pending = None
 
 
 class MemoryView(RegistryView):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,38 @@ def test_report_on_a_lone_side_file_is_a_valid_report(tmp_path: Path) -> None:
     code, out = _run(["report", str(ztd), "--json"])
     assert code in (0, 1)
     assert json.loads(out)["source"]["kind"] == "json"
+
+
+def _process(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_a_finished_one_shot_command_ends_the_process_with_its_exit_handlers_run() -> None:
+    # run() skips tearing the objects down, not the exit handlers, the output or the code.
+    done = _process(
+        "import atexit, sys\n"
+        "from core import cli\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "class Kept:\n"
+        "    def __del__(self): print('torn down', file=sys.stderr)\n"
+        "kept = Kept()\n"
+        "sys.argv = ['espview', 'report', '--sample', '--json']\n"
+        "cli.run()\n"
+    )
+    assert done.returncode == cli.EXIT_OK
+    assert json.loads(done.stdout)["schema"] == "espview.report/1"
+    assert done.stderr.strip() == "handler ran"
+
+
+def test_run_exits_with_the_command_s_code() -> None:
+    done = _process(
+        "import sys\nfrom core import cli\nsys.argv = ['espview', 'code', '0x1234567']\ncli.run()\n"
+    )
+    assert done.returncode == 1  # an unknown code, after a finished one-shot command
+    assert "0x01234567" in done.stdout
+    done = _process(
+        "import sys\nfrom core import cli\nsys.argv = ['espview', 'report']\ncli.run()\n"
+    )
+    assert done.returncode == cli.EXIT_UNUSABLE

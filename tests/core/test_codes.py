@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core import codes
+from core import codes, config
 from core.codes import code_count, describe_code, format_code, parse_code
+from core.resource_cache import CACHE_FOLDER
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,6 +127,22 @@ def test_codes_table_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setattr(codes, "resource_path", fake)
     with pytest.raises(codes.CodeTableError, match="source key"):
         codes._read_codes_tsv()
+
+
+def test_codes_table_from_the_cache_is_the_checked_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The checked table is kept in the cache folder; the second read comes from there.
+    monkeypatch.setattr(config, "_active", replace(config.current(), cache_dir=tmp_path))
+    fresh = codes._read_codes_tsv()
+    assert list((tmp_path / CACHE_FOLDER).glob("codes.tsv*.json"))
+    assert codes._read_codes_tsv() == fresh
+    text = codes.resource_path("knowledge", "codes.tsv").read_text(encoding="utf-8")
+    parsed = codes._parse_codes_tsv(text)
+    assert fresh[0] == {c: (n, m, s) for c, n, m, s in parsed["codes"]}
+    assert len(fresh[0]) > 5000
+    assert fresh[1]
+    assert fresh[2]
 
 
 def test_causes_table_rejects_unknown_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

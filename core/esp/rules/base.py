@@ -83,6 +83,9 @@ class Context:
     notes: list[str] = field(default_factory=list)
     logs: list[LogLine] = field(default_factory=list)
     device_prep: DevicePrepFacts | None = None
+    #: What helpers derive from the fields above, computed once for all the rules that ask
+    #: (e.g. the failure codes every code signature searches); the fields never change.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def log_lines(self, item_id: str, limit: int = 4) -> list[str]:
         """IME log lines about an item that say what went wrong (errors, warnings, detection

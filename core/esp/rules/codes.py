@@ -23,6 +23,13 @@ def step_failures(ctx: Context) -> list[Failure]:
     Generic MDM failures (command errors, SCEP, MSI, enrollment faults) are left to the MDM
     error groups: they do not say what the ESP showed.
     """
+    cached: list[Failure] | None = ctx.memo.get("step_failures")
+    if cached is None:
+        cached = ctx.memo["step_failures"] = _step_failures(ctx)
+    return list(cached)
+
+
+def _step_failures(ctx: Context) -> list[Failure]:
     found: list[Failure] = []
     for step_id, state in ctx.steps.items():
         if state.hresult is not None and state.status == "failed":
@@ -43,6 +50,13 @@ def step_failures(ctx: Context) -> list[Failure]:
 def any_failures(ctx: Context) -> list[Failure]:
     """:func:`step_failures` plus generic failure events and failed tracked items: where a
     code signature may find its code."""
+    cached: list[Failure] | None = ctx.memo.get("any_failures")
+    if cached is None:
+        cached = ctx.memo["any_failures"] = _any_failures(ctx)
+    return list(cached)
+
+
+def _any_failures(ctx: Context) -> list[Failure]:
     found = step_failures(ctx)
     for position, definition in enumerate(ctx.links.definitions):
         if definition is None or definition.esp or definition.outcome != "failure":

@@ -18,7 +18,16 @@ from pathlib import Path
 import evtx
 import Evtx.Evtx as pyevtx
 
+from core.events.model import EventRecord
 from core.events.xmlfields import XmlFields, fields_from_xml, parse_time
+
+
+def record_fields(records: list[EventRecord]) -> list[tuple[object, ...]]:
+    """Everything a reader decodes of each record, for exact comparisons."""
+    return [
+        (r.time, r.channel, r.provider, r.event_id, r.level, r.record_id, r.computer, r.data)
+        for r in records
+    ]
 
 
 def _norm(text: str) -> str:

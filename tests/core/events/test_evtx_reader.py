@@ -15,7 +15,7 @@ from core.events.evtx import XmlRenderer, read_evtx, read_evtx_files, read_evtx_
 from core.events.model import EventRecord
 from core.progress import CancelToken
 from tests.builders.evtx import CHUNK_SIZE, FILE_HEADER_SIZE, corrupt_chunk, write_evtx
-from tests.core.events.compare import data_differences
+from tests.core.events.compare import data_differences, record_fields
 from tests.core.events.test_evtx_builder import (
     T0,
     expected_data,
@@ -198,3 +198,19 @@ def test_records_per_log_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     records, problems = evtx_module.read_evtx(path)
     assert 100 <= len(records) < 1500
     assert any("records: the rest of the log is not read" in p.message for p in problems)
+
+
+def test_the_usual_layout_shortcut_and_the_general_decoder_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = [typed_record(), typed_record(user_data={"Name": "App", "Status": 3})]
+    written += many_records(40)
+    path = write_evtx(tmp_path / "both.evtx", written)
+    usual, problems = read_evtx(path)
+    assert problems == []
+    # No record has these types: every System field goes through the general helpers.
+    monkeypatch.setattr("core.events.bxml._USUAL_TYPES", ())
+    general, problems = read_evtx(path)
+    assert problems == []
+    assert record_fields(general) == record_fields(usual)
+    assert_matches(general, written)

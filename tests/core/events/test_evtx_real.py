@@ -13,7 +13,12 @@ from core.events.model import EventRecord
 from core.events.store import EventStore
 from core.events.xmlfields import XmlFields
 from tests.conftest import REAL
-from tests.core.events.compare import data_differences, pyevtx_rs_fields, python_evtx_fields
+from tests.core.events.compare import (
+    data_differences,
+    pyevtx_rs_fields,
+    python_evtx_fields,
+    record_fields,
+)
 
 pytestmark = pytest.mark.real
 
@@ -123,3 +128,17 @@ def test_mixed_case_channel_is_one_channel(real_dir: Path) -> None:
         1 for r in records if r.channel.lower() == admin.lower()
     )
     assert [c.lower() for c in store.channels()].count(admin.lower()) == 1
+
+
+@pytest.mark.skipif(not FILES, reason="no real evtx files")
+def test_the_usual_layout_shortcut_and_the_general_decoder_agree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    usual = [read_evtx_stats(path) for path in FILES]
+    assert any(records for records, _, _ in usual)
+    monkeypatch.setattr("core.events.bxml._USUAL_TYPES", ())  # never matches
+    for path, (records, problems, stats) in zip(FILES, usual, strict=True):
+        again, again_problems, again_stats = read_evtx_stats(path)
+        assert again_problems == problems
+        assert again_stats == stats
+        assert record_fields(again) == record_fields(records), path

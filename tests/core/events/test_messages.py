@@ -118,6 +118,25 @@ def test_optional_field_may_be_absent() -> None:
     assert line == "App package removal request: 0x00000000 (S_OK) (by —)"
 
 
+def test_literal_text_around_named_and_numbered_fields() -> None:
+    table = compile_table(
+        {
+            "schema": 1,
+            "message": [
+                {"provider": "P", "id": 1, "text": "a {X} b {2}{3?} c"},
+                {"provider": "P", "id": 2, "text": "{X}"},
+                {"provider": "P", "id": 3, "text": "only text"},
+            ],
+        }
+    )
+    first, second, third = (table["p", i] for i in (1, 2, 3))
+    assert first.render({"X": " x  y ", "Y": "why"}) == "a x y b why— c"
+    assert first.render({"X": "x", "Y": "y", "Z": "z"}) == "a x b yz c"
+    assert first.render({"Y": "y"}) is None
+    assert second.render({"X": "v" * 200}) == "v" * 119 + "…"
+    assert third.render({}) == "only text"
+
+
 def _doc(**message: Any) -> dict[str, Any]:
     entry = {"provider": "P", "id": 1, "text": "x {A}", "fields": ["A"]} | message
     return {"schema": 1, "message": [entry]}

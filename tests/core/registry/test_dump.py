@@ -312,3 +312,43 @@ def test_empty_and_missing_input(tmp_path: Path) -> None:
 
     with pytest.raises(UnsupportedInput):
         parse_dump(tmp_path / "absent.reg")
+
+
+def test_problems_are_reported_while_parsing_not_when_a_value_is_read() -> None:
+    # Values become RegValues when their key is first read; damage must still be in the
+    # problem list right after parsing (load_evidence copies it before analysis reads keys).
+    text = (
+        "[HKEY_LOCAL_MACHINE\\S\\K]\r\n"
+        '    "d"=DWORD:zz\r\n'
+        '    "b"=hex(4):01\r\n'
+        '    "s"="open\r\n'
+        "[HKEY_LOCAL_MACHINE\\S\\L]\r\n"
+    )
+    view = parse_dump_text(text, "t.reg")
+    assert [p.where for p in view.problems] == ["line 2", "line 3", "line 4"]
+    key = view.key(r"HKLM\S\K")
+    assert key is not None
+    assert [(v.name, v.type, v.data) for v in key.values()] == [
+        ("d", "REG_SZ", "DWORD:zz"), ("b", "REG_SZ", "hex(4):01"), ("s", "REG_SZ", "open"),
+    ]
+    assert len(view.problems) == 3
+
+
+def test_a_key_written_twice_gathers_its_values_and_the_last_of_a_name_wins() -> None:
+    text = (
+        "[HKEY_LOCAL_MACHINE\\S\\K]\r\n"
+        '    "a"="1"\r\n'
+        '    "b"=DWORD:00000002\r\n'
+        "\r\n"
+        "[HKEY_LOCAL_MACHINE\\S\\K\\Sub]\r\n"
+        "[hkey_local_machine\\s\\k]\r\n"
+        '    "A"="3"\r\n'
+        '    "c"=hex(3):ff\r\n'
+    )
+    view, key = one(text)
+    assert view.problems == []
+    assert [(v.name, v.data, v.origin) for v in key.values()] == [
+        ("A", "3", "t.reg:7"), ("b", 2, "t.reg:3"), ("c", b"\xff", "t.reg:8"),
+    ]
+    assert key.origin == "t.reg:6"
+    assert [sub.name for sub in key.subkeys()] == ["Sub"]
