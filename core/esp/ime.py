@@ -414,8 +414,9 @@ def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None
     m = _PHASE.search(message) if phase_words else None
     if m is not None:
         word = m.group(1)
-        phase = next(p for p in ("DevicePreparation", "DeviceSetup", "AccountSetup", "NotInEsp")
-                     if p.casefold() == word.casefold())
+        # The name the pattern matched, by the pattern's own case-blind rule: a look-alike
+        # letter (ı for i) matches there but casefolds apart, and must not end the analysis.
+        phase = next(p for p in _PHASE_WORDS.split("|") if re.fullmatch(p, word, re.IGNORECASE))
         facts.marks.append(PhaseMark(phase, line.time, line))  # type: ignore[arg-type]
     done_words = "provisioningcompleted" in low or "all apps completed" in low or \
         "issyncdone" in low

@@ -23,7 +23,7 @@ from core.esp.ime import (
 from core.events.model import EventRecord
 from core.logs.cmtrace import read_cmtrace_files
 from core.logs.model import LogLine
-from tests.builders.logs import ImeLog
+from tests.builders.logs import ImeLog, cmtrace_line, write_cmtrace
 
 T0 = datetime(2025, 5, 6, 9, 0, 0, tzinfo=UTC)
 APP = "b1a2c3d4-0000-4000-8000-00000000a001"
@@ -322,3 +322,13 @@ def test_app_words_find_every_app_marker(marker: str) -> None:
 def test_app_words_skip_lines_without_a_marker() -> None:
     for text in ("apple pie", "idle thread", "the application", "statement for x"):
         assert ime._APP_WORDS.search(text) is None, text
+
+
+def test_phase_name_with_a_look_alike_letter_is_read(tmp_path: Path) -> None:
+    # "ı" (dotless i) matches "i" case-blind but casefolds apart: the line must not stop
+    # the analysis.
+    path = write_cmtrace(tmp_path / "IntuneManagementExtension.log", [
+        cmtrace_line(T0, "[Win32App] EspPhase: Dev\u0131ceSetup", bias_minutes=None),
+    ])
+    lines, _problems = read_cmtrace_files([path])
+    assert [mark.phase for mark in read_ime(lines).marks] == ["DeviceSetup"]
