@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 
@@ -77,3 +77,33 @@ def lean_init(cls: type[_T]) -> type[_T]:
     init.__module__ = cls.__module__
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
+
+
+def draft_of(cls: type[_T]) -> Callable[..., Any]:
+    """A writable twin of a frozen, slotted dataclass, for the one hot loop that makes its
+    instances by the ten thousand: ``made = draft(*values); made.__class__ = cls``.
+
+    Even with :func:`lean_init`, a frozen instance is filled by one descriptor call per field;
+    the twin's ``__init__`` stores with plain attribute writes, about twice as fast overall.
+    Assigning ``__class__`` (which Python allows between classes of the same slots layout)
+    then makes the object a real ``cls``: equal, hashable, immutable and picklable like any
+    other. The twin takes every field positionally, in order. Its layout is proven here,
+    once, by turning a trial instance; a class it cannot mirror is refused.
+    """
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
+        raise TypeError(f"{cls.__name__}: draft_of needs a slotted dataclass")
+    fields = [f.name for f in dataclasses.fields(cls)]
+    if list(cls.__dict__["__slots__"]) != fields:
+        raise TypeError(f"{cls.__name__}: draft_of needs exactly one slot per field")
+    body = "".join(f"    self.{name} = {name}\n" for name in fields) or "    pass\n"
+    names: dict[str, Any] = {}
+    exec(f"def __init__(self, {', '.join(fields)}):\n{body}", names)  # the class's own names
+    twin = type(f"{cls.__name__}Draft", (), {"__slots__": tuple(fields),
+                                             "__init__": names["__init__"],
+                                             "__module__": cls.__module__})
+    trial = twin(*([None] * len(fields)))
+    try:
+        trial.__class__ = cls
+    except TypeError as exc:
+        raise TypeError(f"{cls.__name__}: draft_of cannot mirror its layout ({exc})") from exc
+    return twin

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from core.esp.knowledge import Knowledge
@@ -246,22 +247,29 @@ def _name(registry: RegistryView, events: list[EventRecord], profile: dict[str, 
 
 
 def pre_provisioning_markers(
-    events: Iterable[EventRecord], record: dict[str, RecordPhase], knowledge: Knowledge
+    events: Sequence[EventRecord], record: dict[str, RecordPhase], knowledge: Knowledge
 ) -> list[str]:
     """Why the capture is a pre-provisioning technician flow: the events and Shell-Core
     breadcrumb named in steps.toml [pre_provisioning], or the ESP's white-glove result step."""
     markers: list[str] = []
-    wanted = set(knowledge.pre_provisioning_events)
+    # A capture has a dozen channels and thousands of events: each channel's alias once.
+    aliases = {channel: knowledge.alias_of(channel) for channel in {e.channel for e in events}}
+    # "alias:id" as (alias, id): an id that is no number names no event.
+    wanted = {
+        (alias, int(number))
+        for alias, _, number in (w.partition(":") for w in knowledge.pre_provisioning_events)
+        if number.isdigit()
+    }
     for event in events:
-        alias = knowledge.alias_of(event.channel)
-        if f"{alias}:{event.event_id}" in wanted:
+        if (aliases[event.channel], event.event_id) in wanted:
             markers.append(f"{event.channel} event {event.event_id} ({event.origin})")
             break
     breadcrumb = knowledge.pre_provisioning_breadcrumb
+    shell_core = {channel for channel, alias in aliases.items() if alias == "shell_core"}
     for event in events:
         if (
             breadcrumb
-            and knowledge.alias_of(event.channel) == "shell_core"
+            and event.channel in shell_core
             and any(breadcrumb in v for v in event.data.values())
         ):
             markers.append(f"Shell-Core pre-provisioning breadcrumb ({event.origin})")
@@ -277,27 +285,20 @@ def pre_provisioning_markers(
 _Named = TypeVar("_Named", EventRecord, LogLine)
 
 
-def _first_named(
-    things: Iterable[_Named], names: list[str], label: Callable[[_Named], tuple[str, str]]
-) -> _Named | None:
-    """The first of ``things`` whose two labels name one of ``names`` (casefolded). Each
-    distinct pair of labels is looked at once: thousands of lines share a few."""
-    seen: set[tuple[str, str]] = set()
-    for thing in things:
-        pair = label(thing)
-        if pair in seen:
-            continue
-        seen.add(pair)
-        text = f"{pair[0]} {pair[1]}".casefold()
-        if any(n in text for n in names):
-            return thing
-    return None
+def _first_named(things: Sequence[_Named], names: list[str], *labels: str) -> _Named | None:
+    """The first of ``things`` whose two ``labels`` (attribute names) together name one of
+    ``names`` (casefolded). Each distinct pair of labels is looked at once: tens of
+    thousands of lines share a few."""
+    label = attrgetter(*labels)
+    pairs = {pair for pair in set(map(label, things))
+             if any(n in f"{pair[0]} {pair[1]}".casefold() for n in names)}
+    return next((t for t in things if label(t) in pairs), None) if pairs else None
 
 
 def device_preparation_markers(
     registry: RegistryView,
-    events: Iterable[EventRecord] = (),
-    logs: Iterable[LogLine] = (),
+    events: Sequence[EventRecord] = (),
+    logs: Sequence[LogLine] = (),
     knowledge: Knowledge | None = None,
 ) -> list[str]:
     """Device preparation's own registry — the DevicePreparation CSP mirror with a bootstrapper
@@ -308,10 +309,10 @@ def device_preparation_markers(
     markers: list[str] = []
     names = [m.casefold() for m in (knowledge.device_prep_names if knowledge else ())]
     if names:
-        event = _first_named(events, names, lambda e: (e.channel, e.provider))
+        event = _first_named(events, names, "channel", "provider")
         if event is not None:
             markers.append(f"bootstrapper agent event {event.event_id} ({event.origin})")
-        line = _first_named(logs, names, lambda ln: (ln.file, ln.component))
+        line = _first_named(logs, names, "file", "component")
         if line is not None:
             markers.append(f"bootstrapper agent log ({line.origin})")
     prep = registry.key(DEVICE_PREP)
@@ -332,7 +333,7 @@ def analyze_device(
     side_files: SideFiles | None,
     record: dict[str, RecordPhase],
     knowledge: Knowledge,
-    logs: Iterable[LogLine] = (),
+    logs: Sequence[LogLine] = (),
 ) -> DeviceFacts:
     diag = registry.key(AUTOPILOT_DIAG)
     cache_key = registry.key(POLICY_CACHE)

@@ -87,10 +87,20 @@ _USER_DONE = re.compile(
     r"found isSyncDoneForUser\s*:?\s*True|userHasProvisioningCompleted\w*\s*:?\s*True",
     re.IGNORECASE,
 )
+#: Pieces of text every match of a case-blind pattern holds (here and beside _JOB and the
+#: sidecar patterns), tested on the lower-cased line before the much slower search. None has
+#: an i, k or s: those letters also match a non-ASCII letter case-blind (ı, İ, K, ſ), so a
+#: match need not show them in the lower-cased line.
+_USER_DONE_WORDS = ("doneforu", "erha")
+# Each with a piece of text its every match holds: see _USER_DONE_WORDS.
 _PROVIDER = re.compile(r"InstanceID\s*:\s*Sidecar,\s*installationStateString\s*:\s*(\d+)", re.I)
+_PROVIDER_WORD = "decar,"
 _PROVIDER_SET = re.compile(r"SidecarCspProvider installationState\s+(\w+)", re.IGNORECASE)
+_PROVIDER_SET_WORD = "decarc"
 _POLICIES = re.compile(r"SidecarTrackingPoliciesCreated value as (True|False)", re.IGNORECASE)
+_POLICIES_WORD = "created value a"
 _SKIP = re.compile(r"Set skip(Device|User)StatusPage\s*:\s*(True|False)", re.IGNORECASE)
+_SKIP_WORD = "tatu"
 _TRACKING = re.compile(
     rf"\b(DEVICE|USER)\b\s*:?\s*got trackingApp\s+Win32App_({_G})(?:_(\d+))?,"
     r"\s*install\s*:\s*(\d+)",
@@ -105,9 +115,10 @@ _TRACKED_UPDATE = re.compile(
 )
 _REGISTERED = re.compile(r"has been registered", re.IGNORECASE)
 _GUID_ONLY = re.compile(_G)
-_APP_WORDS = re.compile(r"win32app_|id\s*[=:(]|app\s|app:|app ids|application\s|appid|app =|"
-                        r"starts for|with id|intunewin-bin_|state \w+ for|"
-                        r"applicationid")  # some marker of _APP_MARK, on the lower-cased line
+# Some marker of _APP_MARK, on the lower-cased line ("app ids", "app =" are "app" and a
+# blank). The words after "app" share one branch: the search tries fewer at each "a".
+_APP_WORDS = re.compile(r"app(?:[\s:]|lication(?:\s|id)|id)|id\s*[=:(]|win32app_|starts for|"
+                        r"with id|intunewin-bin_|state \w+ for")
 _APP_MARK = re.compile(
     r"(?:Win32App_|(?:app(?:lication)?|policy)\s+with\s+id\s*:?\s*|\(\s*id\s*=\s*|\bApp\s*:\s*|"
     r"app ids?\s*:\s*|for application\s+|\bApp\s+|\"ApplicationId\"\s*:\s*\"|"
@@ -171,6 +182,7 @@ _NOT_PROCESSING = re.compile(r"\[EspHelper\]|trackingApp|non-completed|Report de
                              r"StatusServiceReports|Sending", re.IGNORECASE)
 _JOB = re.compile(r"state transition|state machine into|\[Package Manager\] BytesRequired",
                   re.IGNORECASE)
+_JOB_WORDS = ("tate tran", "tate mac", "manager] byte")  # see _USER_DONE_WORDS
 _JOB_START = re.compile(r"Current State\s*:\s*Not Started",
                         re.IGNORECASE)
 _INTO = re.compile(r"took state machine into\s+(.+?)\s+state", re.IGNORECASE)
@@ -347,8 +359,12 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     """What the IME / AppWorkload lines among ``logs`` show (others are ignored)."""
     facts = ImeFacts()
     current: dict[tuple[str, str], str] = {}  # (file, thread) → app id the thread works on
+    file, esp_log = None, False  # lines come file by file: the kind is looked up per file
     for line in logs:
-        if _file_kind(line.file) != 2:
+        if line.file is not file:
+            file = line.file
+            esp_log = _file_kind(file) == 2
+        if not esp_log:
             continue
         facts.lines += 1
         # What IME says about phases and apps fits in the start of a line; a cap keeps the
@@ -358,20 +374,24 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
         if "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
                 "provisioning" in low or "all apps" in low:
             _phase_lines(facts, line, message, low)
-        app_id = _app_of(message) if _APP_WORDS.search(low) else None
+        # _app_of needs a GUID (four dashes at least): counting them first spares most lines
+        # the slower search for app words.
+        app_id = (
+            _app_of(message) if message.count("-") >= 4 and _APP_WORDS.search(low) else None
+        )
         key = (line.file, line.thread)
         if app_id is not None and not _NOT_PROCESSING.search(message):
             current[key] = app_id  # the thread now works on this app
         elif app_id is None and ("state" in low or "bytesrequired" in low) and \
-                _JOB.search(message) and _TABLE not in low:
+                _may_match(low, _JOB_WORDS) and _JOB.search(message) and _TABLE not in low:
             app_id = current.get(key)
             # A state machine or package download that names no app (WinGet/Store apps log
             # their progress this way): one anonymous job per thread, a new one each time a
             # machine leaves "Not Started".
             if app_id is None or (app_id.startswith("job:") and _JOB_START.search(message)):
                 app_id = current[key] = f"job:{line.origin}"
-        elif app_id is None and _belongs_to_current(low):
-            app_id = current.get(key)
+        elif app_id is None and key in current and _belongs_to_current(low):
+            app_id = current[key]  # (a thread that works on no app leaves the line alone)
         if app_id is None:
             continue
         app = facts.apps.get(app_id)
@@ -394,8 +414,9 @@ def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None
     m = _PHASE.search(message) if phase_words else None
     if m is not None:
         word = m.group(1)
-        phase = next(p for p in ("DevicePreparation", "DeviceSetup", "AccountSetup", "NotInEsp")
-                     if p.casefold() == word.casefold())
+        # The name the pattern matched, by the pattern's own case-blind rule: a look-alike
+        # letter (ı for i) matches there but casefolds apart, and must not end the analysis.
+        phase = next(p for p in _PHASE_WORDS.split("|") if re.fullmatch(p, word, re.IGNORECASE))
         facts.marks.append(PhaseMark(phase, line.time, line))  # type: ignore[arg-type]
     done_words = "provisioningcompleted" in low or "all apps completed" in low or \
         "issyncdone" in low
@@ -408,31 +429,36 @@ def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None
                         app.installation_state = 3
                         _add_state(app, line.time, "completed", line)
                     app.lines.append(line)
-    elif done_words and _USER_DONE.search(message) and any(
+    elif done_words and _may_match(low, _USER_DONE_WORDS) and _USER_DONE.search(message) and any(
         m.phase == "AccountSetup" for m in facts.marks
     ):
         facts.marks.append(PhaseMark("AccountSetup", line.time, line, ended=True))
     if "sidecar" not in low and "skip" not in low:
         return
-    provider = _PROVIDER.search(message)
+    provider = _PROVIDER.search(message) if _PROVIDER_WORD in low else None
     if provider is not None:
         facts.provider_state = int(provider.group(1))
         facts.provider_lines.append(line)
-    if _PROVIDER_SET.search(message):
+    if _PROVIDER_SET_WORD in low and _PROVIDER_SET.search(message):
         state = _provider_state(message)
         if state is not None:
             facts.provider_state = state
             facts.provider_lines.append(line)
-    policies = _POLICIES.search(message)
+    policies = _POLICIES.search(message) if _POLICIES_WORD in low else None
     if policies is not None and policies.group(1).casefold() == "true":
         facts.policies_created = facts.policies_created or line
-    skip = _SKIP.search(message)
+    skip = _SKIP.search(message) if _SKIP_WORD in low else None
     if skip is not None:
         value = skip.group(2).casefold() == "true"
         if skip.group(1).casefold() == "device" and facts.skip_device is None:
             facts.skip_device = (value, line)
         elif skip.group(1).casefold() == "user" and facts.skip_user is None:
             facts.skip_user = (value, line)
+
+
+def _may_match(low: str, words: tuple[str, ...]) -> bool:
+    """Whether the lower-cased line holds one of a pattern's ``…_WORDS`` (see _USER_DONE)."""
+    return any(word in low for word in words)
 
 
 def _app_of(message: str) -> str | None:

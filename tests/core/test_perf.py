@@ -1,4 +1,4 @@
-"""lean_init: the same frozen dataclass, made faster, or refused."""
+"""lean_init and draft_of: the same frozen dataclass, made faster, or refused."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from core.perf import lean_init
+from core.perf import draft_of, lean_init
 
 
 @lean_init
@@ -73,3 +73,36 @@ def test_refuses_what_it_cannot_reproduce() -> None:
     for cls in (WithFactory, WithPostInit, Mutable, NoSlots, KeywordOnly):
         with pytest.raises(TypeError):
             lean_init(cls)
+
+
+def test_a_draft_turns_into_the_real_frozen_class() -> None:
+    draft = draft_of(_Lean)
+    made = draft(1, "x", str)
+    made.__class__ = _Lean
+    assert type(made) is _Lean
+    assert made == _Lean(1, "x", c=str)
+    assert repr(made) == repr(_Lean(1, "x"))
+    assert hash(made) == hash(_Lean(1, "x"))
+    assert pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.a = 2  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        draft(1, "x")  # every field, positionally
+
+
+def test_draft_refuses_what_it_cannot_mirror() -> None:
+    @dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclass(frozen=True, slots=True)
+    class Derived(Base):
+        b: int
+
+    for cls in (NoSlots, Derived):
+        with pytest.raises(TypeError):
+            draft_of(cls)

@@ -3,6 +3,7 @@ log clock decided from matched moments."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.esp import ime
 from core.esp.ime import (
     ImeFacts,
     anchor_clock,
@@ -21,7 +23,7 @@ from core.esp.ime import (
 from core.events.model import EventRecord
 from core.logs.cmtrace import read_cmtrace_files
 from core.logs.model import LogLine
-from tests.builders.logs import ImeLog
+from tests.builders.logs import ImeLog, cmtrace_line, write_cmtrace
 
 T0 = datetime(2025, 5, 6, 9, 0, 0, tzinfo=UTC)
 APP = "b1a2c3d4-0000-4000-8000-00000000a001"
@@ -272,3 +274,61 @@ def test_download_readings_in_other_shapes(tmp_path: Path) -> None:
     assert (second.done, second.percent, second.via) == (None, 75.0, "CDN")
     assert second.rate == 2_000_000 / 8
     assert facts.apps[APP].rate() == second.rate  # the latest stated rate
+
+
+# Every piece of text a case-blind pattern is gated on (core.esp.ime's ``…_WORD(S)``) must be
+# in the lower-cased line whenever the pattern matches, non-ASCII look-alikes included.
+_LOOK_ALIKES = {"s": "\u017f", "i": "\u0131", "I": "\u0130", "k": "\u212a", "K": "\u212a"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words", "sample"),
+    [
+        (ime._JOB, ime._JOB_WORDS, "[Win32App] took state machine into Downloading state"),
+        (ime._JOB, ime._JOB_WORDS, "Adding new state transition - From: A To: B"),
+        (ime._JOB, ime._JOB_WORDS, "[Package Manager] BytesRequired - 10 BytesDownloaded - 5"),
+        (ime._USER_DONE, ime._USER_DONE_WORDS, "found isSyncDoneForUser: True"),
+        (ime._USER_DONE, ime._USER_DONE_WORDS, "userHasProvisioningCompletedX : True"),
+        (ime._PROVIDER, (ime._PROVIDER_WORD,),
+         "InstanceID: Sidecar, installationStateString: 3"),
+        (ime._PROVIDER_SET, (ime._PROVIDER_SET_WORD,),
+         "SidecarCspProvider installationState Completed"),
+        (ime._POLICIES, (ime._POLICIES_WORD,), "SidecarTrackingPoliciesCreated value as True"),
+        (ime._SKIP, (ime._SKIP_WORD,), "Set skipUserStatusPage : False"),
+    ],
+)
+def test_search_gates_hold_for_every_match(
+    pattern: re.Pattern[str], words: tuple[str, ...], sample: str
+) -> None:
+    assert not set("iksIKS") & set("".join(words))  # see _USER_DONE_WORDS
+    variants = [sample, sample.upper(), sample.lower(), sample.swapcase()]
+    for plain, other in _LOOK_ALIKES.items():
+        variants += [v.replace(plain, other) for v in list(variants)]
+    for text in variants:
+        if pattern.search(text):
+            assert any(word in text.lower() for word in words), text
+    assert pattern.search(sample)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["win32app_", "id = ", "id(", "app x", "app:", "app ids", "application x", "appid",
+     "app =", "starts for", "with id", "intunewin-bin_", "state done for", "applicationid"],
+)
+def test_app_words_find_every_app_marker(marker: str) -> None:
+    assert ime._APP_WORDS.search(f"[win32] {marker} b1a2c3d4")
+
+
+def test_app_words_skip_lines_without_a_marker() -> None:
+    for text in ("apple pie", "idle thread", "the application", "statement for x"):
+        assert ime._APP_WORDS.search(text) is None, text
+
+
+def test_phase_name_with_a_look_alike_letter_is_read(tmp_path: Path) -> None:
+    # "ı" (dotless i) matches "i" case-blind but casefolds apart: the line must not stop
+    # the analysis.
+    path = write_cmtrace(tmp_path / "IntuneManagementExtension.log", [
+        cmtrace_line(T0, "[Win32App] EspPhase: Dev\u0131ceSetup", bias_minutes=None),
+    ])
+    lines, _problems = read_cmtrace_files([path])
+    assert [mark.phase for mark in read_ime(lines).marks] == ["DeviceSetup"]

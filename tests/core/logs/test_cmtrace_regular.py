@@ -1,13 +1,16 @@
 """The fast path for well-formed CMTrace text gives exactly the general parser's result.
 
 Checked on built logs, on every real log in the fixtures, and on seeded mutations of them
-(cut, spliced, markers and quotes inserted), so damage anywhere hands over correctly.
+(cut, spliced, markers and quotes inserted), so damage anywhere hands over correctly, and
+the fast path takes over again after it. Times are compared with one zone and with two
+(writer eras), since the fast path shortcuts the era rule.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,20 @@ from tests.builders.logs import cmtrace_line
 _INSERTS = ["<![LOG[", "]LOG]!>", "\x00", "\r\n", '"', "<", ">", '<time="x">', "\ufeff"]
 
 
-def _general(text: str, name: str) -> object:
-    return cmtrace._parse_general(text, name, cmtrace._State(cmtrace._Lines(text)))
+_ZONES: list[list[tzinfo]] = [[], [timezone(timedelta(hours=-7)), timezone(timedelta(hours=2))]]
+
+
+def _parsed(text: str, name: str, zones: list[tzinfo], *, regular: bool = True) -> object:
+    read = cmtrace._Read(name, cmtrace._Clock(zones))
+    cmtrace._parse(text, read, regular=regular)
+    return read.lines, read.problems, read.headed
+
+
+def _same_both_ways(text: str, name: str) -> bool:
+    return all(
+        _parsed(text, name, zones) == _parsed(text, name, zones, regular=False)
+        for zones in _ZONES
+    )
 
 
 def _mutants(text: str, seed: int, count: int) -> list[str]:
@@ -53,12 +68,47 @@ def _built_log() -> str:
 
 def test_built_log_is_read_by_the_fast_path_identically() -> None:
     text = _built_log()
-    state = cmtrace._State(cmtrace._Lines(text))
-    cmtrace._parse_regular(text, "built.log", state)
-    assert len(state.raws) == 200  # the whole text was regular
-    assert cmtrace._parse(text, "built.log") == _general(text, "built.log")
+    read = cmtrace._Read("built.log", cmtrace._Clock([]))
+    cmtrace._parse_regular(text, read)
+    assert len(read.lines) == 200  # the whole text was regular
+    assert read.pos == len(text)
+    assert _same_both_ways(text, "built.log")
     for mutant in _mutants(text, 7, 200):
-        assert cmtrace._parse(mutant, "built.log") == _general(mutant, "built.log")
+        assert _same_both_ways(mutant, "built.log")
+
+
+def test_fast_path_resumes_after_a_damaged_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _built_log()
+    cut = text.index("<![LOG[message 100]")
+    damaged = text[:cut] + "stray text\r\n" + text[cut + len("<![LOG[") :]
+    read = cmtrace._Read("built.log", cmtrace._Clock([]))
+    cmtrace._parse_regular(damaged, read)
+    assert 99 <= len(read.lines) <= 100  # stopped at the damage
+    assert _same_both_ways(damaged, "built.log")
+    general = cmtrace._parse_general
+    calls: list[int] = []
+
+    def counted(text: str, m: re.Match[str], read: cmtrace._Read) -> bool:
+        calls.append(m.start())
+        return general(text, m, read)
+
+    monkeypatch.setattr(cmtrace, "_parse_general", counted)
+    read = cmtrace._Read("built.log", cmtrace._Clock([]))
+    cmtrace._parse(damaged, read)
+    assert len(read.lines) == 200  # the stray text opens the record that lost its start
+    assert len(calls) <= 2  # the fast path read the records after the damage
+
+
+def test_unusual_blanks_and_header_line_breaks_count_lines_alike() -> None:
+    start = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+    records = [cmtrace_line(start + timedelta(seconds=n), f"m{n}\nx") for n in range(6)]
+    records[2] = records[2].replace('thread="1"', 'thread="1\r\n2"')
+    text = "\n \t".join(records[:3]) + "\r\n\r\n\ufeff" + "".join(records[3:]) + "\n"
+    read = cmtrace._Read("x.log", cmtrace._Clock([]))
+    cmtrace._parse_regular(text, read)
+    assert len(read.lines) == 6
+    assert [line.line for line in read.lines] == [1, 3, 5, 9, 10, 11]
+    assert _same_both_ways(text, "x.log")
 
 
 @pytest.mark.real
@@ -68,6 +118,6 @@ def test_real_logs_identical(real_dir: Path) -> None:
         pytest.skip("no real logs")
     for number, path in enumerate(logs):
         text, _warning = decode_text(path.read_bytes())
-        assert cmtrace._parse(text, "x.log") == _general(text, "x.log"), number
+        assert _same_both_ways(text, "x.log"), number
         for mutant in _mutants(text, number, 10):
-            assert cmtrace._parse(mutant, "x.log") == _general(mutant, "x.log"), number
+            assert _same_both_ways(mutant, "x.log"), number
