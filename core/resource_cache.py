@@ -29,10 +29,25 @@ log = logging.getLogger(__name__)
 CACHE_FOLDER = "knowledge-v1"
 
 
-def load_toml(path: Path) -> dict[str, Any]:
+def load_toml(
+    path: Path, *, check: Callable[[dict[str, Any]], object] | None = None, kind: str = ""
+) -> dict[str, Any]:
     """``tomllib.load`` of ``path``, from the cache folder when this exact file was parsed
-    before."""
-    return load_parsed(path, _toml_loads, "")
+    before.
+
+    ``check`` (named by ``kind``, part of the stored name) runs on the document when the
+    file is parsed and raises when the document is malformed: only a document that passed it
+    is stored, so a warm run may read it without checking it again.
+    """
+    if check is None:
+        return load_parsed(path, _toml_loads, kind)
+
+    def parse_and_check(text: str) -> dict[str, Any]:
+        doc = _toml_loads(text)
+        check(doc)
+        return doc
+
+    return load_parsed(path, parse_and_check, kind)
 
 
 def _toml_loads(text: str) -> dict[str, Any]:

@@ -8,18 +8,20 @@ in Windows' own message tables); ``{Field|code}`` shows an error code as ``0x…
 ``{Field|map:Name}`` maps a value through a value map (manifest value maps apply to their
 fields by themselves), ``{Field?}`` may be absent.
 
-The file is checked strictly when loaded (unknown keys, unknown formatters or maps, a field the
-event's manifest does not list → :class:`MessageTableError`). An event without a template, or
-lacking a field its template needs, gets the generic ``<provider> <id>: Field=value, …`` line
-(with codes decoded), and ``templated`` says so.
+The file is checked strictly when parsed (unknown keys, unknown formatters or maps, a field the
+event's manifest does not list → :class:`MessageTableError`), by compiling all of it; the
+parsed copy kept in the cache folder is one that passed (:mod:`core.resource_cache`). An event
+without a template, or lacking a field its template needs, gets the generic
+``<provider> <id>: Field=value, …`` line (with codes decoded), and ``templated`` says so.
 
-Templates are compiled once; rendering a record is a few dictionary look-ups.
+A run compiles a template when an event first needs it; rendering a record is then a few
+dictionary look-ups.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -183,11 +185,8 @@ def _compile(entry: dict[str, Any], maps: dict[str, dict[str, dict[int, str]]]) 
     return MessageTemplate(provider, event_id, head, tuple(steps))
 
 
-def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]:
-    """Check and compile a parsed ``messages.toml``; keys are (casefolded provider, id)."""
-    unknown = set(doc) - {"schema", "maps", "message"}
-    if unknown:
-        raise MessageTableError(f"messages.toml: unknown top-level keys {sorted(unknown)}")
+def _maps(doc: dict[str, Any]) -> dict[str, dict[str, dict[int, str]]]:
+    """The value maps of a parsed ``messages.toml``: provider → map name → value → word."""
     maps: dict[str, dict[str, dict[int, str]]] = {}
     for provider, tables in doc.get("maps", {}).items():
         for map_name, table in tables.items():
@@ -197,6 +196,15 @@ def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]
                 }
             except (ValueError, AttributeError) as exc:
                 raise MessageTableError(f"messages.toml map {provider}/{map_name}: {exc}") from None
+    return maps
+
+
+def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]:
+    """Check and compile a parsed ``messages.toml``; keys are (casefolded provider, id)."""
+    unknown = set(doc) - {"schema", "maps", "message"}
+    if unknown:
+        raise MessageTableError(f"messages.toml: unknown top-level keys {sorted(unknown)}")
+    maps = _maps(doc)
     templates: dict[tuple[str, int], MessageTemplate] = {}
     for number, entry in enumerate(doc.get("message", []), 1):
         extra = set(entry) - _MESSAGE_KEYS
@@ -222,10 +230,45 @@ def compile_table(doc: dict[str, Any]) -> dict[tuple[str, int], MessageTemplate]
     return templates
 
 
+class _Table:
+    """``messages.toml``, each template compiled when an event first needs it.
+
+    The whole table was compiled, strictly, when the file was parsed (:func:`_table`). A big
+    capture meets a few hundred of its 1,400 templates: compiling all of them again in every
+    run cost about 5 ms of start-up.
+    """
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self._entries = {(e["provider"].casefold(), e["id"]): e for e in doc.get("message", [])}
+        self._maps = _maps(doc)
+        self._compiled: dict[tuple[str, int], MessageTemplate] = {}
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self._entries)
+
+    def get(self, key: tuple[str, int]) -> MessageTemplate | None:
+        template = self._compiled.get(key)
+        if template is None:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            template = self._compiled[key] = _compile(entry, self._maps)
+        return template
+
+
 @cache
+def _table() -> _Table:
+    """The message table (read once per process). The file is checked by compiling all of it
+    when it is parsed; the stored copy of a parsed file is one that compiled
+    (:func:`core.resource_cache.load_toml`)."""
+    path = resource_path("knowledge", "messages.toml")
+    return _Table(load_toml(path, check=compile_table, kind=".compiled"))
+
+
 def templates() -> dict[tuple[str, int], MessageTemplate]:
-    """The compiled message table (read once per process)."""
-    return compile_table(load_toml(resource_path("knowledge", "messages.toml")))
+    """The whole compiled message table; keys are (casefolded provider, id)."""
+    table = _table()
+    return {key: template for key in table if (template := table.get(key)) is not None}
 
 
 def generic_message(event: EventRecord) -> str:
@@ -240,7 +283,7 @@ def generic_message(event: EventRecord) -> str:
 
 def render_message(event: EventRecord) -> tuple[str, bool]:
     """(one-line message, whether it came from a template)."""
-    template = templates().get((event.provider.casefold(), event.event_id))
+    template = _table().get((event.provider.casefold(), event.event_id))
     if template is not None:
         line = template.render(event.data)
         if line is not None:

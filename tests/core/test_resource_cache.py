@@ -80,3 +80,31 @@ def test_an_unwritable_cache_only_means_parsing(tmp_path: Path, cache: Path) -> 
     cache.write_text("a file where the folder should be", encoding="utf-8")
     assert load_toml(source) == {"a": 1}
     assert load_toml(source) == {"a": 1}
+
+
+def test_a_checked_document_is_checked_when_parsed_and_stored_only_when_it_passed(
+    tmp_path: Path, cache: Path
+) -> None:
+    checked: list[dict[str, object]] = []
+
+    def check(doc: dict[str, object]) -> None:
+        checked.append(doc)
+        if doc.get("a") != 1:
+            raise ValueError("a must be 1")
+
+    source = _write(tmp_path / "c.toml", "a = 2\n")
+    for _ in range(2):  # a failing file is never stored: checked (and refused) every time
+        with pytest.raises(ValueError, match="a must be 1"):
+            load_toml(source, check=check, kind=".checked")
+    assert len(checked) == 2
+    assert not list(cache.glob("c.toml*.json"))
+
+    _write(source, "a = 1\n")
+    assert load_toml(source, check=check, kind=".checked") == {"a": 1}
+    assert load_toml(source, check=check, kind=".checked") == {"a": 1}  # the stored copy
+    assert len(checked) == 3
+    assert [p.name.split(".")[2] for p in cache.glob("c.toml*.json")] == ["checked"]
+    # The unchecked load of the same file is stored under its own name: it never reads a copy
+    # that skipped the check, nor does the checked load read an unchecked copy.
+    assert load_toml(source) == {"a": 1}
+    assert len(list(cache.glob("c.toml*.json"))) == 2

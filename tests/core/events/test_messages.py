@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,13 @@ from typing import Any
 import pytest
 
 from core.events.evtx import read_evtx
-from core.events.messages import MessageTableError, compile_table, render_message, templates
+from core.events.messages import (
+    MessageTableError,
+    MessageTemplate,
+    compile_table,
+    render_message,
+    templates,
+)
 from core.events.model import EventRecord
 from tests.builders.evtx import hex32, write_evtx
 
@@ -30,6 +37,20 @@ def test_every_template_compiles_and_modern_deployment_is_complete() -> None:
     assert len(table) >= 600
     autopilot = {i for p, i in table if p == AUTOPILOT.casefold()}
     assert {100, 153, 170, 171, 172, 289, 290, 509, 704, 753, 1005} <= autopilot
+
+
+def test_templates_compiled_when_first_needed_are_the_whole_tables() -> None:
+    text = (REPO / "resources" / "knowledge" / "messages.toml").read_text(encoding="utf-8")
+    whole = compile_table(tomllib.loads(text))
+    table = templates()  # each compiled on its own, from the checked, stored copy
+
+    def shape(template: MessageTemplate) -> tuple[object, ...]:
+        steps = [(n, i, opt, getattr(conv, "__qualname__", None), tail)
+                 for n, i, opt, conv, tail in template.steps]
+        return template.provider, template.event_id, template.head, steps
+
+    assert table.keys() == whole.keys()
+    assert all(shape(table[key]) == shape(whole[key]) for key in whole)
 
 
 def test_messages_from_a_built_evtx(tmp_path: Path) -> None:
