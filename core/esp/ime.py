@@ -360,6 +360,9 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     facts = ImeFacts()
     current: dict[tuple[str, str], str] = {}  # (file, thread) → app id the thread works on
     file, esp_log = None, False  # lines come file by file: the kind is looked up per file
+    # IME repeats itself (a real log: 15,000 lines, 2,000 distinct texts): what a text says
+    # is worked out once; what it means for the line depends on the thread's state below.
+    readings: dict[str, _Reading] = {}
     for line in logs:
         if line.file is not file:
             file = line.file
@@ -367,30 +370,24 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
         if not esp_log:
             continue
         facts.lines += 1
-        # What IME says about phases and apps fits in the start of a line; a cap keeps the
-        # patterns linear on hostile megabyte-long records.
-        message = line.message[:MAX_SCAN_CHARS]
-        low = message.lower()  # once per line: the cheap keyword tests below run on it
-        if "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
-                "provisioning" in low or "all apps" in low:
+        reading = readings.get(line.message)
+        if reading is None:
+            reading = readings[line.message] = _read_text(line.message)
+        message, low, phase_words, app_id, quiet, job_line, job_start, belongs = reading
+        if phase_words:
             _phase_lines(facts, line, message, low)
-        # _app_of needs a GUID (four dashes at least): counting them first spares most lines
-        # the slower search for app words.
-        app_id = (
-            _app_of(message) if message.count("-") >= 4 and _APP_WORDS.search(low) else None
-        )
         key = (line.file, line.thread)
-        if app_id is not None and not _NOT_PROCESSING.search(message):
-            current[key] = app_id  # the thread now works on this app
-        elif app_id is None and ("state" in low or "bytesrequired" in low) and \
-                _may_match(low, _JOB_WORDS) and _JOB.search(message) and _TABLE not in low:
+        if app_id is not None:
+            if not quiet:
+                current[key] = app_id  # the thread now works on this app
+        elif job_line:
             app_id = current.get(key)
             # A state machine or package download that names no app (WinGet/Store apps log
             # their progress this way): one anonymous job per thread, a new one each time a
             # machine leaves "Not Started".
-            if app_id is None or (app_id.startswith("job:") and _JOB_START.search(message)):
+            if app_id is None or (app_id.startswith("job:") and job_start):
                 app_id = current[key] = f"job:{line.origin}"
-        elif app_id is None and key in current and _belongs_to_current(low):
+        elif belongs and key in current:
             app_id = current[key]  # (a thread that works on no app leaves the line alone)
         if app_id is None:
             continue
@@ -405,6 +402,30 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     return facts
 
 
+
+
+#: What one text says, whatever line carries it: (the text as scanned, lower-cased, whether
+#: it has phase words, the app it names, whether it names it without working on it, whether
+#: it is a state-machine job line, one that starts a job, one about the thread's current app).
+_Reading = tuple[str, str, bool, str | None, bool, bool, bool, bool]
+
+
+def _read_text(text: str) -> _Reading:
+    # What IME says about phases and apps fits in the start of a line; a cap keeps the
+    # patterns linear on hostile megabyte-long records.
+    message = text[:MAX_SCAN_CHARS]
+    low = message.lower()  # once per text: the cheap keyword tests below run on it
+    phase_words = "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
+        "provisioning" in low or "all apps" in low
+    # _app_of needs a GUID (four dashes at least): counting them first spares most lines the
+    # slower search for app words.
+    app_id = _app_of(message) if message.count("-") >= 4 and _APP_WORDS.search(low) else None
+    quiet = app_id is not None and _NOT_PROCESSING.search(message) is not None
+    job = app_id is None and ("state" in low or "bytesrequired" in low) and \
+        _may_match(low, _JOB_WORDS) and _JOB.search(message) is not None and _TABLE not in low
+    job_start = job and _JOB_START.search(message) is not None
+    belongs = app_id is None and not job and _belongs_to_current(low)
+    return message, low, phase_words, app_id, quiet, job, job_start, belongs
 
 
 def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None:
