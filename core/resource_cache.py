@@ -7,7 +7,9 @@ document is kept in the cache folder as JSON, keyed by the SHA-256 of the file's
 an edited or upgraded file is parsed afresh. Only documents that JSON gives back exactly are
 kept (a TOML date would come back as text: such a file is simply parsed every time). A
 missing, damaged or unwritable cache only means parsing; errors in the TOML itself are
-raised exactly as ``tomllib`` raises them, since a file with errors is never cached.
+raised exactly as ``tomllib`` raises them, since a file with errors is never cached. The same
+holds for a loader's own check of a document (the message table is compiled in full): it runs
+when the file is parsed, and only a document that passed it is kept.
 """
 
 from __future__ import annotations
