@@ -152,10 +152,15 @@ def hex_type_code(tag: str) -> int | None:
     return None
 
 
+def hex_bytes(payload: str) -> bytes:
+    """The bytes of a ``hex(n):`` byte list (``"25,00,50,00"``); ``ValueError`` if it is not one."""
+    return bytes.fromhex(payload.replace(",", " "))
+
+
 def decode_hex(code: int, payload: str, encoding: str = "utf-16-le") -> tuple[ValueData, str]:
     """Typed data of a ``hex(n):`` byte list (``"25,00,50,00"``), and a complaint or ``""``."""
     try:
-        raw = bytes.fromhex(payload.replace(",", " "))
+        raw = hex_bytes(payload)
     except ValueError:
         return None, "hex data is not a list of two-digit hex bytes"
     return decode_value(code, raw, encoding)
@@ -225,30 +230,29 @@ class TextViewBuilder:
         self.problem(index, f"line of {len(line):,} characters is over the cap of {cap}; skipped")
         return True
 
-    def _key_refused(self, index: int, path: str, parent_known: bool) -> bool:
-        why = ""
-        if len(path) <= MAX_KEY_NAME and len(path) < MAX_KEY_DEPTH:
-            # Too short to hold a name or a number of levels over the caps (every real path):
-            # no need to split it.
-            levels = path.count("\\") + 1
-        else:
-            parts = path.split("\\")
-            levels = len(parts)
-            if levels > MAX_KEY_DEPTH:
-                why = f"key path has {levels:,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
-            elif max(map(len, parts)) > MAX_KEY_NAME:
-                why = (
-                    f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} "
-                    "characters"
-                )
-        if not why:
-            # Charge what creating the key may cost: its path, or every missing parent's.
-            self.path_chars += len(path) if parent_known else len(path) * levels
-            if self.path_chars > MAX_KEY_PATH_CHARS:
-                why = (
-                    f"the key paths add up to over {MAX_KEY_PATH_CHARS:,} characters "
-                    "(a key-depth bomb?)"
-                )
+    def _long_path_refusal(self, path: str, parent: MemoryKey | None) -> str:
+        """Why a path long enough to break a cap is refused, or ``""``; charges its characters
+        to the running total when it is not."""
+        parts = path.split("\\")
+        levels = len(parts)
+        if levels > MAX_KEY_DEPTH:
+            return f"key path has {levels:,} levels, over the registry's cap of {MAX_KEY_DEPTH}"
+        if max(map(len, parts)) > MAX_KEY_NAME:
+            return (
+                f"a key name in this path is over the registry's cap of {MAX_KEY_NAME} characters"
+            )
+        # Charge what creating the key may cost: its path, or every missing parent's.
+        self.path_chars += len(path) if parent is not None else len(path) * levels
+        return ""
+
+    def _key_refused(self, index: int, why: str) -> bool:
+        """Refuse the key read at ``index`` for ``why``, or for the path total if that is over
+        its cap (``why`` empty); say so as a problem."""
+        if not why and self.path_chars > MAX_KEY_PATH_CHARS:
+            why = (
+                f"the key paths add up to over {MAX_KEY_PATH_CHARS:,} characters "
+                "(a key-depth bomb?)"
+            )
         if why:
             self.problem(index, f"{why}; key and its values skipped")
         return bool(why)
@@ -259,29 +263,37 @@ class TextViewBuilder:
         self.view.add_problem(Problem(self.name, f"line {index + 1}", message))
 
     def open_key(self, index: int, path: str) -> MemoryKey | None:
-        """Make ``path`` (read at line ``index``) the current key; ``None`` when a cap refuses
-        it (then its values are skipped as "outside any key")."""
-        origin = f"{self.name}:{index + 1}"
+        """Make ``path`` (read at line ``index``; it starts with a root key, ``HKEY_...``) the
+        current key; ``None`` when a cap refuses it (then its values are skipped as "outside
+        any key")."""
+        by_path = self.by_path
+        folded = path.casefold()
         # Headers come parent-first, so the parent is nearly always known: one dict look-up
         # instead of a walk from the root (that walk was most of the parse time).
-        parent_path, _, leaf = path.rpartition("\\")
-        folded = path.casefold()
+        cut = path.rfind("\\")
         parent = None
-        if leaf:
+        if 0 <= cut < len(path) - 1:  # a parent, and a name after the last backslash
             # Folding ASCII keeps every character in place, so the parent's folded path is a
             # prefix of this one's: one fold per header instead of two.
-            parent = self.by_path.get(
-                folded[: len(parent_path)] if path.isascii() else parent_path.casefold()
-            )
-        if folded not in self.by_path and self._key_refused(index, path, parent is not None):
-            self.key = None
-            return None
+            parent = by_path.get(folded[:cut] if path.isascii() else path[:cut].casefold())
+        if folded not in by_path:
+            size = len(path)
+            if size <= MAX_KEY_NAME and size < MAX_KEY_DEPTH:
+                # Too short to hold a name or a number of levels over the caps (every real
+                # path): only the running total of path characters can refuse it.
+                self.path_chars += size if parent is not None else size * (path.count("\\") + 1)
+                refused = self.path_chars > MAX_KEY_PATH_CHARS and self._key_refused(index, "")
+            else:
+                refused = self._key_refused(index, self._long_path_refusal(path, parent))
+            if refused:
+                self.key = None
+                return None
+        origin = f"{self.name}:{index + 1}"
         if parent is None:
             key = ensure_key(self.view, path, origin)
         else:
-            key = parent.child(leaf)
-            key.set_origin(origin)
-        self.by_path[folded] = key
+            key = parent.opened(path[cut + 1 :], origin)
+        by_path[folded] = key
         self.key = key
         return key
 

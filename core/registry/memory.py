@@ -22,10 +22,26 @@ class MemoryKey(RegKey):
     :class:`RegValue` the first time anything reads this key's values.
     """
 
-    __slots__ = ("_children", "_last_write", "_origin", "_path", "_pending", "_values")
+    __slots__ = (
+        "_children", "_last_write", "_name", "_origin", "_parent", "_path", "_pending", "_values",
+    )
 
-    def __init__(self, path: str, origin: str = "", last_write: datetime | None = None) -> None:
-        self._path = path
+    def __init__(
+        self,
+        path: str,
+        origin: str = "",
+        last_write: datetime | None = None,
+        *,
+        parent: MemoryKey | None = None,
+    ) -> None:
+        """A key at full ``path``; or, with ``parent``, the key named ``path`` under it.
+
+        A subkey keeps its parent and name, not its full path: a dump holds thousands of
+        keys and analysis asks a few dozen for their path, so the path is joined when first
+        asked for (reading exactly as a stored one would)."""
+        self._path = path if parent is None else None
+        self._parent = parent
+        self._name = path
         self._origin = origin
         self._last_write = last_write
         self._children: dict[str, MemoryKey] = {}
@@ -34,7 +50,24 @@ class MemoryKey(RegKey):
 
     @property
     def path(self) -> str:
-        return self._path
+        path = self._path
+        if path is None:
+            # Iterative, not recursive (keys may nest 512 deep); each ancestor on the way
+            # keeps its joined path, so siblings and children asked next join one name.
+            chain = [self]
+            parent = self._parent
+            while parent is not None and parent._path is None:
+                chain.append(parent)
+                parent = parent._parent
+            path = parent.path if parent is not None else ""
+            for key in reversed(chain):
+                path = key._path = f"{path}\\{key._name}"
+        return path
+
+    @property
+    def name(self) -> str:
+        # What RegKey.name reads from the full path, without joining it.
+        return self._name.rpartition("\\")[2]
 
     @property
     def last_write(self) -> datetime | None:
@@ -67,11 +100,22 @@ class MemoryKey(RegKey):
         folded = name.casefold()
         existing = self._children.get(folded)
         if existing is None:
-            existing = MemoryKey(f"{self._path}\\{name}", origin)
+            existing = MemoryKey(name, origin, parent=self)
             self._children[folded] = existing
         elif origin and not existing._origin:
             existing._origin = origin
         return existing
+
+    def opened(self, name: str, origin: str) -> MemoryKey:
+        """The direct subkey ``name`` (created if needed) as a header at ``origin`` opens it:
+        a key opened again takes the later header's origin."""
+        folded = name.casefold()
+        key = self._children.get(folded)
+        if key is None:
+            key = self._children[folded] = MemoryKey(name, origin, parent=self)
+        else:
+            key._origin = origin
+        return key
 
     def set_origin(self, origin: str, last_write: datetime | None = None) -> None:
         self._origin = origin

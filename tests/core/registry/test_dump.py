@@ -321,17 +321,20 @@ def test_problems_are_reported_while_parsing_not_when_a_value_is_read() -> None:
         "[HKEY_LOCAL_MACHINE\\S\\K]\r\n"
         '    "d"=DWORD:zz\r\n'
         '    "b"=hex(4):01\r\n'
+        '    "h"=hex(3):0g,01\r\n'
+        '    "ok"=hex(3):0a,01\r\n'
         '    "s"="open\r\n'
         "[HKEY_LOCAL_MACHINE\\S\\L]\r\n"
     )
     view = parse_dump_text(text, "t.reg")
-    assert [p.where for p in view.problems] == ["line 2", "line 3", "line 4"]
+    assert [p.where for p in view.problems] == ["line 2", "line 3", "line 4", "line 6"]
     key = view.key(r"HKLM\S\K")
     assert key is not None
     assert [(v.name, v.type, v.data) for v in key.values()] == [
-        ("d", "REG_SZ", "DWORD:zz"), ("b", "REG_SZ", "hex(4):01"), ("s", "REG_SZ", "open"),
+        ("d", "REG_SZ", "DWORD:zz"), ("b", "REG_SZ", "hex(4):01"), ("h", "REG_SZ", "hex(3):0g,01"),
+        ("ok", "REG_BINARY", b"\n\x01"), ("s", "REG_SZ", "open"),
     ]
-    assert len(view.problems) == 3
+    assert len(view.problems) == 4
 
 
 def test_a_key_written_twice_gathers_its_values_and_the_last_of_a_name_wins() -> None:

@@ -71,3 +71,20 @@ def test_a_key_without_values() -> None:
     assert key is not None
     assert key.values() == []
     assert key.value("") is None
+
+
+def test_a_subkey_path_is_its_parents_path_and_its_name_as_created() -> None:
+    view = MemoryView()
+    deep = view.ensure_key(r"HKLM\Software\A\B")
+    sibling = view.ensure_key(r"hklm\software\a\C")
+    assert deep.path == r"HKLM\Software\A\B"
+    assert sibling.path == r"HKLM\Software\A\C"  # the parents keep their first spelling
+    assert (deep.name, sibling.name) == ("B", "C")
+    assert [key.path for key in view.roots()[0].walk()] == [
+        "HKLM", r"HKLM\Software", r"HKLM\Software\A", r"HKLM\Software\A\B",
+        r"HKLM\Software\A\C",
+    ]
+    key = MemoryKey("x", "f:1", parent=MemoryKey(r"HKLM\S"))
+    assert (key.path, key.name, key.origin) == (r"HKLM\S\x", "x", "f:1")
+    nested = view.ensure_key("HKLM\\" + "\\".join(f"k{n}" for n in range(1500)))
+    assert nested.path.count("\\") == 1500  # deeper than any recursion limit allows
