@@ -108,21 +108,25 @@ def decode_text(data: bytes, ansi_fallback: bool = False) -> str:
     written as text, and everything around it must still load. With ``ansi_fallback``
     (REGEDIT4 files are ANSI), text that is not valid UTF-8 is read as Windows-1252 instead.
     """
+    # Decoded through a memoryview: slicing the BOM off the bytes would copy them all (a
+    # 4.5 MB dump: 3 ms, most of it faulting in the copy's fresh pages).
     if data.startswith(codecs.BOM_UTF16_LE):
-        return data[2:].decode("utf-16-le", errors="replace")
+        return str(memoryview(data)[2:], "utf-16-le", "replace")
     if data.startswith(codecs.BOM_UTF16_BE):
-        return data[2:].decode("utf-16-be", errors="replace")
+        return str(memoryview(data)[2:], "utf-16-be", "replace")
+    start = 0
     if data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
+        start = 3
     elif len(data) >= 4 and data[1] == 0 and data[3] == 0 and data[0] != 0:
         # UTF-16LE without a BOM: every other byte of ASCII text is NUL.
         return data.decode("utf-16-le", errors="replace")
+    body = memoryview(data)[start:]
     if ansi_fallback:
         try:
-            return data.decode("utf-8")
+            return str(body, "utf-8")
         except UnicodeDecodeError:
-            return data.decode("cp1252", errors="replace")
-    return data.decode("utf-8", errors="replace")
+            return str(body, "cp1252", "replace")
+    return str(body, "utf-8", "replace")
 
 
 def split_lines(text: str) -> tuple[list[str], str]:
