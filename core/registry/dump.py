@@ -133,19 +133,19 @@ class _DumpParser(TextViewBuilder):
 
     def run(self) -> MemoryView:
         # One pass over the lines with the common forms read inline — a header, a value line
-        # indented four spaces holding a closed one-line string or a valid ``DWORD:`` — and
-        # everything else through the general methods below, which decide exactly as before.
-        # Per-line method calls and per-value objects were most of the parse time.
+        # indented four spaces holding a valid ``DWORD:``, a closed one-line string or a valid
+        # ``hex(3):`` — and everything else through the general methods below, which decide
+        # exactly as before. Per-line method calls and per-value objects were most of the
+        # parse time.
         lines = self.lines
         count = len(lines)
         line_cap = decode.MAX_LINE_CHARS  # read per parse: tests lower the cap
-        skip_to = 0
         # The current key's values, once it has one (MemoryKey.pending: the common forms go
         # in as their line number and become RegValues only when something reads the key).
         pending: list[int | RegValue] | None = None
         for index, line in enumerate(lines):
-            if index < skip_to or not line:
-                continue  # inside a multi-line string already read, or a blank line
+            if not line:
+                continue  # a blank line, or one of a multi-line string already read
             if len(line) > line_cap:
                 self.line_too_long(index, line)
                 continue
@@ -156,7 +156,12 @@ class _DumpParser(TextViewBuilder):
                     # closed string followed by a boundary is one line; the rest (a string
                     # going on over lines, damage) is for string() and _typed() to decide.
                     common: bool
-                    if line.startswith('"', end + 2):
+                    if line.startswith("DWORD:", end + 2):  # the commonest form first
+                        try:
+                            common = 0 <= int(line[end + 8 :], 16) <= 0xFFFFFFFF
+                        except ValueError:
+                            common = False
+                    elif line.startswith('"', end + 2):
                         # _is_boundary(next line), with its usual case (another value line
                         # with the usual indent) tested here: a call per string cost 4 ms.
                         following = lines[index + 1] if index + 1 < count else ""
@@ -172,11 +177,6 @@ class _DumpParser(TextViewBuilder):
                                 )
                             )
                         )
-                    elif line.startswith("DWORD:", end + 2):
-                        try:
-                            common = 0 <= int(line[end + 8 :], 16) <= 0xFFFFFFFF
-                        except ValueError:
-                            common = False
                     elif line.startswith("hex(3):", end + 2):
                         # Binary (most of the other values, and most of the dump's text):
                         # checked now, decoded again only if its key is read.
@@ -188,16 +188,20 @@ class _DumpParser(TextViewBuilder):
                     else:
                         common = False
                     if not common:
-                        skip_to = self.value(index, line[5:end], line[end + 2 :])
-                        continue
-                    if pending is None:
-                        pending = self.current_values(index)
-                    if pending is not None:
+                        self.value(index, line[5:end], line[end + 2 :])
+                    elif pending is not None:
                         pending.append(index)  # _OneLineValue reads it
+                    else:
+                        pending = self.current_values(index)
+                        if pending is not None:
+                            pending.append(index)
                     continue
             if line.startswith("["):
                 if line.startswith("[HKEY_") and line.endswith("]"):
                     self.open_key(index, line[1:-1])  # the usual header, as header() reads it
+                    # Nothing reads a line again once the loop is past it, except the
+                    # deferred values; a header's text (a sixth of the lines) can go now.
+                    lines[index] = ""
                 else:
                     self.header(index, line)
                 pending = None
@@ -208,9 +212,9 @@ class _DumpParser(TextViewBuilder):
                 if end < 0:
                     self.problem(index, "value line without '\"=' after the name")
                     continue
-                skip_to = self.value(index, stripped[1:end], stripped[end + 2 :])
+                self.value(index, stripped[1:end], stripped[end + 2 :])
             elif stripped.startswith("@="):
-                skip_to = self.value(index, "", stripped[2:])
+                self.value(index, "", stripped[2:])
             elif stripped.startswith(";") or not stripped:
                 pass  # a comment or a line of blanks: nothing to read
             else:
@@ -236,13 +240,17 @@ class _DumpParser(TextViewBuilder):
             return None
         return self.key.pending(self.one_line)
 
-    def value(self, index: int, name: str, rest: str) -> int:
-        """Read the value starting at line ``index``; return the index of the next line."""
-        next_index = index + 1
+    def value(self, index: int, name: str, rest: str) -> None:
+        """Read the value starting at line ``index``. A string over several lines blanks the
+        lines after its first: the loop passes them like blank lines (one test fewer on every
+        line than tracking where to resume), and their text, copied into the value, is not
+        kept twice."""
         type_: str
         data: ValueData
         if rest.startswith('"'):
             data, next_index = self.string(index, rest)
+            if next_index > index + 1:
+                self.lines[index + 1 : next_index] = [""] * (next_index - index - 1)
             type_ = "REG_SZ"
         else:
             type_, data, complaint = _typed(rest)
@@ -252,7 +260,6 @@ class _DumpParser(TextViewBuilder):
         pending = self.current_values(index)
         if pending is not None:
             pending.append(RegValue(name, type_, data, f"{self.name}:{index + 1}"))
-        return next_index
 
     def string(self, index: int, rest: str) -> tuple[str, int]:
         """REG_SZ data: up to the last quote, possibly over several lines."""

@@ -11,6 +11,12 @@ from core.registry.model import RegistryView, RegKey, RegValue, ValueData, norma
 #: Makes the value a parser noted by a number (a line of its file) when the key is read.
 ValueReader = Callable[[int], RegValue]
 
+# What a key holds until its first subkey or value: shared, never written to (a dump's
+# thousands of keys would otherwise each keep two empty dicts; about half are leaves and
+# most keep their values pending).
+_NO_CHILDREN: dict[str, MemoryKey] = {}
+_NO_VALUES: dict[str, RegValue] = {}
+
 
 class MemoryKey(RegKey):
     """A key held in memory. Children are kept in insertion order, looked up case-insensitively.
@@ -44,8 +50,8 @@ class MemoryKey(RegKey):
         self._name = path
         self._origin = origin
         self._last_write = last_write
-        self._children: dict[str, MemoryKey] = {}
-        self._values: dict[str, RegValue] = {}
+        self._children = _NO_CHILDREN
+        self._values = _NO_VALUES
         self._pending: tuple[ValueReader, list[int | RegValue]] | None = None
 
     @property
@@ -101,7 +107,7 @@ class MemoryKey(RegKey):
         existing = self._children.get(folded)
         if existing is None:
             existing = MemoryKey(name, origin, parent=self)
-            self._children[folded] = existing
+            self._own_children()[folded] = existing
         elif origin and not existing._origin:
             existing._origin = origin
         return existing
@@ -110,12 +116,20 @@ class MemoryKey(RegKey):
         """The direct subkey ``name`` (created if needed) as a header at ``origin`` opens it:
         a key opened again takes the later header's origin."""
         folded = name.casefold()
-        key = self._children.get(folded)
+        children = self._children
+        key = children.get(folded)
         if key is None:
-            key = self._children[folded] = MemoryKey(name, origin, parent=self)
+            if children is _NO_CHILDREN:
+                children = self._children = {}
+            key = children[folded] = MemoryKey(name, origin, parent=self)
         else:
             key._origin = origin
         return key
+
+    def _own_children(self) -> dict[str, MemoryKey]:
+        if self._children is _NO_CHILDREN:
+            self._children = {}
+        return self._children
 
     def set_origin(self, origin: str, last_write: datetime | None = None) -> None:
         self._origin = origin
@@ -126,6 +140,8 @@ class MemoryKey(RegKey):
         """Add a value; a later value of the same name replaces the earlier (as regedit does)."""
         if self._pending is not None:
             self._settle()
+        if self._values is _NO_VALUES:
+            self._values = {}
         self._values[value.name.casefold()] = value
 
     def pending(self, reader: ValueReader) -> list[int | RegValue]:
