@@ -196,14 +196,15 @@ class _DumpParser(TextViewBuilder):
                         if pending is not None:
                             pending.append(index)
                     continue
+            if line.startswith("[HKEY_") and line.endswith("]"):
+                self.open_key(index, line[1:-1])  # the usual header, as header() reads it
+                # Nothing reads a line again once the loop is past it, except the deferred
+                # values; a header's text (a sixth of the lines) can go now.
+                lines[index] = ""
+                pending = None
+                continue
             if line.startswith("["):
-                if line.startswith("[HKEY_") and line.endswith("]"):
-                    self.open_key(index, line[1:-1])  # the usual header, as header() reads it
-                    # Nothing reads a line again once the loop is past it, except the
-                    # deferred values; a header's text (a sixth of the lines) can go now.
-                    lines[index] = ""
-                else:
-                    self.header(index, line)
+                self.header(index, line)
                 pending = None
                 continue
             stripped = line.lstrip(" \t")
