@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Literal
 
 from core.esp.hresult import fmt, from_number
@@ -167,12 +168,11 @@ def parse_time(text: str) -> datetime | None:
 def app_names(logs: Iterable[LogLine]) -> dict[str, str]:
     """App id (lower case) → display name, from IME log lines (first name seen wins)."""
     names: dict[str, str] = {}
-    seen: set[str] = set()  # a repeated message names nothing new (logs repeat themselves)
-    for line in logs:
-        message = line.message
-        if "ame" not in message or message in seen:  # cheap filters before the regexes
+    # Each distinct text once, in order (logs repeat themselves: a repeated message names
+    # nothing new); "ame" ("Name", "name") is a cheap filter before the regexes.
+    for message in dict.fromkeys(map(attrgetter("message"), logs)):
+        if "ame" not in message:
             continue
-        seen.add(message)
         for number, pattern in enumerate(_NAME_PATTERNS):
             for m in pattern.finditer(message):
                 guid, name = (m.group(2), m.group(1)) if number == 2 else (m.group(1), m.group(2))

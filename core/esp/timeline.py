@@ -15,8 +15,10 @@ from core.esp.items import ItemInfo
 from core.esp.model import TimelineEntry
 from core.events.model import EventRecord
 from core.logs.model import LogLine
+from core.perf import draft_of
 
 MAX_LOG_CHARS = 240
+_ENTRY_DRAFT = draft_of(TimelineEntry)
 _MIN = datetime.min.replace(tzinfo=UTC)
 
 
@@ -85,9 +87,10 @@ def build_timeline(
                 )
             )
     # IME repeats itself: a real log of 34,000 lines holds about 2,000 distinct messages, so
-    # each (component, message) is summarised once.
+    # each (component, message) is summarised once. An entry per line: each is made as a
+    # writable draft that then becomes a TimelineEntry (core.perf.draft_of).
     summaries: dict[tuple[str, str], str] = {}
-    append, make = entries.append, TimelineEntry  # one loop turn per line: no look-ups in it
+    append, draft, timeline_entry = entries.append, _ENTRY_DRAFT, TimelineEntry
     for line, step in zip(logs, log_links.step_of, strict=True):
         when = line.time
         if when is None:
@@ -96,6 +99,8 @@ def build_timeline(
         summary = summaries.get(key)
         if summary is None:
             summary = summaries[key] = _log_summary(*key)
-        append(make(when, "log", step, summary, line.origin))
+        made = draft(when, "log", step, summary, line.origin)
+        made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
+        append(made)
     entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
     return tuple(entries)
