@@ -29,7 +29,15 @@ class MemoryKey(RegKey):
     """
 
     __slots__ = (
-        "_children", "_last_write", "_name", "_origin", "_parent", "_path", "_pending", "_values",
+        "_children",
+        "_last_write",
+        "_name",
+        "_origin",
+        "_parent",
+        "_path",
+        "_pending",
+        "_reader",
+        "_values",
     )
 
     def __init__(
@@ -52,7 +60,10 @@ class MemoryKey(RegKey):
         self._last_write = last_write
         self._children = _NO_CHILDREN
         self._values = _NO_VALUES
-        self._pending: tuple[ValueReader, list[int | RegValue]] | None = None
+        # Values noted but not made yet, and what makes them (kept apart, not as a pair: a
+        # dump's thousands of keys would each hold one more object).
+        self._pending: list[int | RegValue] | None = None
+        self._reader: ValueReader | None = None
 
     @property
     def path(self) -> str:
@@ -148,19 +159,23 @@ class MemoryKey(RegKey):
         """The list a parser appends this key's values to, in source order, while it builds
         the view: a value, or a number ``reader`` turns into the value when the key is first
         read. Nothing may read the key until the parser is done with the list."""
-        if self._pending is not None and self._pending[0] is not reader:
+        pending = self._pending
+        if pending is not None and self._reader is reader:
+            return pending
+        if pending is not None:
             self._settle()
-        if self._pending is None:
-            self._pending = (reader, [])
-        return self._pending[1]
+        self._reader = reader
+        pending = self._pending = []
+        return pending
 
     def _settle(self) -> None:
-        pending = self._pending
-        if pending is None:
+        items = self._pending
+        reader = self._reader
+        if items is None or reader is None:
             return
-        reader, items = pending
         # Built aside and swapped in, and the pending list dropped only after: a second
         # thread reading meanwhile builds the same values itself instead of seeing half.
+        # (The reader stays: only a parser building the view ever replaces it.)
         values = dict(self._values)
         for item in items:
             value = item if isinstance(item, RegValue) else reader(item)
