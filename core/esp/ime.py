@@ -362,7 +362,9 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     file, esp_log = None, False  # lines come file by file: the kind is looked up per file
     # IME repeats itself (a real log: 15,000 lines, 2,000 distinct texts): what a text says
     # is worked out once; what it means for the line depends on the thread's state below.
-    readings: dict[str, _Reading] = {}
+    # A text that says nothing (most of them: no phase words, no app, no job, nothing about
+    # the thread's app) is remembered as None and its lines are only counted.
+    readings: dict[str, _Reading | None] = {}
     for line in logs:
         if line.file is not file:
             file = line.file
@@ -370,9 +372,11 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
         if not esp_log:
             continue
         facts.lines += 1
-        reading = readings.get(line.message)
+        reading = readings.get(line.message, _UNREAD)
+        if reading is _UNREAD:
+            reading = readings[line.message] = _relevant(_read_text(line.message))
         if reading is None:
-            reading = readings[line.message] = _read_text(line.message)
+            continue
         message, low, phase_words, app_id, quiet, job_line, job_start, belongs = reading
         if phase_words:
             _phase_lines(facts, line, message, low)
@@ -408,6 +412,17 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
 #: it has phase words, the app it names, whether it names it without working on it, whether
 #: it is a state-machine job line, one that starts a job, one about the thread's current app).
 _Reading = tuple[str, str, bool, str | None, bool, bool, bool, bool]
+
+
+_UNREAD: _Reading = ("", "", False, None, False, False, False, False)
+"""The look-up default of :func:`read_ime`'s readings (no text reads as this very tuple)."""
+
+
+def _relevant(reading: _Reading) -> _Reading | None:
+    """``reading``, or None when it can change nothing for its line: no phase words, no app,
+    no job line, nothing about the thread's current app."""
+    _message, _low, phase_words, app_id, _quiet, job_line, _job_start, belongs = reading
+    return reading if phase_words or app_id is not None or job_line or belongs else None
 
 
 def _read_text(text: str) -> _Reading:

@@ -87,19 +87,29 @@ def build_timeline(
                 )
             )
     # IME repeats itself: a real log of 34,000 lines holds about 2,000 distinct messages, so
-    # each (component, message) is summarised once. An entry per line: each is made as a
-    # writable draft that then becomes a TimelineEntry (core.perf.draft_of).
-    summaries: dict[tuple[str, str], str] = {}
+    # each (component, message) is summarised once. A message nearly always comes from one
+    # component: the memo is looked up by the message alone (its hash is cached in the text;
+    # a (component, message) key would be a new tuple to hash per line), with the component
+    # it was summarised for; another component falls back to the pair. An entry per line:
+    # each is made as a writable draft that then becomes a TimelineEntry (core.perf.draft_of),
+    # its origin formatted here as LogLine.origin does, without the property call.
+    by_message: dict[str, tuple[str, str]] = {}  # message → (component, summary)
+    by_pair: dict[tuple[str, str], str] = {}
     append, draft, timeline_entry = entries.append, _ENTRY_DRAFT, TimelineEntry
     for line, step in zip(logs, log_links.step_of, strict=True):
         when = line.time
         if when is None:
             continue
-        key = (line.component, line.message)
-        summary = summaries.get(key)
-        if summary is None:
-            summary = summaries[key] = _log_summary(*key)
-        made = draft(when, "log", step, summary, line.origin)
+        message, component = line.message, line.component
+        known = by_message.get(message)
+        if known is None or known[0] != component:
+            key = (component, message)
+            summary = by_pair.get(key)
+            if summary is None:
+                summary = by_pair[key] = _log_summary(component, message)
+            known = (component, summary)
+            by_message.setdefault(message, known)
+        made = draft(when, "log", step, known[1], f"{line.file}:{line.line}")
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
     entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
