@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import compress, count
 from operator import attrgetter
-from datetime import datetime
 
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern

@@ -24,7 +24,8 @@ def test_guid_scan_matches_the_plain_pattern() -> None:
     rnd = random.Random(13)
     for _ in range(20_000):
         if rnd.random() < 0.3:
-            text = "".join(rnd.choice("0123456789abcdefAFg-{} x") for _ in range(rnd.randint(0, 80)))
+            alphabet = "0123456789abcdefAFg-{} x"
+            text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
         else:
             text = "".join(_guid_like(rnd) for _ in range(rnd.randint(1, 4)))
         assert _guid_tokens(text) == _plain(text), text
