@@ -7,6 +7,7 @@ reuse the summaries computed while linking, log lines are clipped to their first
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from core.codes import annotate_codes
 from core.esp.device import DeviceFacts
@@ -20,6 +21,7 @@ from core.perf import draft_of
 MAX_LOG_CHARS = 240
 _ENTRY_DRAFT = draft_of(TimelineEntry)
 _MIN = datetime.min.replace(tzinfo=UTC)
+_time = attrgetter("time")
 
 
 def _log_summary(component: str, message: str) -> str:
@@ -44,19 +46,23 @@ def build_timeline(
     facts: DeviceFacts,
     log_links: LogLinks,
 ) -> tuple[TimelineEntry, ...]:
+    # An entry per event (thousands), made as the log lines' below are; the origin formatted
+    # as EventRecord.origin does, without the property call.
+    draft, timeline_entry = _ENTRY_DRAFT, TimelineEntry
     entries: list[TimelineEntry] = []
-    for position, event in enumerate(events):
-        entries.append(
-            TimelineEntry(
-                event.time,
-                "event",
-                links.step_of[position],
-                _event_summary(
-                    event.event_id, links.summaries[position], links.unplaced.get(position)
-                ),
-                event.origin,
-            )
+    append, unplaced = entries.append, links.unplaced
+    for position, (event, step, said) in enumerate(
+        zip(events, links.step_of, links.summaries, strict=True)
+    ):
+        made = draft(
+            event.time,
+            "event",
+            step,
+            _event_summary(event.event_id, said, unplaced.get(position)),
+            f"{event.file}#{event.record_id}",
         )
+        made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
+        append(made)
     seen_snapshots: set[tuple[str, str]] = set()
     for item in items:
         for entry in item.history:
@@ -95,7 +101,6 @@ def build_timeline(
     # its origin formatted here as LogLine.origin does, without the property call.
     by_message: dict[str, tuple[str, str]] = {}  # message → (component, summary)
     by_pair: dict[tuple[str, str], str] = {}
-    append, draft, timeline_entry = entries.append, _ENTRY_DRAFT, TimelineEntry
     for line, step in zip(logs, log_links.step_of, strict=True):
         when = line.time
         if when is None:
@@ -112,5 +117,18 @@ def build_timeline(
         made = draft(when, "log", step, known[1], f"{line.file}:{line.line}")
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
-    entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
-    return tuple(entries)
+    try:
+        # Aware times (all of them, in practice) compare as they are; sorted() leaves
+        # ``entries`` whole when a comparison fails, for the second try.
+        ordered = sorted(entries, key=_time)
+    except TypeError:
+        # Naive and aware times mixed: a correct sort compares every pair of neighbours in
+        # its result, so it raised; the naive ones are read as UTC. (Either way the order is
+        # the same as this key's alone: sorting is stable, aware times compare as instants.)
+        ordered = sorted(entries, key=_utc_time)
+    return tuple(ordered)
+
+
+def _utc_time(entry: TimelineEntry) -> datetime:
+    when = entry.time
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
