@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path, PurePath
 
 from core.logs.model import LogLine
@@ -190,7 +190,7 @@ class _Clock:
         """True when a record's time may depend on the one before (several zones)."""
         self.prev: datetime | None = None
         """The time of the last record of the sequence that has one (the era rule's anchor)."""
-        self._dates: dict[str, tuple[int, int, int] | None] = {}
+        self._dates: dict[str, _Date] = {}
         self.stamps: dict[str, _Stamp] = {}
         """Stamps read so far, by their header text (see :meth:`stamp`)."""
         self.headers: dict[str, _Header] = {}
@@ -257,16 +257,44 @@ class _Clock:
         return utc
 
 
+_Date = tuple[tuple[int, int, int] | None, date | None]
+"""A ``date`` attribute read: ``(year, month, day)`` if it has the shape, and that day if it
+exists."""
+
+
+def _day(ymd: tuple[int, int, int] | None) -> date | None:
+    if ymd is None:
+        return None
+    try:
+        return date(*ymd)
+    except ValueError:
+        return None
+
+
 def _when(
-    time_s: str | None, date_s: str | None, dates: dict[str, tuple[int, int, int] | None]
+    time_s: str | None, date_s: str | None, dates: dict[str, _Date]
 ) -> tuple[datetime | None, int | None, str | None]:
-    """``(local, bias, why)`` from the two attributes; ``why`` explains an unusable time."""
+    """``(local, bias, why)`` from the two attributes; ``why`` explains an unusable time.
+
+    ``dates`` remembers the ``date`` attributes read (a log holds a few)."""
     if time_s is None or date_s is None:
         return None, None, "record has no time or date; kept without a time"
-    if date_s not in dates:
+    known = dates.get(date_s)
+    if known is None:
         dm = _DATE.match(date_s)
-        dates[date_s] = (int(dm[3]), int(dm[1]), int(dm[2])) if dm else None
-    ymd = dates[date_s]
+        ymd = (int(dm[3]), int(dm[1]), int(dm[2])) if dm else None
+        known = dates[date_s] = (ymd, _day(ymd))
+    ymd, day = known
+    if (day is not None and len(time_s) == 16 and time_s[2] == ":" and time_s[5] == ":"
+            and time_s[8] == "." and time_s.isascii() and time_s[9:].isdigit()):
+        # IME's own shape, ``14:13:36.8420339`` (two-digit fields, seven fraction digits, no
+        # bias): read by the C-level ISO parser, which takes exactly the two-digit ASCII
+        # fields, to the microsecond, as the pattern below does; anything it refuses (an
+        # hour of 24, say) is left to the pattern, which says why.
+        try:
+            return datetime.combine(day, time.fromisoformat(time_s[:15])), None, None
+        except ValueError:
+            pass
     tm = _TIME.match(time_s)
     if ymd is None or tm is None:
         return None, None, f"unreadable time {time_s!r} / date {date_s!r}; kept without a time"
