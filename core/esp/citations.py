@@ -10,8 +10,10 @@ record); this module resolves them back to the evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import attrgetter
 
 from core.esp.device import DeviceFacts
 from core.esp.evidence_links import (
@@ -23,6 +25,7 @@ from core.esp.evidence_links import (
 )
 from core.esp.items import ItemInfo
 from core.esp.model import Finding, LogRef, RegistryRef
+from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
 from core.registry.model import RegKey
@@ -85,8 +88,8 @@ def attach_cited(
     if not about_steps:
         return cited
     origins = {evidence_origin(t) for f in about_steps for t in f.evidence}
-    events = _positions(origins, ((e.file, e.record_id) for e in evidence.events), "#")
-    lines = _positions(origins, ((g.file, g.line) for g in evidence.logs), ":")
+    events = _positions(origins, evidence.events, map(_record_id, evidence.events), "#")
+    lines = _positions(origins, evidence.logs, map(_line, evidence.logs), ":")
     keys: dict[str, RegKey] = {}
     for known in _known_keys(items, facts):
         if known.origin:
@@ -118,20 +121,32 @@ def attach_cited(
     return cited
 
 
+_record_id, _line = attrgetter("record_id"), attrgetter("line")
+
+
 def _positions(
-    origins: set[str], places: Iterable[tuple[str, int]], separator: str
+    origins: set[str],
+    records: Sequence[EventRecord | LogLine],
+    numbers: Iterable[int],
+    separator: str,
 ) -> dict[str, int]:
-    """Position of each cited ``file<separator>number`` origin among ``places`` — without
-    formatting an origin string for every event or line of a large capture."""
-    wanted: dict[tuple[str, int], str] = {}
+    """Position of each cited ``file<separator>number`` origin among ``records`` (whose
+    ``numbers`` are given in order) — without formatting an origin string for every event or
+    line of a large capture. Records are looked up by their number alone, at C level (an int
+    hashes at no cost; a (file, number) pair per record would be a tuple to make and hash),
+    and only the few whose number is cited come back here to have their file checked."""
+    wanted: dict[int, dict[str, str]] = {}  # number → file → origin
     for origin in origins:
         file, sep, number = origin.rpartition(separator)
         if sep and number.isdigit():
-            wanted[(file, int(number))] = origin
+            wanted.setdefault(int(number), {})[file] = origin
     found: dict[str, int] = {}
     if wanted:
-        for position, place in enumerate(places):
-            cited = wanted.get(place)
+        hits = list(map(wanted.get, numbers))
+        for position in compress(count(), hits):
+            files = hits[position]
+            assert files is not None  # compress() kept the records whose number is cited
+            cited = files.get(records[position].file)
             if cited is not None:
                 found.setdefault(cited, position)
     return found

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress, count
+from operator import attrgetter
 
 from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
@@ -450,10 +452,37 @@ class LogLinks:
             self.item_of[position] = item
 
 
+#: The part of a GUID after its first eight digits. It begins with a literal dash, which the
+#: regex engine looks for with a fast string search; a pattern that begins with a character
+#: class (as :data:`_ID_TOKEN` does) is tried at every offset, twenty times slower on logs.
+_GUID_TAIL = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _guid_tokens(text: str) -> list[str]:
+    """The GUIDs in ``text``, bare and case-folded: exactly
+    ``[m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(text)]``, found faster.
+
+    A GUID is a tail (:data:`_GUID_TAIL`) after eight hex digits. Matches do not overlap, as
+    with ``finditer``: a GUID starts at or after the end of the one before (a brace after it
+    is no hex digit, so it changes nothing). No dash inside a tail can be a GUID's first dash
+    (the eight characters before it hold a dash), so the tails the search steps over hide none.
+    """
+    found: list[str] = []
+    last = 0
+    for m in _GUID_TAIL.finditer(text):
+        dash = m.start()
+        start = dash - 8
+        if start >= last and _HEX8.fullmatch(text, start, dash):
+            found.append(text[start : m.end()].casefold())
+            last = m.end()
+    return found
+
+
 def _line_tokens(message: str, guids: bool = True) -> list[str]:
     found: list[str] = []
     if guids and "-" in message:
-        found.extend(m.group(0).strip("{}").casefold() for m in _ID_TOKEN.finditer(message))
+        found.extend(_guid_tokens(message))
     if "./" in message:
         for m in _LOC_URI.finditer(message):
             found.append(_uri_core(m.group(0)))
@@ -469,31 +498,34 @@ def link_log_lines(
     """Tie each log line to the step (and item) it names: an app GUID in any decorated form,
     an MSI product code or a LocURI of a tracked item. ``item_steps`` / ``item_ids`` map the
     tokens of :func:`item_tokens` to the item's step and id."""
-    links = LogLinks()
     # Only look for the kinds of names the tracked items have (a GUID scan of every line
     # costs when no item is named by a GUID).
     guids = any(_ID_TOKEN.fullmatch(token) for token in item_steps)
     uris = any("/" in token for token in item_steps)
     # What a line names depends on its text alone, and logs repeat themselves (a real IME log
-    # of 34,000 lines holds about 2,000 distinct messages): each text is looked at once.
-    seen: dict[str, tuple[str | None, str | None]] = {}
-    for line in lines:
-        message = line.message
-        found = seen.get(message)
-        if found is None:
-            step = item = None
-            if guids or (uris and "./" in message):
+    # of 34,000 lines holds about 2,000 distinct messages): each text is looked at once, and
+    # only the texts that name something are kept, so the per-line lists are C-level
+    # look-ups (``dict.get`` gives None for the rest).
+    messages = list(map(attrgetter("message"), lines))
+    step_by: dict[str, str] = {}
+    item_by: dict[str, str | None] = {}
+    if guids or uris:
+        for message in dict.fromkeys(messages):
+            if guids or "./" in message:
                 for token in _line_tokens(message, guids):
                     step = item_steps.get(token)
                     if step is not None:
-                        item = item_ids.get(token)
+                        step_by[message] = step
+                        item_by[message] = item_ids.get(token)
                         break
-            found = seen[message] = (step, item)
-        links.step_of.append(found[0])
-        links.item_of.append(found[1])
-    for position, step in enumerate(links.step_of):
-        if step is not None:
-            links.by_step.setdefault(step, []).append(position)
+    links = LogLinks(list(map(step_by.get, messages)), list(map(item_by.get, messages)))
+    if step_by:
+        by_step = links.by_step
+        # The positions of the tied lines (a step is a non-empty text), in order.
+        for position in compress(count(), links.step_of):
+            step = links.step_of[position]
+            assert step is not None
+            by_step.setdefault(step, []).append(position)
     return links
 
 

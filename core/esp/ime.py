@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from core.esp.items import IME_WIN32, ItemInfo, parse_time
 from core.esp.model import Download as ModelDownload
@@ -362,7 +362,9 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     file, esp_log = None, False  # lines come file by file: the kind is looked up per file
     # IME repeats itself (a real log: 15,000 lines, 2,000 distinct texts): what a text says
     # is worked out once; what it means for the line depends on the thread's state below.
-    readings: dict[str, _Reading] = {}
+    # A text that says nothing (most of them: no phase words, no app, no job, nothing about
+    # the thread's app) is remembered as None and its lines are only counted.
+    readings: dict[str, _Reading | None] = {}
     for line in logs:
         if line.file is not file:
             file = line.file
@@ -370,12 +372,14 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
         if not esp_log:
             continue
         facts.lines += 1
-        reading = readings.get(line.message)
+        reading = readings.get(line.message, _UNREAD)
+        if reading is _UNREAD:
+            reading = readings[line.message] = _relevant(_read_text(line.message))
         if reading is None:
-            reading = readings[line.message] = _read_text(line.message)
-        message, low, phase_words, app_id, quiet, job_line, job_start, belongs = reading
-        if phase_words:
-            _phase_lines(facts, line, message, low)
+            continue
+        message, _low, phases, app_id, quiet, job_line, job_start, belongs = reading
+        if phases is not None:
+            _phase_lines(facts, line, phases)
         key = (line.file, line.thread)
         if app_id is not None:
             if not quiet:
@@ -407,7 +411,18 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
 #: What one text says, whatever line carries it: (the text as scanned, lower-cased, whether
 #: it has phase words, the app it names, whether it names it without working on it, whether
 #: it is a state-machine job line, one that starts a job, one about the thread's current app).
-_Reading = tuple[str, str, bool, str | None, bool, bool, bool, bool]
+_Reading = tuple[str, str, '_PhaseText | None', str | None, bool, bool, bool, bool]
+
+
+_UNREAD: _Reading = ("", "", None, None, False, False, False, False)
+"""The look-up default of :func:`read_ime`'s readings (no text reads as this very tuple)."""
+
+
+def _relevant(reading: _Reading) -> _Reading | None:
+    """``reading``, or None when it can change nothing for its line: no phase words, no app,
+    no job line, nothing about the thread's current app."""
+    _message, _low, phases, app_id, _quiet, job_line, _job_start, belongs = reading
+    return reading if phases or app_id is not None or job_line or belongs else None
 
 
 def _read_text(text: str) -> _Reading:
@@ -417,6 +432,7 @@ def _read_text(text: str) -> _Reading:
     low = message.lower()  # once per text: the cheap keyword tests below run on it
     phase_words = "esp" in low or "sidecar" in low or "skip" in low or "setup" in low or \
         "provisioning" in low or "all apps" in low
+    phases = _phase_text(message, low) if phase_words else None
     # _app_of needs a GUID (four dashes at least): counting them first spares most lines the
     # slower search for app words.
     app_id = _app_of(message) if message.count("-") >= 4 and _APP_WORDS.search(low) else None
@@ -425,55 +441,88 @@ def _read_text(text: str) -> _Reading:
         _may_match(low, _JOB_WORDS) and _JOB.search(message) is not None and _TABLE not in low
     job_start = job and _JOB_START.search(message) is not None
     belongs = app_id is None and not job and _belongs_to_current(low)
-    return message, low, phase_words, app_id, quiet, job, job_start, belongs
+    return message, low, phases, app_id, quiet, job, job_start, belongs
 
 
-def _phase_lines(facts: ImeFacts, line: LogLine, message: str, low: str) -> None:
+class _PhaseText(NamedTuple):
+    """What one text says about ESP phases, the provider and the skip flags, whatever line
+    carries it (read once per distinct text; :func:`_phase_lines` applies it per line)."""
+
+    phase: str | None  # the phase a phase line names
+    device_done: bool  # the device phase ended
+    all_apps: bool  # … with all apps completed
+    user_done: bool  # the account phase ended (counts only after an AccountSetup mark)
+    provider: int | None  # the provider state it gives
+    provider_set: int | None  # the state it sets
+    policies: bool  # policies were created
+    skip: tuple[str, bool] | None  # ("device" | "user", the flag's value)
+
+
+def _phase_text(message: str, low: str) -> _PhaseText | None:
+    """What ``message`` (``low``: lower-cased) says about phases; None when nothing."""
     # each pattern runs only where its key words are: most lines have none of them
     phase_words = "espphase" in low or "esp phase" in low or "setup state" in low or \
         "return" in low
     m = _PHASE.search(message) if phase_words else None
+    phase = None
     if m is not None:
         word = m.group(1)
         # The name the pattern matched, by the pattern's own case-blind rule: a look-alike
         # letter (ı for i) matches there but casefolds apart, and must not end the analysis.
         phase = next(p for p in _PHASE_WORDS.split("|") if re.fullmatch(p, word, re.IGNORECASE))
-        facts.marks.append(PhaseMark(phase, line.time, line))  # type: ignore[arg-type]
     done_words = "provisioningcompleted" in low or "all apps completed" in low or \
         "issyncdone" in low
-    if done_words and _DEVICE_DONE.search(message):
+    device_done = bool(done_words and _DEVICE_DONE.search(message))
+    all_apps = device_done and "all apps completed" in message.casefold()
+    user_done = bool(not device_done and done_words and _may_match(low, _USER_DONE_WORDS)
+                     and _USER_DONE.search(message))
+    provider = provider_set = skip = None
+    policies = False
+    if "sidecar" in low or "skip" in low:
+        found = _PROVIDER.search(message) if _PROVIDER_WORD in low else None
+        provider = int(found.group(1)) if found is not None else None
+        if _PROVIDER_SET_WORD in low and _PROVIDER_SET.search(message):
+            provider_set = _provider_state(message)
+        said = _POLICIES.search(message) if _POLICIES_WORD in low else None
+        policies = said is not None and said.group(1).casefold() == "true"
+        flag = _SKIP.search(message) if _SKIP_WORD in low else None
+        if flag is not None:
+            skip = (flag.group(1).casefold(), flag.group(2).casefold() == "true")
+    if phase is None and not (device_done or user_done or policies) and provider is None \
+            and provider_set is None and skip is None:
+        return None
+    return _PhaseText(phase, device_done, all_apps, user_done, provider, provider_set, policies,
+                      skip)
+
+
+def _phase_lines(facts: ImeFacts, line: LogLine, said: _PhaseText) -> None:
+    """Apply what a line's text says about phases (:func:`_phase_text`) to ``facts``."""
+    if said.phase is not None:
+        facts.marks.append(PhaseMark(said.phase, line.time, line))  # type: ignore[arg-type]
+    if said.device_done:
         facts.marks.append(PhaseMark("DeviceSetup", line.time, line, ended=True, succeeded=True))
-        if "all apps completed" in message.casefold():
+        if said.all_apps:
             for app in facts.apps.values():  # the line speaks for every device-tracked app
                 if app.tracked and app.scope == "device" and app.outcome != "failed":
                     if app.installation_state != 3:
                         app.installation_state = 3
                         _add_state(app, line.time, "completed", line)
                     app.lines.append(line)
-    elif done_words and _may_match(low, _USER_DONE_WORDS) and _USER_DONE.search(message) and any(
-        m.phase == "AccountSetup" for m in facts.marks
-    ):
+    elif said.user_done and any(m.phase == "AccountSetup" for m in facts.marks):
         facts.marks.append(PhaseMark("AccountSetup", line.time, line, ended=True))
-    if "sidecar" not in low and "skip" not in low:
-        return
-    provider = _PROVIDER.search(message) if _PROVIDER_WORD in low else None
-    if provider is not None:
-        facts.provider_state = int(provider.group(1))
+    if said.provider is not None:
+        facts.provider_state = said.provider
         facts.provider_lines.append(line)
-    if _PROVIDER_SET_WORD in low and _PROVIDER_SET.search(message):
-        state = _provider_state(message)
-        if state is not None:
-            facts.provider_state = state
-            facts.provider_lines.append(line)
-    policies = _POLICIES.search(message) if _POLICIES_WORD in low else None
-    if policies is not None and policies.group(1).casefold() == "true":
+    if said.provider_set is not None:
+        facts.provider_state = said.provider_set
+        facts.provider_lines.append(line)
+    if said.policies:
         facts.policies_created = facts.policies_created or line
-    skip = _SKIP.search(message) if _SKIP_WORD in low else None
-    if skip is not None:
-        value = skip.group(2).casefold() == "true"
-        if skip.group(1).casefold() == "device" and facts.skip_device is None:
+    if said.skip is not None:
+        kind, value = said.skip
+        if kind == "device" and facts.skip_device is None:
             facts.skip_device = (value, line)
-        elif skip.group(1).casefold() == "user" and facts.skip_user is None:
+        elif kind == "user" and facts.skip_user is None:
             facts.skip_user = (value, line)
 
 

@@ -7,6 +7,7 @@ reuse the summaries computed while linking, log lines are clipped to their first
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from core.codes import annotate_codes
 from core.esp.device import DeviceFacts
@@ -20,6 +21,7 @@ from core.perf import draft_of
 MAX_LOG_CHARS = 240
 _ENTRY_DRAFT = draft_of(TimelineEntry)
 _MIN = datetime.min.replace(tzinfo=UTC)
+_time = attrgetter("time")
 
 
 def _log_summary(component: str, message: str) -> str:
@@ -44,19 +46,23 @@ def build_timeline(
     facts: DeviceFacts,
     log_links: LogLinks,
 ) -> tuple[TimelineEntry, ...]:
+    # An entry per event (thousands), made as the log lines' below are; the origin formatted
+    # as EventRecord.origin does, without the property call.
+    draft, timeline_entry = _ENTRY_DRAFT, TimelineEntry
     entries: list[TimelineEntry] = []
-    for position, event in enumerate(events):
-        entries.append(
-            TimelineEntry(
-                event.time,
-                "event",
-                links.step_of[position],
-                _event_summary(
-                    event.event_id, links.summaries[position], links.unplaced.get(position)
-                ),
-                event.origin,
-            )
+    append, unplaced = entries.append, links.unplaced
+    for position, (event, step, said) in enumerate(
+        zip(events, links.step_of, links.summaries, strict=True)
+    ):
+        made = draft(
+            event.time,
+            "event",
+            step,
+            _event_summary(event.event_id, said, unplaced.get(position)),
+            f"{event.file}#{event.record_id}",
         )
+        made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
+        append(made)
     seen_snapshots: set[tuple[str, str]] = set()
     for item in items:
         for entry in item.history:
@@ -87,20 +93,42 @@ def build_timeline(
                 )
             )
     # IME repeats itself: a real log of 34,000 lines holds about 2,000 distinct messages, so
-    # each (component, message) is summarised once. An entry per line: each is made as a
-    # writable draft that then becomes a TimelineEntry (core.perf.draft_of).
-    summaries: dict[tuple[str, str], str] = {}
-    append, draft, timeline_entry = entries.append, _ENTRY_DRAFT, TimelineEntry
+    # each (component, message) is summarised once. A message nearly always comes from one
+    # component: the memo is looked up by the message alone (its hash is cached in the text;
+    # a (component, message) key would be a new tuple to hash per line), with the component
+    # it was summarised for; another component falls back to the pair. An entry per line:
+    # each is made as a writable draft that then becomes a TimelineEntry (core.perf.draft_of),
+    # its origin formatted here as LogLine.origin does, without the property call.
+    by_message: dict[str, tuple[str, str]] = {}  # message → (component, summary)
+    by_pair: dict[tuple[str, str], str] = {}
     for line, step in zip(logs, log_links.step_of, strict=True):
         when = line.time
         if when is None:
             continue
-        key = (line.component, line.message)
-        summary = summaries.get(key)
-        if summary is None:
-            summary = summaries[key] = _log_summary(*key)
-        made = draft(when, "log", step, summary, line.origin)
+        message, component = line.message, line.component
+        known = by_message.get(message)
+        if known is None or known[0] != component:
+            key = (component, message)
+            summary = by_pair.get(key)
+            if summary is None:
+                summary = by_pair[key] = _log_summary(component, message)
+            known = (component, summary)
+            by_message.setdefault(message, known)
+        made = draft(when, "log", step, known[1], f"{line.file}:{line.line}")
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
-    entries.sort(key=lambda e: e.time if e.time.tzinfo is not None else e.time.replace(tzinfo=UTC))
-    return tuple(entries)
+    try:
+        # Aware times (all of them, in practice) compare as they are; sorted() leaves
+        # ``entries`` whole when a comparison fails, for the second try.
+        ordered = sorted(entries, key=_time)
+    except TypeError:
+        # Naive and aware times mixed: a correct sort compares every pair of neighbours in
+        # its result, so it raised; the naive ones are read as UTC. (Either way the order is
+        # the same as this key's alone: sorting is stable, aware times compare as instants.)
+        ordered = sorted(entries, key=_utc_time)
+    return tuple(ordered)
+
+
+def _utc_time(entry: TimelineEntry) -> datetime:
+    when = entry.time
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.logs.cmtrace import (
+    _when,
     is_cmtrace,
     read_cmtrace,
     read_cmtrace_files,
@@ -415,3 +416,39 @@ def test_repeated_readings_keep_their_fold() -> None:
         datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
         datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
     ]
+
+
+@st.composite
+def _ime_like_times(draw: st.DrawFn) -> str:
+    """IME's ``HH:MM:SS.fffffff``, in and out of range, with at most one character changed."""
+    text = (f"{draw(st.integers(0, 25)):02d}:{draw(st.integers(0, 61)):02d}:"
+            f"{draw(st.integers(0, 61)):02d}.{draw(st.integers(0, 9_999_999)):07d}")
+    at = draw(st.integers(0, 20))
+    if at < len(text):
+        text = text[:at] + draw(st.sampled_from("0123456789١٣x :.+-")) + text[at + 1:]
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _ime_like_times(),
+    st.sampled_from(["8-20-2026", "2-29-2024", "2-30-2026", "12-31-9999", "1-1-0000"]),
+)
+def test_ime_shaped_times_read_as_the_pattern_reads_them(time_s: str, date_s: str) -> None:
+    # A trailing blank keeps a time off the fast path for IME's own shape, not off the
+    # pattern (which allows blanks): both readings must agree.
+    fast = _when(time_s, date_s, {})
+    general = _when(time_s + " ", date_s, {})
+    assert fast[:2] == general[:2]
+    assert (fast[2] or "").split(" ")[0] == (general[2] or "").split(" ")[0]
+
+
+def test_ime_shaped_edge_times() -> None:
+    assert _when("14:13:36.8420339", "8-20-2026", {})[0] == datetime(2026, 8, 20, 14, 13, 36,
+                                                                     842033)
+    assert _when("24:00:00.0000000", "8-20-2026", {})[2] == (
+        "impossible time '24:00:00.0000000' / date '8-20-2026'; kept without a time")
+    assert _when("14:13:36.8420339", "2-30-2026", {})[2] == (
+        "impossible time '14:13:36.8420339' / date '2-30-2026'; kept without a time")
+    arabic = "١٤:١٣:٣٦.٨٤٢٠٣٣٩"  # other decimal digits: the pattern's \d reads them
+    assert _when(arabic, "8-20-2026", {})[0] == datetime(2026, 8, 20, 14, 13, 36, 842033)

@@ -121,3 +121,15 @@ def test_real_logs_identical(real_dir: Path) -> None:
         assert _same_both_ways(text, "x.log"), number
         for mutant in _mutants(text, number, 10):
             assert _same_both_ways(mutant, "x.log"), number
+
+
+def test_equal_texts_share_one_string() -> None:
+    when = datetime(2026, 8, 20, 14, 13, 36, tzinfo=UTC)
+    said = ["Polling", "Checking app", "Polling", "Polling\r\nmore", "Polling\nmore"]
+    text = "\r\n".join(cmtrace_line(when + timedelta(seconds=n), message, bias_minutes=None)
+                       for n, message in enumerate(said)) + "\r\n"
+    lines, problems = cmtrace.read_cmtrace(text.encode())
+    assert not problems
+    assert [line.message for line in lines] == [m.replace("\r\n", "\n") for m in said]
+    assert lines[0].message is lines[2].message
+    assert lines[3].message is lines[4].message  # equal once the line breaks are read
