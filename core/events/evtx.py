@@ -21,7 +21,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 from core.errors import Cancelled, CorruptInput
-from core.events.bxml import MIN_TIME, ChunkContext, Fields, decode_record, filetime_to_datetime
+from core.events.bxml import (
+    MIN_TIME,
+    ChunkContext,
+    Fields,
+    TemplateCache,
+    decode_record,
+    filetime_to_datetime,
+)
 from core.events.model import EventRecord
 from core.perf import lean_init
 from core.problems import Problem
@@ -117,6 +124,7 @@ class _FileReader:
         self.records: list[EventRecord] = []
         self.problems: list[Problem] = []
         self.stats = ReadStats()
+        self.templates = TemplateCache()
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.name, where, message))
@@ -183,7 +191,7 @@ class _FileReader:
                 f"chunk {index}",
                 "records checksum mismatch; records read from this chunk may be damaged",
             )
-        ctx = ChunkContext(buf)
+        ctx = ChunkContext(buf, shared=self.templates)
         records = self.records
         spath, name = self.spath, self.name
         p = _CHUNK_HEADER_SIZE
