@@ -20,7 +20,7 @@ from core.esp.hresult import find_hresult, from_number
 from core.esp.knowledge import EventDef, Knowledge, RegPattern
 from core.esp.model import EventRef, LogRef, RegistryRef, RegistryValueRef, Severity
 from core.esp.values import display
-from core.events.messages import render_message
+from core.events.messages import MessageTemplate, message_template, render_with
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 from core.registry.model import RegistryView, RegKey
@@ -29,16 +29,11 @@ MAX_KEYS_PER_STEP = 200
 _ID_TOKEN = re.compile(
     r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
 )
+#: The part of an _ID_TOKEN after its first 8 digits.
 _USER_SID = re.compile(r"S-1-(?:12|5-21)-[\d-]+")
 _DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
 _DEVICE_URI = re.compile(r"\./Device/", re.IGNORECASE)
 _USER_URI = re.compile(r"\./User/", re.IGNORECASE)
-
-
-def summarize(event: EventRecord) -> str:
-    """One line: the event's message template (``messages.toml``), else the generic
-    ``<provider> <id>: Field=value`` line."""
-    return render_message(event)[0]
 
 
 _ERROR_CODE = re.compile(r'"errorCode"\s*:\s*"?(-?\d+|0x[0-9A-Fa-f]+)')
@@ -241,15 +236,26 @@ def uri_node(uri: str) -> str | None:
     return None
 
 
+def _value_ids(value: str, bare: bool) -> list[str]:
+    """The names one event value carries: GUIDs in any decoration, LocURIs and their item
+    node and, with ``bare``, the whole value when it is short (a SCEP profile id or package
+    name on its own)."""
+    found = _line_tokens(value) if len(value) >= 36 or "./" in value else []
+    if bare and 6 <= len(value) <= 200 and " " not in value:
+        found.append(value.casefold())
+    return found
+
+
 def _ids_in(event: EventRecord, bare: bool = True) -> Iterator[str]:
-    """The names an event carries, lazily (callers stop at the first tracked one): GUIDs in
-    any decoration, LocURIs and their item node and, with ``bare``, whole short values (a
-    SCEP profile id or package name on its own)."""
+    """The names an event carries (:func:`_value_ids`), lazily: callers stop at the first
+    tracked one."""
     for value in event.data.values():
-        if len(value) >= 36 or "./" in value:
-            yield from _line_tokens(value)
-        if bare and 6 <= len(value) <= 200 and " " not in value:
-            yield value.casefold()
+        yield from _value_ids(value, bare)
+
+
+def _step_named(value: str, item_steps: dict[str, str], bare: bool) -> str | None:
+    """The step of the first tracked name one event value carries."""
+    return next((s for s in map(item_steps.get, _value_ids(value, bare)) if s is not None), None)
 
 
 def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
@@ -267,6 +273,50 @@ def _by_scope(event: EventRecord, candidates: tuple[str, ...]) -> str | None:
 
 
 _UNSEEN = "\0unseen"
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """What :func:`link_events` decides from an event's channel, provider and id alone: a
+    capture's thousands of events are of a few hundred kinds."""
+
+    definition: EventDef | None
+    #: ``EventLinks.index`` entry the event's position goes to (None without an alias).
+    positions: list[int] | None
+    esp: bool
+    shell_core: bool
+    outcome: str
+    #: The step when the catalogue decides it alone, else None.
+    step: str | None
+    #: Steps to choose from per event (by its ids, scope or time), else empty.
+    candidates: tuple[str, ...]
+    template: MessageTemplate | None
+
+
+def _kind(
+    event: EventRecord,
+    alias: str | None,
+    knowledge: Knowledge,
+    links: EventLinks,
+    inactive_phases: frozenset[str],
+) -> _Kind:
+    event_id = event.event_id
+    definition = knowledge.events.get((alias, event_id)) if alias is not None else None
+    positions = links.index.setdefault((alias, event_id), []) if alias is not None else None
+    template = message_template(event.provider, event_id)
+    if alias == "shell_core":
+        return _Kind(definition, positions, True, True, "info", None, (), template)
+    esp = definition is not None and definition.esp
+    outcome = definition.outcome if definition is not None else "info"
+    step: str | None = None
+    candidates: tuple[str, ...] = ()
+    if definition is not None and definition.steps:
+        candidates = tuple(
+            c for c in definition.steps if esp or c.split(".", 1)[0] not in inactive_phases
+        )
+        if len(candidates) == 1 and (esp or len(definition.steps) == 1):
+            step, candidates = candidates[0], ()
+    return _Kind(definition, positions, esp, False, outcome, step, candidates, template)
 
 
 def link_events(
@@ -289,45 +339,52 @@ def link_events(
     # Whole values are compared only when some item is named by a bare node (not a GUID).
     bare = any(not _ID_TOKEN.fullmatch(token) and "/" not in token for token in item_steps)
     aliases: dict[str, str | None] = {}  # a capture has a dozen channels, thousands of events
+    kinds: dict[tuple[str, str, int], _Kind] = {}
     named_by: dict[tuple[str, ...], str | None] = {}
+    value_steps: dict[str, str | None] = {}  # a tenth of the values are distinct
+    summaries, definitions, step_of = links.summaries, links.definitions, links.step_of
+    outcomes, decides = links.outcomes, links.decides
     for position, event in enumerate(events):
         channel = event.channel
-        alias = aliases.get(channel, "")
-        if alias == "":
-            alias = aliases[channel] = knowledge.alias_of(channel)
-        definition = knowledge.events.get((alias, event.event_id)) if alias is not None else None
-        links.definitions.append(definition)
-        links.summaries.append(summarize(event))
-        if alias is not None:
-            links.index.setdefault((alias, event.event_id), []).append(position)
-        step: str | None = None
-        esp = alias == "shell_core" or (definition is not None and definition.esp)
-        if alias == "shell_core":
+        kind = kinds.get((channel, event.provider, event.event_id))
+        if kind is None:
+            alias = aliases.get(channel, "")
+            if alias == "":
+                alias = aliases[channel] = knowledge.alias_of(channel)
+            kind = kinds[(channel, event.provider, event.event_id)] = _kind(
+                event, alias, knowledge, links, inactive_phases
+            )
+        definitions.append(kind.definition)
+        summaries.append(render_with(kind.template, event)[0])
+        if kind.positions is not None:
+            kind.positions.append(position)
+        step = kind.step
+        outcome = kind.outcome
+        if kind.shell_core:
             step = _shell_core_step(event, knowledge)
             outcome = shell_core_outcome(event) if step is not None else "info"
-        else:
-            outcome = definition.outcome if definition is not None else "info"
-            if definition is not None and definition.steps:
-                candidates = tuple(
-                    c for c in definition.steps if esp or c.split(".", 1)[0] not in inactive_phases
-                )
-                if len(candidates) == 1 and (esp or len(definition.steps) == 1):
-                    step = candidates[0]
-                elif candidates:
-                    step = _choose(event, candidates, item_steps, windows, guess=esp)
+        elif kind.candidates:
+            step = _choose(event, kind.candidates, item_steps, windows, guess=kind.esp)
         if step is None and event.data and item_steps:
             # What the values name depends on them alone; a capture's thousands of events
             # carry a few thousand distinct sets of values.
             values = tuple(event.data.values())
             named = named_by.get(values, _UNSEEN)
             if named is _UNSEEN:
-                named = named_by[values] = next(
-                    (s for s in map(item_steps.get, _ids_in(event, bare)) if s is not None), None
-                )
+                # The first tracked name in value order: the first value that names a step.
+                named = None
+                for value in values:
+                    found = value_steps.get(value, _UNSEEN)
+                    if found is _UNSEEN:
+                        found = value_steps[value] = _step_named(value, item_steps, bare)
+                    if found is not None:
+                        named = found
+                        break
+                named_by[values] = named
             step = named
-        links.step_of.append(step)
-        links.outcomes.append(outcome)
-        links.decides.append(esp and step is not None)
+        step_of.append(step)
+        outcomes.append(outcome)
+        decides.append(kind.esp and step is not None)
     _pair_by_code(events, links)
     for position, step in enumerate(links.step_of):
         if step is not None:

@@ -190,13 +190,20 @@ def _name(b: bytes, name_off: int, p: int, names: dict[int, str]) -> tuple[str, 
 
 # -- template bodies ----------------------------------------------------------------------
 
+#: A name reference met while parsing: (where its offset field is, the offset it holds, where
+#: the parse goes on — the offset equals it when the name is defined right there, inline).
+NameRef = tuple[int, int, int]
 
-def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Element], int]:
+
+def parse_fragment(
+    b: bytes, p: int, names: dict[int, str], refs: list[NameRef] | None = None
+) -> tuple[list[Element], int]:
     """Parse binary XML from ``p`` up to its end-of-stream token; return the top elements.
 
     Every chunk defines its templates anew, so this runs hundreds of times per log: the
     common tokens (a name already resolved, a substitution) are handled inline, the rest by
-    :func:`_name` and :func:`_read_part`.
+    :func:`_name` and :func:`_read_part`. ``refs`` collects every name reference, for
+    :class:`TemplateCache`.
     """
     roots: list[Element] = []
     stack: list[Element] = []
@@ -208,6 +215,8 @@ def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Elemen
         t = tok & 0x0F
         if t == _OPEN:
             name_off = _U32(b, p + 7)[0]
+            if refs is not None:
+                refs.append((p + 7, name_off, p + 11))
             p += 11
             name = names.get(name_off) if name_off != p else None
             if name is None:
@@ -230,6 +239,8 @@ def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Elemen
             if not stack:
                 raise BxmlError("attribute outside an element")
             name_off = _U32(b, p + 1)[0]
+            if refs is not None:
+                refs.append((p + 1, name_off, p + 5))
             p += 5
             name = names.get(name_off) if name_off != p else None
             if name is None:
@@ -242,7 +253,7 @@ def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Elemen
                     parts.append(_U16(b, p + 1)[0])
                     p += 4
                 elif t in _PART_TOKENS:
-                    p = _read_part(b, p, parts, names)
+                    p = _read_part(b, p, parts, names, refs)
                 else:
                     break
             stack[-1].attrs[name] = tuple(parts)
@@ -258,8 +269,10 @@ def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Elemen
         elif t in _PART_TOKENS:
             if not stack:
                 raise BxmlError("text outside an element")
-            p = _read_part(b, p, stack[-1].content, names)
+            p = _read_part(b, p, stack[-1].content, names, refs)
         elif t == _PI_TARGET:
+            if refs is not None:
+                refs.append((p + 1, _U32(b, p + 1)[0], p + 5))
             _, p = _name(b, _U32(b, p + 1)[0], p + 5, names)
         elif t == _PI_DATA:
             p += 3 + 2 * _U16(b, p + 1)[0]
@@ -267,7 +280,9 @@ def parse_fragment(b: bytes, p: int, names: dict[int, str]) -> tuple[list[Elemen
             raise BxmlError(f"unexpected token 0x{tok:02x} at 0x{p:x}")
 
 
-def _read_part(b: bytes, p: int, out: list[Part], names: dict[int, str]) -> int:
+def _read_part(
+    b: bytes, p: int, out: list[Part], names: dict[int, str], refs: list[NameRef] | None = None
+) -> int:
     tok = b[p] & 0x0F
     if tok == _VALUE:
         if b[p + 1] != 0x01:
@@ -282,6 +297,8 @@ def _read_part(b: bytes, p: int, out: list[Part], names: dict[int, str]) -> int:
         out.append(chr(_U16(b, p + 1)[0]))
         return p + 3
     if tok == _ENTITY:
+        if refs is not None:
+            refs.append((p + 1, _U32(b, p + 1)[0], p + 5))
         name, p = _name(b, _U32(b, p + 1)[0], p + 5, names)
         out.append(_ENTITIES.get(name, f"&{name};"))
         return p
@@ -492,14 +509,157 @@ def value_time(v: Value, b: bytes) -> datetime:
 # -- records ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A template parsed in an earlier chunk, and what another chunk's copy must hold to
+    parse the same way (see :class:`TemplateCache`).
+
+    The template's bytes are kept as one little-endian number: the offset fields of names the
+    template defines itself (``weights``: 1 at each field's lowest byte) move with it; the
+    chain links of those definitions, never read by the parser, and the offset fields of names
+    defined elsewhere in the chunk, checked by :func:`_same_names`, are left out (``mask``).
+    """
+
+    base: int
+    length: int
+    value: int
+    weights: int
+    mask: int
+    #: How far the template may move: its moving fields must stay 4-byte values.
+    deltas: range
+    #: Names defined elsewhere in the chunk: (where the offset field is, where the parse went
+    #: on, both relative to ``base``, the name).
+    outside: tuple[tuple[int, int, str], ...]
+    #: Names the template defines: (offset relative to ``base``, the name).
+    inside: tuple[tuple[int, str], ...]
+    tmap: TemplateMap
+
+
+_U32_LIMIT = 1 << 32
+
+
+class TemplateCache:
+    """Template maps of one log, reused across its chunks.
+
+    Every 64 KB chunk defines its templates anew (a log of 146 chunks held 852 definitions of
+    151 templates), and parsing them was a sixth of decoding. A definition is the same
+    template as one parsed before when it has the same GUID and size and its bytes are the
+    same once the offsets of the names it defines itself are moved with it, and each name it
+    takes from elsewhere in its chunk (wherever that is) is the same text: the parser reads
+    nothing else, so it would build the same map. Anything else is parsed.
+    """
+
+    #: Different templates kept under one GUID and size (hostile logs make many).
+    MAX_VARIANTS = 8
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[bytes, bool], list[_Parsed]] = {}
+
+    def find(
+        self, b: bytes, offset: int, names: dict[int, str], fragment: bool
+    ) -> TemplateMap | None:
+        """The map of the template defined at ``offset``, when it is one parsed before."""
+        known = self._known.get((b[offset + 4 : offset + 24], fragment))
+        if known is None:
+            return None
+        base = offset + 24
+        for parsed in known:
+            delta = base - parsed.base
+            end = base + parsed.length
+            if (
+                delta not in parsed.deltas
+                or end > len(b)
+                or int.from_bytes(b[base:end], "little") & parsed.mask
+                != (parsed.value + delta * parsed.weights) & parsed.mask
+                or not _same_names(b, base, names, parsed.outside)
+            ):
+                continue
+            for at, name in parsed.inside:
+                names[base + at] = name
+            return parsed.tmap
+        return None
+
+    def add(
+        self,
+        b: bytes,
+        offset: int,
+        end: int,
+        refs: list[NameRef],
+        names: dict[int, str],
+        fragment: bool,
+        tmap: TemplateMap,
+    ) -> None:
+        """Keep a template just parsed from ``offset`` to ``end`` (``refs``: its names)."""
+        known = self._known.setdefault((b[offset + 4 : offset + 24], fragment), [])
+        if len(known) >= self.MAX_VARIANTS:
+            return
+        base = offset + 24
+        length = end - base
+        defined = {name_off for _, name_off, after in refs if name_off == after}
+        weights = 0
+        mask = (1 << (8 * length)) - 1
+        moving: list[int] = []
+        outside: list[tuple[int, int, str]] = []
+        inside: list[tuple[int, str]] = []
+        if any(name_off not in names for _, name_off, _ in refs):
+            return  # cannot happen after a parse: each name it met was resolved
+        for at, name_off, after in refs:
+            if name_off in defined:
+                weights += 1 << (8 * (at - base))
+                moving.append(name_off)
+                if name_off == after:
+                    mask &= ~(0xFFFFFFFF << (8 * (name_off - base)))
+                    inside.append((name_off - base, names[name_off]))
+            else:
+                mask &= ~(0xFFFFFFFF << (8 * (at - base)))
+                outside.append((at - base, after - base, names[name_off]))
+        known.append(
+            _Parsed(
+                base,
+                length,
+                int.from_bytes(b[base:end], "little"),
+                weights,
+                mask,
+                range(-min(moving, default=_U32_LIMIT), _U32_LIMIT - max(moving, default=0)),
+                tuple(outside),
+                tuple(inside),
+                tmap,
+            )
+        )
+
+
+def _same_names(
+    b: bytes, base: int, names: dict[int, str], outside: tuple[tuple[int, int, str], ...]
+) -> bool:
+    """Whether each name a cached template took from elsewhere in its chunk reads the same
+    in this copy, and is not where the copy would define a name inline instead."""
+    for at, after, expected in outside:
+        name_off = _U32(b, base + at)[0]
+        if name_off == base + after:
+            return False
+        name = names.get(name_off)
+        if name is None:
+            if name_off + 8 > len(b):
+                return False
+            nchars = _U16(b, name_off + 6)[0]
+            if name_off + 8 + 2 * nchars > len(b):
+                return False
+            name = names[name_off] = _utf16(b, name_off + 8, nchars)
+        if name != expected:
+            return False
+    return True
+
+
 @dataclass(slots=True)
 class ChunkContext:
-    """Per-chunk caches: resolved names and template maps, keyed by chunk offset."""
+    """Per-chunk caches: resolved names and template maps, keyed by chunk offset; ``shared``
+    holds the templates of the log's earlier chunks."""
 
     buf: bytes
     names: dict[int, str] = field(default_factory=dict)
     event_maps: dict[int, TemplateMap] = field(default_factory=dict)
     fragment_maps: dict[int, TemplateMap] = field(default_factory=dict)
+    shared: TemplateCache | None = None
 
     def template_map(self, offset: int, fragment: bool) -> TemplateMap:
         """The map of the template at ``offset``: of a record (``<Event>``) or of a nested
@@ -508,10 +668,19 @@ class ChunkContext:
         if offset + 24 > len(b):
             raise BxmlError(f"template offset 0x{offset:x} outside the chunk")
         size = _U32(b, offset + 20)[0]
-        roots, end = parse_fragment(b, offset + 24, self.names)
+        shared = self.shared
+        if shared is not None:
+            known = shared.find(b, offset, self.names, fragment)
+            if known is not None:
+                return known
+        refs: list[NameRef] | None = [] if shared is not None else None
+        roots, end = parse_fragment(b, offset + 24, self.names, refs)
         if end > offset + 24 + size:
             raise BxmlError(f"template at 0x{offset:x} runs past its declared size")
-        return fragment_map(roots) if fragment else event_map(roots)
+        tmap = fragment_map(roots) if fragment else event_map(roots)
+        if shared is not None and refs is not None:
+            shared.add(b, offset, end, refs, self.names, fragment, tmap)
+        return tmap
 
 
 _DECL_FORMATS: dict[int, Callable[[bytes, int], tuple[int, ...]]] = {}

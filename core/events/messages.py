@@ -281,14 +281,25 @@ def generic_message(event: EventRecord) -> str:
     return f"{provider} {event.event_id}: {fields}" if fields else f"{provider} {event.event_id}"
 
 
-def render_message(event: EventRecord) -> tuple[str, bool]:
-    """(one-line message, whether it came from a template)."""
-    template = _table().get((event.provider.casefold(), event.event_id))
+def message_template(provider: str, event_id: int) -> MessageTemplate | None:
+    """The template of events of ``provider`` / ``event_id``; None: they get the generic line.
+    Callers that meet many events of one kind look it up once (:func:`render_with`)."""
+    return _table().get((provider.casefold(), event_id))
+
+
+def render_with(template: MessageTemplate | None, event: EventRecord) -> tuple[str, bool]:
+    """:func:`render_message` with the event's template already looked up
+    (:func:`message_template` of its provider and id)."""
     if template is not None:
         line = template.render(event.data)
         if line is not None:
             return line, True
     return generic_message(event), False
+
+
+def render_message(event: EventRecord) -> tuple[str, bool]:
+    """(one-line message, whether it came from a template)."""
+    return render_with(message_template(event.provider, event.event_id), event)
 
 
 def event_message(event: EventRecord) -> str:
