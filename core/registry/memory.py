@@ -33,7 +33,6 @@ class MemoryKey(RegKey):
         "_last_write",
         "_name",
         "_origin",
-        "_parent",
         "_path",
         "_pending",
         "_reader",
@@ -50,11 +49,10 @@ class MemoryKey(RegKey):
     ) -> None:
         """A key at full ``path``; or, with ``parent``, the key named ``path`` under it.
 
-        A subkey keeps its parent and name, not its full path: a dump holds thousands of
-        keys and analysis asks a few dozen for their path, so the path is joined when first
-        asked for (reading exactly as a stored one would)."""
-        self._path = path if parent is None else None
-        self._parent = parent
+        The full path is joined here, not kept as a reference to the parent: a key that
+        pointed at its parent would make every tree a web of reference cycles, freed only by
+        the cyclic collector — a batch worker's memory then grew with every capture."""
+        self._path: str = path if parent is None else f"{parent._path}\\{path}"
         self._name = path
         self._origin = origin
         self._last_write = last_write
@@ -67,19 +65,7 @@ class MemoryKey(RegKey):
 
     @property
     def path(self) -> str:
-        path = self._path
-        if path is None:
-            # Iterative, not recursive (keys may nest 512 deep); each ancestor on the way
-            # keeps its joined path, so siblings and children asked next join one name.
-            chain = [self]
-            parent = self._parent
-            while parent is not None and parent._path is None:
-                chain.append(parent)
-                parent = parent._parent
-            path = parent.path if parent is not None else ""
-            for key in reversed(chain):
-                path = key._path = f"{path}\\{key._name}"
-        return path
+        return self._path
 
     @property
     def name(self) -> str:

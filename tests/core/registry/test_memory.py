@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
+from core.registry.dump import parse_dump_text
 from core.registry.memory import MemoryKey, MemoryView
 from core.registry.model import RegValue
 
@@ -88,3 +90,25 @@ def test_a_subkey_path_is_its_parents_path_and_its_name_as_created() -> None:
     assert (key.path, key.name, key.origin) == (r"HKLM\S\x", "x", "f:1")
     nested = view.ensure_key("HKLM\\" + "\\".join(f"k{n}" for n in range(1500)))
     assert nested.path.count("\\") == 1500  # deeper than any recursion limit allows
+
+
+def test_a_parsed_tree_is_freed_without_the_cyclic_collector() -> None:
+    # Keys hold no reference to their parent: a capture's registry goes when its last
+    # reference goes. (A batch worker's memory grew with every capture when it did not.)
+    text = "\n".join(
+        [f"[HKEY_LOCAL_MACHINE\\SOFTWARE\\K{n}\\Sub]\n\"V\"=dword:0000000{n}\n" for n in range(5)]
+    )
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        view = parse_dump_text(text)
+        key = view.key(r"HKLM\SOFTWARE\K3\Sub")
+        assert key is not None
+        assert key.path.endswith(r"\K3\Sub")
+        assert [v.data for v in key.values()] == [3]
+        del view, key
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
