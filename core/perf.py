@@ -1,4 +1,5 @@
-"""Keeping Python's cyclic garbage collector out of the way while evidence loads.
+"""Keeping Python's cyclic garbage collector out of the way while evidence loads, and making
+the objects evidence is made of cheaply (:func:`lean_init`, :func:`draft_of`).
 
 Loading builds a few hundred thousand small, acyclic objects (registry values, events, log
 lines). With the collector on, every growth of a quarter triggers a full collection that
@@ -80,8 +81,9 @@ def lean_init(cls: type[_T]) -> type[_T]:
 
 
 def draft_of(cls: type[_T]) -> Callable[..., Any]:
-    """A writable twin of a frozen, slotted dataclass, for the one hot loop that makes its
-    instances by the ten thousand: ``made = draft(*values); made.__class__ = cls``.
+    """A writable twin of a frozen, slotted dataclass, for the hot loops that make its
+    instances by the ten thousand (log lines, event records and their XML renderers, timeline
+    entries): ``made = draft(*values); made.__class__ = cls``.
 
     Even with :func:`lean_init`, a frozen instance is filled by one descriptor call per field;
     the twin's ``__init__`` stores with plain attribute writes, about twice as fast overall.
