@@ -29,7 +29,6 @@ MAX_KEYS_PER_STEP = 200
 _ID_TOKEN = re.compile(
     r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
 )
-#: The part of an _ID_TOKEN after its first 8 digits.
 _USER_SID = re.compile(r"S-1-(?:12|5-21)-[\d-]+")
 _DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
 _DEVICE_URI = re.compile(r"\./Device/", re.IGNORECASE)
