@@ -41,21 +41,16 @@ def load_toml(
     file is parsed and raises when the document is malformed: only a document that passed it
     is stored, so a warm run may read it without checking it again.
     """
-    if check is None:
-        return load_parsed(path, _toml_loads, kind)
 
-    def parse_and_check(text: str) -> dict[str, Any]:
-        doc = _toml_loads(text)
-        check(doc)
+    def parse(text: str) -> dict[str, Any]:
+        import tomllib  # noqa: PLC0415 - a warm run reads stored copies and never needs it
+
+        doc = tomllib.loads(text)
+        if check is not None:
+            check(doc)
         return doc
 
-    return load_parsed(path, parse_and_check, kind)
-
-
-def _toml_loads(text: str) -> dict[str, Any]:
-    import tomllib  # noqa: PLC0415 - a warm run reads stored copies and never needs it
-
-    return tomllib.loads(text)
+    return load_parsed(path, parse, kind)
 
 
 def load_parsed(path: Path, parse: Callable[[str], dict[str, Any]], kind: str) -> dict[str, Any]:

@@ -46,8 +46,7 @@ def build_timeline(
     facts: DeviceFacts,
     log_links: LogLinks,
 ) -> tuple[TimelineEntry, ...]:
-    # An entry per event (thousands), made as the log lines' below are; the origin formatted
-    # as EventRecord.origin does, without the property call.
+    # An entry per event (thousands), made as the log lines' below are.
     draft, timeline_entry = _ENTRY_DRAFT, TimelineEntry
     entries: list[TimelineEntry] = []
     append, unplaced = entries.append, links.unplaced
@@ -59,7 +58,7 @@ def build_timeline(
             "event",
             step,
             _event_summary(event.event_id, said, unplaced.get(position)),
-            f"{event.file}#{event.record_id}",
+            event.origin,
         )
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
@@ -97,8 +96,7 @@ def build_timeline(
     # component: the memo is looked up by the message alone (its hash is cached in the text;
     # a (component, message) key would be a new tuple to hash per line), with the component
     # it was summarised for; another component falls back to the pair. An entry per line:
-    # each is made as a writable draft that then becomes a TimelineEntry (core.perf.draft_of),
-    # its origin formatted here as LogLine.origin does, without the property call.
+    # each is made as a writable draft that then becomes a TimelineEntry (core.perf.draft_of).
     by_message: dict[str, tuple[str, str]] = {}  # message → (component, summary)
     by_pair: dict[tuple[str, str], str] = {}
     for line, step in zip(logs, log_links.step_of, strict=True):
@@ -114,7 +112,7 @@ def build_timeline(
                 summary = by_pair[key] = _log_summary(component, message)
             known = (component, summary)
             by_message.setdefault(message, known)
-        made = draft(when, "log", step, known[1], f"{line.file}:{line.line}")
+        made = draft(when, "log", step, known[1], line.origin)
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
     try:
