@@ -473,10 +473,12 @@ def analyze(evidence: Evidence) -> EspReport:
     items = collector.collect()
     facts.settings = merge_items(ime, items, facts.settings)
     users = sorted(set(facts.user_sids) | collector.user_sids)
-    item_steps = {
-        token: i.step for i in items if i.kind != "provider" for token in item_tokens(i.id)
-    }
-    item_ids = {token: i.id for i in items if i.kind != "provider" for token in item_tokens(i.id)}
+    item_steps: dict[str, str] = {}  # each token of a tracked item → its step, and its id
+    item_ids: dict[str, str] = {}
+    for i in items:
+        if i.kind != "provider":
+            for token in item_tokens(i.id):
+                item_steps[token], item_ids[token] = i.step, i.id
     log_links = link_log_lines(ime.logs, item_steps, item_ids)
 
     # First pass: windows from registry history only, to place events named by several steps.

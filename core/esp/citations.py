@@ -25,13 +25,14 @@ from core.esp.evidence_links import (
 )
 from core.esp.items import ItemInfo
 from core.esp.model import Finding, LogRef, RegistryRef
+from core.esp.status import AUTOPILOT_SETTINGS
 from core.events.model import EventRecord
 from core.evidence import Evidence
 from core.logs.model import LogLine
 from core.registry.model import RegKey
 
 #: Where the ESP keeps its own status record ("ESP status: …" evidence points there).
-RECORD_KEY = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
+RECORD_KEY = AUTOPILOT_SETTINGS
 RECORD_PREFIX = "ESP status:"
 
 

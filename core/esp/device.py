@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from core.esp.knowledge import Knowledge
 from core.esp.model import DeploymentMode, Device, Settings
-from core.esp.status import RecordPhase
+from core.esp.status import AUTOPILOT_SETTINGS, RecordPhase
 from core.events.model import EventRecord
 from core.logs.model import LogLine
 from core.logs.zones import zone_of
@@ -36,7 +36,6 @@ COMPUTER_NAME = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerNam
 BIOS = r"HKLM\HARDWARE\DESCRIPTION\System\BIOS"
 TIME_ZONE = r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation"
 
-AUTOPILOT_SETTINGS = r"HKLM\SOFTWARE\Microsoft\Provisioning\AutopilotSettings"
 DEVICE_PREP = AUTOPILOT_SETTINGS + r"\DevicePreparation"
 
 SKIPPED = 0xFFFFFFFF

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.esp.device import DEVICE_PREP, DeviceFacts
-from core.esp.hresult import fmt, from_number
-from core.esp.items import parse_time
+from core.esp.hresult import fmt
+from core.esp.items import failure_code, parse_time
 from core.esp.knowledge import Knowledge
 from core.esp.model import DevicePreparation, DevicePrepPhase, Item, Status
 from core.esp.values import state, state_word
@@ -157,7 +157,7 @@ def _apps(
         state = as_int(workload.get("WorkloadState"))
         word = knowledge.state("device_prep_workload", state) or f"state {state}"
         raw_code = workload.get("ErrorCode")
-        code = from_number(raw_code) if isinstance(raw_code, (int, str)) else None
+        code = failure_code(raw_code)
         for stamp in ("StartTime", "EndTime"):
             when = json_date(workload.get(stamp))
             if when is not None:
@@ -248,7 +248,7 @@ def analyze_device_prep(
     word = knowledge.state("device_prep_page", page)
     status: Status = _PAGE_STATUS.get(word or "", "unknown")
     raw_error = value_of(prep, "PageErrorCode")
-    error = from_number(raw_error) if isinstance(raw_error, (int, str)) else None
+    error = failure_code(raw_error)
     phase_value = value_of(prep, "PageErrorPhase")
     timeout_s = as_int(settings.get("PageTimeoutSeconds"))
     agent_s = as_int(settings.get("AgentDownloadTimeoutSeconds"))

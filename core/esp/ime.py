@@ -40,9 +40,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from core.esp.evidence_links import log_ref
 from core.esp.items import IME_WIN32, ItemInfo, parse_time
 from core.esp.model import Download as ModelDownload
-from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, Severity, TimelineEntry
+from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, TimelineEntry
 from core.esp.rules.base import PhaseState, StepState
 from core.esp.values import state_word
 from core.events.model import EventRecord
@@ -355,8 +356,13 @@ def _file_kind(file: str) -> int:
         else 0
 
 
-def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
-    """What the IME / AppWorkload lines among ``logs`` show (others are ignored)."""
+def read_ime(
+    logs: Iterable[LogLine], readings: dict[str, _Reading | None] | None = None
+) -> ImeFacts:
+    """What the IME / AppWorkload lines among ``logs`` show (others are ignored).
+
+    ``readings`` keeps what each text says (it depends on the text alone) for a second
+    reading of the same lines, e.g. with their clock shifted."""
     facts = ImeFacts()
     current: dict[tuple[str, str], str] = {}  # (file, thread) → app id the thread works on
     file, esp_log = None, False  # lines come file by file: the kind is looked up per file
@@ -364,7 +370,8 @@ def read_ime(logs: Iterable[LogLine]) -> ImeFacts:
     # is worked out once; what it means for the line depends on the thread's state below.
     # A text that says nothing (most of them: no phase words, no app, no job, nothing about
     # the thread's app) is remembered as None and its lines are only counted.
-    readings: dict[str, _Reading | None] = {}
+    if readings is None:
+        readings = {}
     for line in logs:
         if line.file is not file:
             file = line.file
@@ -620,7 +627,8 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
         app.tracked = True
         _add_state(app, when, _state_word(update.group(2)), line)
         return
-    if "esp" in message.casefold() and _REGISTERED.search(message):
+    low = message.casefold()  # once: the word tests below all read it
+    if "esp" in low and _REGISTERED.search(message):
         app.tracked = True
     delta = _DELTA.search(message)
     if delta is not None:
@@ -628,12 +636,12 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
     into = _INTO.search(message)
     if into is not None:
         _add_state(app, when, _state_word(into.group(1)), line)
-    elif _TABLE not in message.casefold() and "Current State" not in message:
+    elif _TABLE not in low and "Current State" not in message:
         transition = _TRANSITION.search(message)
         if transition is not None:
             _add_state(app, when, _state_word(transition.group(2)), line)
     exit_code = _EXIT.search(message)
-    if exit_code is not None and "powershell" not in message.casefold():
+    if exit_code is not None and "powershell" not in low:
         app.exit_code = int(exit_code.group(1))
     unmapped = _UNMAPPED_EXIT.search(message)
     if unmapped is not None:  # an exit code the app's return-code table does not list: failure
@@ -646,7 +654,6 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
         _add_state(app, when, word, line)
         if word in ("success", "error"):
             app.result = "succeeded" if word == "success" else "failed"
-    low = message.casefold()
     for text, word in _APP_ERRORS:
         if text in low:
             app.result = "failed"
@@ -668,7 +675,7 @@ def _app_line(facts: ImeFacts, app: ImeApp, line: LogLine, message: str) -> None
     detected = _DETECTED.search(message)
     if detected is not None:
         app.detected = detected.group(1).casefold() == "true"
-    if _TABLE in message.casefold():
+    if _TABLE in low:
         return
     if "add file to the job" in low:  # the app's content handed to a Delivery Optimization job
         app.downloads.append(Download(when, None, None, None, None, "Delivery Optimization",
@@ -961,17 +968,16 @@ class ImeEvidence:
         refs = self.step_logs.setdefault(step, [])
         if any(r.origin == line.origin and r.item == item for r in refs):
             return
-        severity: Severity = "error" if line.type == 3 else "warning" if line.type == 2 else "info"
-        first = " ".join(line.message.split())[:400]
-        refs.append(LogRef(line.time, severity, line.component, line.thread, first,
-                           line.origin, item))
+        # The step's log view shows IME's line on one line, cut short.
+        refs.append(replace(log_ref(line, item), message=" ".join(line.message.split())[:400]))
 
 
 def ime_evidence(evidence: Evidence) -> ImeEvidence:
     """Read the IME lines of ``evidence`` and decide their clock (module docstring)."""
     if not any(is_ime_log(line) for line in evidence.logs):
         return ImeEvidence(ImeFacts(), None, evidence.logs)
-    facts = read_ime(evidence.logs)
+    readings: dict[str, _Reading | None] = {}
+    facts = read_ime(evidence.logs, readings)
     diagnostics = evidence.side_files.diagnostics if evidence.side_files is not None else None
     zone = diagnostics.time_zone if diagnostics is not None else None
     pairs = anchor_pairs(facts, evidence.events, _registry_times(evidence.registry))
@@ -979,7 +985,7 @@ def ime_evidence(evidence: Evidence) -> ImeEvidence:
     logs = evidence.logs
     if clock.offset_minutes:
         logs = shift_logs(logs, clock.offset_minutes)
-        facts = read_ime(logs)
+        facts = read_ime(logs, readings)
     result = ImeEvidence(facts, clock, logs)
     if clock.basis == "unanchored":
         name = next(line.file for line in evidence.logs if is_ime_log(line))
@@ -1158,17 +1164,16 @@ def apply_phases(
         phase = phases.get(phase_id)
         if phase is None or phase.status == "skipped":
             continue
-        early = spans.get(phase_id)
+        span = spans.get(phase_id)
         if record.get(phase_id):
             # The ESP record decides the state; the log still gives a start it lacks.
-            if early is not None and phase.started is None and early.started is not None:
-                phase.started = early.started
+            if span is not None and phase.started is None and span.started is not None:
+                phase.started = span.started
                 ime.phase_notes.setdefault(phase_id, [None, None, None])[1] = (
-                    f"{SOURCE} {early.first.line.origin}")
+                    f"{SOURCE} {span.first.line.origin}")
             continue
         no_record = ("The capture holds no ESP record for this phase" if phase_id not in record
                      else "The ESP record still says this phase has not started")
-        span = spans.get(phase_id)
         later = next((spans[p] for p in PHASE_ORDER[index + 1:] if p in spans), None)
         title = PHASE_TITLES[phase_id]
         notes = ime.phase_notes.setdefault(phase_id, [None, None, None])

@@ -348,7 +348,9 @@ class ItemCollector:
                 enforcement = _json_value(app, "EnforcementStateMessage")
                 compliance = _json_value(app, "ComplianceStateMessage")
                 state = enforcement.get("EnforcementState")
-                error = _code(enforcement.get("ErrorCode")) or _code(compliance.get("ErrorCode"))
+                error = failure_code(enforcement.get("ErrorCode")) or failure_code(
+                    compliance.get("ErrorCode")
+                )
                 if isinstance(state, int):
                     meaning = _state("enforcement_state", state)
                     if not tracked or info.outcome == "unknown" or meaning == "failed":
@@ -388,7 +390,7 @@ class ItemCollector:
                 code = key.name
                 url = (str_of(key, "CurrentDownloadUrl") or "").casefold()
                 status = as_int(value_of(key, "Status"))
-                last_error = _code(value_of(key, "LastError"))
+                last_error = failure_code(value_of(key, "LastError"))
                 existing = self._find_msi(code)
                 ime_agent = "intunewindowsagent.msi" in url
                 failed = status in (30, 60) or last_error is not None
@@ -463,7 +465,7 @@ class ItemCollector:
                 info.keys.append(key)
 
 
-def _code(value: object) -> int | None:
+def failure_code(value: object) -> int | None:
     """A failure HRESULT from a registry or JSON value of any type."""
     return from_number(value) if isinstance(value, (int, str)) else None
 

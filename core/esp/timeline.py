@@ -20,7 +20,6 @@ from core.perf import draft_of
 
 MAX_LOG_CHARS = 240
 _ENTRY_DRAFT = draft_of(TimelineEntry)
-_MIN = datetime.min.replace(tzinfo=UTC)
 _time = attrgetter("time")
 
 

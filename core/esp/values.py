@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -20,13 +20,12 @@ from core.esp.hresult import fmt
 from core.esp.model import STATUSES, Status
 from core.paths import resource_path
 from core.registry.model import ValueData
-from core.registry.values import as_int
+from core.registry.values import as_int, filetime
 from core.resource_cache import load_toml
 
 DECODERS = frozenset(
     {"table", "filetime", "unix_time", "time_text", "seconds", "minutes", "hresult", "json"}
 )
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 #: Plausible capture years: a number outside them is not taken for a time.
 _YEARS = (1995, 2100)
 _TIME_NAME = re.compile(r"(?:Time|Timestamp|Date|TimeUtc)$", re.IGNORECASE)
@@ -161,20 +160,15 @@ def state_word(table: str, number: int | None) -> str:
 
 
 def from_filetime(data: ValueData) -> datetime | None:
-    """A FILETIME as 8 little-endian bytes, a QWORD or a decimal text, as UTC."""
-    if isinstance(data, bytes) and len(data) == 8:
-        ticks = int.from_bytes(data, "little")
-    elif isinstance(data, int) and not isinstance(data, bool):
-        ticks = data
-    elif isinstance(data, str) and data.strip().isdigit():
-        ticks = int(data.strip())
-    else:
-        return None
-    try:
-        when = _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
-    except OverflowError:
-        return None
-    return when if _YEARS[0] <= when.year <= _YEARS[1] else None
+    """A FILETIME as 8 little-endian bytes, a QWORD or a decimal text, as UTC (the registry
+    reader's :func:`~core.registry.values.filetime`, within the years a capture can name)."""
+    if isinstance(data, str):
+        text = data.strip()
+        if not text.isdigit():
+            return None
+        data = int(text)
+    when = filetime(data)
+    return when if when is not None and _YEARS[0] <= when.year <= _YEARS[1] else None
 
 
 def from_unix(data: ValueData) -> datetime | None:

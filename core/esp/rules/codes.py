@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.codes import format_code
 from core.esp.evidence_links import event_code
 from core.esp.hresult import decode, fmt
 from core.esp.knowledge import parse_code
 from core.esp.model import Finding, Severity
 from core.esp.rules.base import DONE, Context, Found, Rule, make, summary_rule
+from core.esp.values import code_text
 
 #: (code, step, where, evidence, event positions) from step results and ESP failure events
 Failure = tuple[int, str | None, str, list[str], tuple[int, ...]]
@@ -84,7 +84,7 @@ def unknown_code(
         "unknown_hresult",
         step,
         evidence,
-        code=format_code(code) or fmt(code),
+        code=code_text(code),
         facility=facility,
         facility_number=parts.facility,
         number=parts.number,
