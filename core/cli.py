@@ -135,7 +135,7 @@ def cmd_registry(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_UNUSABLE
     # Lazy readers (hives) find damage while the tree is walked: report that too.
     problems = list(evidence.problems)
-    problems += [p for p in evidence.registry.problems if p not in problems]
+    problems += evidence.late_problems(problems)
     _print_problems(problems)
     return EXIT_PROBLEMS if problems else EXIT_OK
 

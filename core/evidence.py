@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -80,6 +80,12 @@ class Evidence:
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     #: Where each file of ``source.files`` can be read (read it with :mod:`core.members`).
     members: dict[str, Path] = field(default_factory=dict, repr=False)
+
+    def late_problems(self, known: Iterable[Problem]) -> list[Problem]:
+        """What lazy registry backends (hives, the live registry) found after loading, as keys
+        were opened, and ``known`` does not hold yet."""
+        seen = set(known)
+        return [p for p in self.registry.problems if p not in seen]
 
     def close(self) -> None:
         """Release temp files behind this evidence (records' ``xml()`` needs them until then)."""

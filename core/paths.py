@@ -115,11 +115,6 @@ def cache_dir(settings: Settings | None = None) -> Path:
     return chosen
 
 
-def forget_cache_dir() -> None:
-    """Forget the folders chosen so far (tests that change the candidates)."""
-    _chosen.clear()
-
-
 def _user_tag(settings: Settings) -> str:
     try:
         return str(os.getuid())  # type: ignore[attr-defined,unused-ignore]  # POSIX only

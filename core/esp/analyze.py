@@ -592,8 +592,7 @@ def analyze(evidence: Evidence) -> EspReport:
     )
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.
-    seen = set(problems)
-    problems.extend(p for p in evidence.registry.problems if p not in seen)
+    problems.extend(evidence.late_problems(problems))
     source = SourceSummary(
         kind=evidence.source.kind,
         path=evidence.source.path,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from core.events.messages import render_message
+from core.events.messages import event_message, render_message
 from core.events.model import EventRecord
 from core.problems import printable
 
@@ -43,7 +43,7 @@ def event_to_json(rec: EventRecord) -> dict[str, object]:
         "record_id": rec.record_id,
         "data": rec.data,
         "origin": rec.origin,
-        "message": render_message(rec)[0],
+        "message": event_message(rec),
     }
 
 
