@@ -7,6 +7,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
 
 from core.esp.model import EspReport
+from gui.fonts import derived
 from gui.plain import plain_label, tooltip
 
 APP_STEPS = ("DeviceSetup.AppsSubcategory", "AccountSetup.AppsSubcategory")
@@ -42,9 +43,7 @@ class EspSettingsPanel(QFrame):
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setVerticalSpacing(2)
         heading = plain_label("ESP settings")
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
+        heading.setFont(derived(heading.font(), bold=True))
         grid.addWidget(heading, 0, 0, 1, 2)
         self.values = {}
         for row, caption in enumerate(self.ROWS, start=1):

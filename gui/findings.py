@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.esp.model import EspReport, Finding
+from gui.fonts import derived
 from gui.icons import severity_icon
 from gui.models import OBJECT_ROLE, Column, RowTableModel, cell
 from gui.plain import plain_label
@@ -93,9 +94,7 @@ class FindingsView(QWidget):
         box = QVBoxLayout(below)
         box.setContentsMargins(0, 0, 0, 0)
         self.title = plain_label(name="findingTitleText", selectable=True, wrap=True)
-        bold = self.title.font()
-        bold.setBold(True)
-        self.title.setFont(bold)
+        self.title.setFont(derived(self.title.font(), bold=True))
         self.text = plain_label(name="findingText", selectable=True, wrap=True)
         box.addWidget(self.title)
         box.addWidget(self.text)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.esp.model import EspReport, EventRef, Item, LogRef, RegistryRef, RegistryValueRef, Step
-from core.report.common import hresult_text, setting_note
+from core.report.common import hresult_text, phase_of, setting_note
 from gui.details import DetailsPane
 from gui.export import step_summary
 from gui.fonts import derived
@@ -347,7 +347,7 @@ class StepPanel(QWidget):
             self.log_details.clear()
             self._update_tab_titles()
             return
-        phase = next((p for p in report.phases if step in p.steps), None) if report else None
+        phase = phase_of(report, step.id) if report else None
         prefix = f"{phase.title} › " if phase else ""
         self.title.setText(
             f"{prefix}{step.title}: {short_status_text(step.title, step.status, step.status_text)}"

@@ -257,6 +257,7 @@ def analyse_capture(
 
 def fill_row(row: Row, report: Any) -> None:
     """The row's columns from an :class:`~core.esp.model.EspReport`."""
+    from core.codes import cause_of  # noqa: PLC0415
     from core.esp.hresult import from_number  # noqa: PLC0415
     from core.report.common import findings_in_order, format_hresult, verdict  # noqa: PLC0415
 
@@ -269,15 +270,16 @@ def fill_row(row: Row, report: Any) -> None:
         row.failed_phase = v.phase.title if v.phase is not None else None
         if v.step is not None:
             row.failed_step, row.failed_step_id = v.step.title, v.step.id
+            # The step's own code, else the first code one of its items failed with.
             row.code = format_hresult(v.step.hresult)
-    if row.code is None and v.kind == "failed" and v.step is not None:
-        for item in v.step.items:
-            if item.hresult:
-                row.code = format_hresult(item.hresult)
-                break
+            if row.code is None:
+                row.code = next(
+                    (format_hresult(i.hresult) for i in v.step.items if i.hresult), None
+                )
     if row.code is not None:
         number = from_number(row.code)
-        row.code_name = code_name(number, row.failed_step_id) if number is not None else None
+        entry = cause_of(number, row.failed_step_id) if number is not None else None
+        row.code_name = entry.title if entry is not None else None  # our title for the code
     order = findings_in_order(report)
     if order:
         row.first_finding = report.findings[order[0]].title
@@ -294,14 +296,6 @@ def fill_row(row: Row, report: Any) -> None:
         for item in step.items
         if item.status == "failed" or (item.hresult and item.status not in {"succeeded"})
     ]
-
-
-def code_name(code: int, step_id: str | None = None) -> str | None:
-    """The error code's title from the knowledge files (``resources/knowledge``), if known."""
-    from core.esp.knowledge import load  # noqa: PLC0415
-
-    entry = load().error(code, step_id)
-    return entry.title if entry is not None else None
 
 
 # -- running many ---------------------------------------------------------------------------

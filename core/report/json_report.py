@@ -308,6 +308,10 @@ def dumps_json(data: Any) -> str:
     raw = _orjson_bytes(data)
     if raw is not None:
         return raw.decode("utf-8")
+    return _stdlib_json(data)
+
+
+def _stdlib_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -349,7 +353,7 @@ def write_json(report: EspReport, out: TextIO) -> None:
         sink.write(raw)
         sink.write(b"\n")
         return
-    out.write(raw.decode("utf-8") if raw is not None else dumps_json(data))
+    out.write(raw.decode("utf-8") if raw is not None else _stdlib_json(data))
     out.write("\n")
 
 

@@ -14,6 +14,7 @@ from core.esp.values import code_text
 from core.report.common import (
     display_time,
     item_state_text,
+    phase_of,
     setting_note,
     status_words,
     value_shown,
@@ -60,7 +61,7 @@ def step_summary(
     fmt_time: Callable[[datetime | None], str] = display_time,
     time_label: str = "UTC",
 ) -> str:
-    phase = next((p for p in report.phases if step in p.steps), None)
+    phase = phase_of(report, step.id)
     status = status_words(step.title, step.status, step.status_text)  # the ESP's own words
     lines = [f"{phase.title + ' › ' if phase else ''}{step.title}: {status}"]
     note = setting_note(report.settings, step)
