@@ -237,7 +237,8 @@ class Row:
 def audit(messages: Path = MESSAGES, tables: Path = TABLES) -> list[Row]:
     doc = tomllib.loads(messages.read_text(encoding="utf-8"))
     files = provider_files(tables)
-    loaded: dict[Path, tuple[dict[int, WindowsText], dict[int, WindowsText]]] = {}
+    loaded: dict[Path, dict[int, WindowsText]] = {}
+    apart: dict[Path, dict[int, WindowsText]] = {}  # read again only where ids did not match
     rows = []
     for entry in doc["message"]:
         provider, event_id, text = entry["provider"], int(entry["id"]), entry["text"]
@@ -247,12 +248,14 @@ def audit(messages: Path = MESSAGES, tables: Path = TABLES) -> list[Row]:
         by_labels = False
         if path is not None:
             if path not in loaded:
-                loaded[path] = (read_message_file(path), read_message_file(path, prefix=0))
-            by_id, numbered_apart = loaded[path]
+                loaded[path] = read_message_file(path)
+            by_id = loaded[path]
             if by_id:
                 windows = by_id.get(event_id)
             elif fields:
-                windows = match_by_labels(fields, numbered_apart)
+                if path not in apart:
+                    apart[path] = read_message_file(path, prefix=0)
+                windows = match_by_labels(fields, apart[path])
                 by_labels = windows is not None
         used: dict[int, str] = {}
         unresolved: list[str] = []

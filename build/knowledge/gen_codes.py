@@ -220,9 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     text = build(args.winerror)
+    status = write_or_check(OUTPUT, text, check=args.check, tool="gen_codes")
     if args.check:
-        return write_or_check(OUTPUT, text, check=True, tool="gen_codes")
-    write_or_check(OUTPUT, text, check=False, tool="gen_codes")
+        return status
     count = text.count("\n") - sum(1 for line in text.splitlines() if line.startswith("#"))
     print(f"gen_codes: {count} codes written to {OUTPUT.relative_to(ROOT)}")
     return 0

@@ -200,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, KeyError) as exc:
         print(f"gen_messages: {exc}", file=sys.stderr)
         return 1
+    status = write_or_check(OUTPUT, text, check=args.check, tool="gen_messages")
     if args.check:
-        return write_or_check(OUTPUT, text, check=True, tool="gen_messages")
-    write_or_check(OUTPUT, text, check=False, tool="gen_messages")
+        return status
     for note in notes:
         print(f"gen_messages: {note}")
     print(f"gen_messages: written to {OUTPUT.relative_to(ROOT)}")

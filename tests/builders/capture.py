@@ -29,7 +29,7 @@ from typing import Any
 from core.registry.model import ValueData
 from tests.builders.cab import Folder, build_cab
 from tests.builders.evtx import hex32, write_evtx  # noqa: F401 - re-exported for scenarios
-from tests.builders.logs import cmtrace_line, write_cmtrace
+from tests.builders.logs import DEVICE_USER, cmtrace_line, write_cmtrace
 from tests.builders.reg import dump_reg_text
 
 #: Start of every scenario's story (OOBE begins here).
@@ -44,7 +44,6 @@ IME_ROOT = HKLM + r"\IntuneManagementExtension"
 IME = IME_ROOT + r"\Win32Apps"
 EDAM = HKLM + r"\EnterpriseDesktopAppManagement"
 DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
-DEVICE_USER = "00000000-0000-0000-0000-000000000000"
 USER_SID = "S-1-12-1-1111111111-2222222222-3333333333-4444444444"
 USER_OID = "11111111-2222-3333-4444-555555555555"
 ENROLLMENT = "{0E5C6B2A-1D4F-4A8B-9C3E-7F6A5B4C3D2E}".strip("{}")

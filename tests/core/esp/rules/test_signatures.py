@@ -17,7 +17,7 @@ from core.esp.model import EspReport
 from core.esp.rules.registry import SUMMARY_RULES, check, emitted_ids, units
 from tests.builders.capture import USER_SID, Capture, at, guid, hex32
 from tests.builders.logs import ImeLog
-from tests.core.esp.scenarios.conftest import Run, prep_failed
+from tests.core.esp.scenarios.conftest import Run, prep_failed, setup_failed
 
 APP = guid(31)
 STORE = (
@@ -61,15 +61,8 @@ def healthy_device_prep() -> Capture:
     return cap.prep_app(61, "Contoso Agent", 1, at(5), at(9))
 
 
-def device_failed(step: str, text: str, mode: str = "user_driven") -> Capture:
-    cap = Capture().autopilot(mode).first_sync()
-    cap.record_all_succeeded("DevicePreparation")
-    cap.record("DeviceSetup", "failed", {step: ("failed", text)})
-    return cap.record("AccountSetup", "notStarted")
-
-
 def apps_failed(code: int = 0x800705B4) -> Capture:
-    return device_failed("AppsSubcategory", f"Apps (Failed: 0x{code:08x})")
+    return setup_failed("AppsSubcategory", f"Apps (Failed: 0x{code:08x})")
 
 
 def slow_download() -> Capture:
@@ -115,7 +108,7 @@ def hybrid_waiting() -> Capture:
 
 
 def cert_failed(code: int) -> Capture:
-    cap = device_failed("CertificatesSubcategory", "Certificates (Failed: 0x80004005)")
+    cap = setup_failed("CertificatesSubcategory", "Certificates (Failed: 0x80004005)")
     return cap.event("dm_admin", 32, at(20), {"HRESULT": hex32(code)}, level=2)
 
 
@@ -154,7 +147,7 @@ def office(status: int) -> Capture:
 
 
 def company_portal() -> Capture:
-    cap = device_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
+    cap = setup_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
     return cap.snapshots("ExpectedModernAppPackages", [(at(20), {STORE: 0})])
 
 
@@ -233,12 +226,12 @@ def prep_slow() -> Capture:
 
 
 def pfx() -> Capture:
-    cap = device_failed("CertificatesSubcategory", "Certificates (Failed: 0x80004005)")
+    cap = setup_failed("CertificatesSubcategory", "Certificates (Failed: 0x80004005)")
     return cap.snapshots("ExpectedPFXCerts", [(at(20), {PFX: 0})])
 
 
 def vpn() -> Capture:
-    cap = device_failed("NetworkConnectionsSubcategory", "Network connections (Failed: 0x80004005)")
+    cap = setup_failed("NetworkConnectionsSubcategory", "Network connections (Failed: 0x80004005)")
     return cap.snapshots("ExpectedNetworkProfiles", [(at(20), {VPN: 0})])
 
 
@@ -266,7 +259,7 @@ def second_signin() -> Capture:
 
 
 def reboot_coalescing() -> Capture:
-    return device_failed("RebootCoalescing", "Failed: 0x80004005")
+    return setup_failed("RebootCoalescing", "Failed: 0x80004005")
 
 
 def masked() -> Capture:
@@ -291,13 +284,13 @@ def timed_out_user() -> Capture:
 
 def store_waiting() -> Capture:
     uri = STORE.replace("Microsoft.CompanyPortal_8wekyb3d8bbwe", "Contoso.Notes_8wekyb3d8bbwe")
-    cap = device_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
+    cap = setup_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
     return cap.snapshots("ExpectedModernAppPackages", [(at(20), {uri: 0})])
 
 
 def store_failed() -> Capture:
     uri = STORE.replace("Microsoft.CompanyPortal_8wekyb3d8bbwe", "Contoso.Notes_8wekyb3d8bbwe")
-    cap = device_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
+    cap = setup_failed("AppsSubcategory", "Apps (Failed: 0x800705b4)")
     cap.snapshots("ExpectedModernAppPackages", [(at(20), {uri: 0})])
     return cap.event(
         "dm_admin", 1309, at(21), {"Type": "Modern", "Name": "Contoso.Notes_8wekyb3d8bbwe"}
@@ -378,13 +371,13 @@ SCENARIOS: dict[str, Callable[[], Capture]] = {
     "store_app_failed": store_failed,
     "company_portal_device_phase": company_portal,
     # certificates and network
-    "cert_not_applied": lambda: device_failed(
+    "cert_not_applied": lambda: setup_failed(
         "CertificatesSubcategory", "Certificates (Failed: 0x80004005)"
     ),
     "scep_server_unreachable": lambda: cert_failed(0x80072EE7),
     "trusted_root_missing": lambda: cert_failed(0x800B0109),
     "pfx_cert_failed": pfx,
-    "network_not_applied": lambda: device_failed(
+    "network_not_applied": lambda: setup_failed(
         "NetworkConnectionsSubcategory", "Network connections (Failed: 0x80004005)"
     ),
     "vpn_profile_failed": vpn,

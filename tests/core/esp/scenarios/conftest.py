@@ -64,6 +64,15 @@ def prep_failed(mode: str, subcategory: str, text: str) -> Capture:
     return cap.record("DeviceSetup", "notStarted")
 
 
+def setup_failed(subcategory: str, text: str, mode: str = "user_driven") -> Capture:
+    """A ``mode`` capture whose Device setup failed at ``subcategory`` with ``text`` (Device
+    preparation succeeded, Account setup never started)."""
+    cap = Capture().autopilot(mode).first_sync()
+    cap.record("DevicePreparation", "succeeded")
+    cap.record("DeviceSetup", "failed", {subcategory: ("failed", text)})
+    return cap.record("AccountSetup", "notStarted")
+
+
 def assert_layout(report: EspReport) -> None:
     """The three phases in ESP order, each with its visible steps in ESP order."""
     assert [p.id for p in report.phases] == PHASES

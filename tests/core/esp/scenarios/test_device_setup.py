@@ -11,6 +11,7 @@ from tests.core.esp.scenarios.conftest import (
     errors_only_on,
     failed_step,
     finding_ids,
+    setup_failed,
     top_finding_on,
 )
 
@@ -30,11 +31,7 @@ def _msi_failed_event(cap: Capture, when: datetime, product: str, code: int, log
 
 
 def _device_apps_failed(text: str, mode: str = "user_driven") -> Capture:
-    cap = Capture().autopilot(mode).first_sync()
-    cap.record("DevicePreparation", "succeeded")
-    cap.record("DeviceSetup", "failed", {"AppsSubcategory": ("failed", text)})
-    cap.record("AccountSetup", "notStarted")
-    return cap
+    return setup_failed("AppsSubcategory", text, mode)
 
 
 def test_win32_app_not_detected_87d1041c(run: Run) -> None:

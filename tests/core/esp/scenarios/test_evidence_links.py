@@ -10,7 +10,7 @@ from core.esp.analyze import analyze
 from core.evidence import load_evidence
 from tests.builders.capture import USER_SID, Capture, at, guid, hex32
 from tests.builders.logs import ImeLog
-from tests.core.esp.scenarios.conftest import Run, failed_step
+from tests.core.esp.scenarios.conftest import Run, failed_step, setup_failed
 
 CERTS = "AccountSetup.CertificatesSubcategory"
 APPS = "DeviceSetup.AppsSubcategory"
@@ -58,10 +58,7 @@ def test_scep_failures_are_tied_to_the_certificate_step_by_profile_node(run: Run
 
 def test_ime_lines_naming_an_app_are_the_steps_log(run: Run) -> None:
     app = guid(81)
-    cap = Capture().autopilot("user_driven").first_sync()
-    cap.record("DevicePreparation", "succeeded")
-    cap.record("DeviceSetup", "failed", {"AppsSubcategory": ("failed", "Apps (0x87d1041c)")})
-    cap.record("AccountSetup", "notStarted")
+    cap = setup_failed("AppsSubcategory", "Apps (0x87d1041c)")
     cap.tracking("Device", apps={app: 4})
     cap.win32_app(app, "Contoso Tool", enforcement=5000, error=0x87D1041C, when=at(30))
     cap.ime(at(28), f"[Win32App] Processing app Win32App_{app}_1 detection", type_=1)
