@@ -28,7 +28,7 @@ from core.esp.evidence_links import (
     step_registry,
 )
 from core.esp.hresult import fmt
-from core.esp.ime import apply_phases, ime_evidence, merge_items, step_times, tie_timeline
+from core.esp.ime import apply_phases, ime_evidence, merge_items, proven_lines, step_times
 from core.esp.items import EST, ItemCollector, ItemInfo, app_names
 from core.esp.knowledge import Knowledge, load
 from core.esp.model import (
@@ -587,8 +587,8 @@ def analyze(evidence: Evidence) -> EspReport:
                 ended_source=ime.phase_notes.get(phase_def.id, [None, None, None])[2],
             )
         )
-    timeline = tie_timeline(
-        ime, build_timeline(evidence.events, links, items, ime.logs, facts, log_links)
+    timeline = build_timeline(
+        evidence.events, links, items, ime.logs, facts, log_links, proven_lines(ime)
     )
     # Lazy backends (hives, the live registry) find damage only when a key is opened, which
     # may have happened during this analysis: collect what they found since loading.

@@ -43,7 +43,7 @@ from typing import Literal, NamedTuple
 from core.esp.evidence_links import log_ref
 from core.esp.items import IME_WIN32, ItemInfo, parse_time
 from core.esp.model import Download as ModelDownload
-from core.esp.model import HistoryEntry, LogClock, LogRef, Settings, TimelineEntry
+from core.esp.model import HistoryEntry, LogClock, LogRef, Settings
 from core.esp.rules.base import PhaseState, StepState
 from core.esp.values import state_word
 from core.events.model import EventRecord
@@ -1266,16 +1266,7 @@ def _clock_text(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when is not None else "an unknown time"
 
 
-def tie_timeline(
-    ime: ImeEvidence, timeline: tuple[TimelineEntry, ...]
-) -> tuple[TimelineEntry, ...]:
-    """Timeline log entries that prove a step's IME facts carry that step."""
-    step_of = {ref.origin: step for step, refs in ime.step_logs.items() for ref in refs}
-    if not step_of:
-        return timeline
-    return tuple(
-        replace(entry, step=step_of[entry.origin])
-        if entry.kind == "log" and entry.step is None and entry.origin in step_of
-        else entry
-        for entry in timeline
-    )
+def proven_lines(ime: ImeEvidence) -> dict[str, str]:
+    """Origin → step of the log lines that prove a step's IME facts (its timeline entries
+    carry that step when no link placed them)."""
+    return {ref.origin: step for step, refs in ime.step_logs.items() for ref in refs}

@@ -6,6 +6,7 @@ reuse the summaries computed while linking, log lines are clipped to their first
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from operator import attrgetter
 
@@ -44,7 +45,13 @@ def build_timeline(
     logs: list[LogLine],
     facts: DeviceFacts,
     log_links: LogLinks,
+    proven: Mapping[str, str] | None = None,
 ) -> tuple[TimelineEntry, ...]:
+    """Every event, item snapshot, FirstSync time and timed log line, in time order.
+
+    A log line carries the step ``log_links`` ties it to, else the step whose facts it proves
+    (``proven``: origin → step, e.g. the IME lines behind a step's app states)."""
+    proven = proven or {}
     # An entry per event (thousands), made as the log lines' below are.
     draft, timeline_entry = _ENTRY_DRAFT, TimelineEntry
     entries: list[TimelineEntry] = []
@@ -98,7 +105,7 @@ def build_timeline(
     # each is made as a writable draft that then becomes a TimelineEntry (core.perf.draft_of).
     by_message: dict[str, tuple[str, str]] = {}  # message → (component, summary)
     by_pair: dict[tuple[str, str], str] = {}
-    for line, step in zip(logs, log_links.step_of, strict=True):
+    for line, linked in zip(logs, log_links.step_of, strict=True):
         when = line.time
         if when is None:
             continue
@@ -111,7 +118,9 @@ def build_timeline(
                 summary = by_pair[key] = _log_summary(component, message)
             known = (component, summary)
             by_message.setdefault(message, known)
-        made = draft(when, "log", step, known[1], line.origin)
+        origin = line.origin
+        step = linked if linked is not None else proven.get(origin)
+        made = draft(when, "log", step, known[1], origin)
         made.__class__ = timeline_entry  # a TimelineEntry from here on (core.perf.draft_of)
         append(made)
     try:
