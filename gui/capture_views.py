@@ -35,7 +35,6 @@ from gui.models import (
     TimelineRow,
     ValuesModel,
     cell,
-    file_rows,
     full_data,
 )
 from gui.plain import plain_label
@@ -379,14 +378,13 @@ class FilesView(QWidget):
         #: ``ask_save(title, name) -> path`` (the window's save dialog; tests replace it).
         self.ask_save: Callable[[str, str], str] = lambda _title, _name: ""
 
-    def set_files(self, files: Sequence[str], problems: Sequence[Problem],
+    def set_files(self, files: Sequence[str], rows: Sequence[tuple[str, int]],
                   evidence: Evidence | None = None, *,
-                  rows: Sequence[tuple[str, int]] | None = None,
                   keys: Sequence[tuple[Any, ...]] | None = None) -> None:
-        """Show the capture's files; ``rows`` and ``keys`` are the table's rows
-        (:func:`gui.models.file_rows`) and sort keys when the loading thread built them."""
+        """Show the capture's files: the table's ``rows`` (:func:`gui.models.file_rows`) and
+        sort ``keys``, as the loading thread built them."""
         self._evidence = evidence
-        self.model.set_rows(rows if rows is not None else file_rows(files, problems), keys)
+        self.model.set_rows(rows, keys)
         self.viewer.clear()
         self.viewer_title.setText("")
         readable = evidence is not None and bool(evidence.members)

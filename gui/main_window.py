@@ -628,8 +628,8 @@ class MainWindow(QMainWindow):
                                                            loaded.keys_of("problems")),
             "registry": lambda: self.registry.set_registry(
                 loaded.evidence.registry if loaded.evidence else None),
-            "files": lambda: self.files.set_files(files, loaded.problems, loaded.evidence,
-                                                  rows=loaded.files, keys=loaded.keys_of("files")),
+            "files": lambda: self.files.set_files(files, loaded.files, loaded.evidence,
+                                                  keys=loaded.keys_of("files")),
             "chart": lambda: self.chart.set_report(report),
         }
         count = len(loaded.problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from core.esp.model import EspReport, RegistryRef, Step
@@ -31,6 +32,8 @@ from gui.models import (
 LOG_LEVELS = {1: "Information", 2: "Warning", 3: "Error"}
 _HIVES = ("HKLM\\", "HKCU\\", "HKU\\", "HKCR\\", "HKCC\\", "HKEY_")
 
+
+_line_number = attrgetter("line")
 
 @dataclass(frozen=True)
 class Target:
@@ -83,7 +86,7 @@ class Loaded:
     def neighbours(self, line: LogLine, around: int = 6) -> list[LogLine]:
         """The lines of ``line``'s file around it (itself included), in file order."""
         lines = self.log_files.get(line.file, [])
-        at = bisect_left([entry.line for entry in lines], line.line)
+        at = bisect_left(lines, line.line, key=_line_number)  # no list of numbers per click
         return lines[max(0, at - around): at + around + 1]
 
     def resolve(self, text: str) -> Target | None:
